@@ -1,0 +1,41 @@
+"""The localiser web application: ``create_app()`` builds everything from configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from service.config import load_config
+from service.db import Database
+from workers.packages import PackageStore
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(load_config())
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+
+    database = Database(app.config["DATABASE_URL"])
+    database.create_all()
+    app.extensions["db"] = database
+    app.extensions["packages"] = PackageStore(app.config["MODELS_DIR"],
+                                              app.config["MAX_PACKAGE_BYTES"])
+
+    from workers import celery_init_app
+    celery_init_app(app)
+
+    from service.i18n import init_i18n
+    init_i18n(app)
+
+    from service.errors import register_error_handlers
+    register_error_handlers(app)
+
+    from service.api import api
+    from service.site import site
+    app.register_blueprint(api)
+    app.register_blueprint(site)
+    return app

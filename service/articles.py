@@ -1,0 +1,165 @@
+"""Articles, revisions and their translation jobs: the domain operations behind the API.
+
+Submitting stores a revision and its jobs in one transaction; enqueueing happens after the
+commit, so a worker never sees a job id that is not yet in the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.errors import LanguageUnavailable, NotFound
+from service.intake import ArticleInput
+from service.models import Article, Job, Revision, Translation
+from workers.packages import PackageError, PackageStore
+
+
+@dataclass
+class Submission:
+    article: Article
+    revision: Revision
+    jobs: list[Job]
+    new_revision: bool
+    new_jobs: list[Job] = field(default_factory=list)
+
+
+def resolve_targets(store: PackageStore, source: str, requested: list[str] | None,
+                    defaults: list[str], pivot: str) -> list[str]:
+    """Target languages for a submission; every one must be reachable by installed models."""
+    if requested is None:
+        reachable = store.reachable_targets(source, pivot)
+        return [code for code in defaults if code in reachable] if defaults else reachable
+    for code in requested:
+        try:
+            store.route(source, code, pivot)
+        except PackageError as exc:
+            raise LanguageUnavailable(str(exc), field="languages") from exc
+    return requested
+
+
+def submit_article(session: Session, data: ArticleInput, targets: list[str]) -> Submission:
+    article = session.scalar(select(Article).where(Article.slug == data.slug))
+    if article is None:
+        article = Article(slug=data.slug, source_lang=data.source_lang)
+        session.add(article)
+        session.flush()
+    content_hash = data.content_hash()
+    revision = article.current_revision
+    new_revision = revision is None or revision.content_hash != content_hash
+    if new_revision:
+        number = (session.scalar(select(func.max(Revision.number))
+                                 .where(Revision.article_id == article.id)) or 0) + 1
+        revision = Revision(article_id=article.id, number=number, content_hash=content_hash,
+                            title=data.title, summary=data.summary, highlights=data.highlights,
+                            body_html=data.body_html, author=data.author,
+                            published_at=data.published_at, tags=data.tags)
+        session.add(revision)
+        session.flush()
+        article.current_revision_id = revision.id
+        article.current_revision = revision
+        article.source_lang = data.source_lang
+    existing = {job.target_lang: job for job in jobs_of(session, revision)}
+    new_jobs = [Job(revision_id=revision.id, target_lang=code)
+                for code in targets if code not in existing]
+    session.add_all(new_jobs)
+    session.flush()
+    return Submission(article, revision, list(existing.values()) + new_jobs, new_revision,
+                      new_jobs)
+
+
+def jobs_of(session: Session, revision: Revision) -> list[Job]:
+    return list(session.scalars(select(Job).where(Job.revision_id == revision.id)
+                                .order_by(Job.target_lang)))
+
+
+def get_article(session: Session, slug: str) -> Article:
+    article = session.scalar(select(Article).where(Article.slug == slug))
+    if article is None or article.current_revision is None:
+        raise NotFound(f"no article with slug {slug!r}")
+    return article
+
+
+def get_job(session: Session, job_id: str) -> Job:
+    job = session.get(Job, job_id) if isinstance(job_id, str) and len(job_id) <= 32 else None
+    if job is None:
+        raise NotFound(f"no job with id {job_id!r}")
+    return job
+
+
+def finished_translations(session: Session, revision: Revision) -> dict[str, Translation]:
+    rows = session.scalars(select(Translation).where(Translation.revision_id == revision.id))
+    return {row.target_lang: row for row in rows}
+
+
+def get_translation(session: Session, slug: str, lang: str) -> Translation:
+    article = get_article(session, slug)
+    translation = finished_translations(session, article.current_revision).get(lang)
+    if translation is None:
+        job = session.scalar(select(Job).where(Job.revision_id == article.current_revision_id,
+                                                Job.target_lang == lang))
+        if job is None:
+            raise NotFound(f"article {slug!r} has no {lang!r} translation and none is requested",
+                           code="translation_not_found")
+        raise NotFound(f"the {lang!r} translation of {slug!r} is not ready (job {job.status})",
+                       code="translation_pending", extra={"job": job_summary(job)})
+    return translation
+
+
+def job_summary(job: Job) -> dict:
+    return {
+        "id": job.id,
+        "language": job.target_lang,
+        "status": job.status,
+        "progress": {"done": job.segments_done, "total": job.segments_total},
+        "memory_hits": job.memory_hits,
+        "route": job.route or None,
+        "error": job.error or None,
+        "attempts": job.attempts,
+        "revision": job.revision_id,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def revision_dict(revision: Revision) -> dict:
+    return {
+        "id": revision.id,
+        "number": revision.number,
+        "content_hash": revision.content_hash,
+        "title": revision.title,
+        "summary": revision.summary,
+        "highlights": revision.highlights,
+        "body_html": revision.body_html,
+        "author": revision.author,
+        "published_at": revision.published_at.isoformat() if revision.published_at else None,
+        "tags": revision.tags,
+    }
+
+
+def article_dict(session: Session, article: Article) -> dict:
+    revision = article.current_revision
+    return {
+        "slug": article.slug,
+        "source_lang": article.source_lang,
+        "revision": revision_dict(revision),
+        "translations": [job_summary(job) for job in jobs_of(session, revision)],
+    }
+
+
+def translation_dict(translation: Translation, slug: str) -> dict:
+    return {
+        "slug": slug,
+        "language": translation.target_lang,
+        "revision": translation.revision_id,
+        "title": translation.title,
+        "summary": translation.summary,
+        "highlights": translation.highlights,
+        "body_html": translation.body_html,
+        "route": translation.route,
+        "synthetic_model": translation.synthetic_model,
+        "created_at": translation.created_at.isoformat(),
+    }

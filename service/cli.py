@@ -1,0 +1,283 @@
+"""``localise``: run the service, manage models, re-send jobs, run the demo.
+
+Configuration comes from the environment (see the README); with none set, everything runs
+embedded under ./instance: SQLite, a file-system Celery broker and a locally spawned worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+SHARED = Path(os.environ.get("LOCALISER_SHARED_DIR",
+                           Path(__file__).resolve().parent.parent.parent / "shared"))
+SAMPLE_ARTICLE = SHARED / "samples" / "article-xiaomi-dixon.json"
+DEMO_TARGETS = ("hi", "ur", "ta")
+
+
+def _app():
+    from service import create_app
+    return create_app()
+
+
+def _store():
+    from service.config import load_config
+    from workers.packages import PackageStore
+    config = load_config()
+    return PackageStore(config["MODELS_DIR"], config["MAX_PACKAGE_BYTES"])
+
+
+@click.group(help=__doc__)
+def cli() -> None:
+    pass
+
+
+# --- models -------------------------------------------------------------------------------
+
+@cli.group(help="Install, list and remove Argos Translate packages (offline, from files).")
+def models() -> None:
+    pass
+
+
+@models.command("install", help="Install .argosmodel files, or every one in a directory.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def models_install(paths: tuple[Path, ...]) -> None:
+    from workers.packages import PackageError
+    store, failed = _store(), False
+    for path in paths:
+        try:
+            for package in store.install(path):
+                click.echo(f"installed {package.from_code}->{package.to_code} "
+                           f"{package.version} ({package.path.name})")
+        except PackageError as exc:
+            click.echo(f"error: {exc}", err=True)
+            failed = True
+    if failed:
+        sys.exit(1)
+
+
+@models.command("list", help="Show installed language pairs with version and size.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def models_list(as_json: bool) -> None:
+    packages = _store().installed()
+    rows = [{"from": p.from_code, "to": p.to_code, "version": p.version,
+             "size_bytes": p.size_bytes, "synthetic": p.synthetic, "path": str(p.path)}
+            for p in packages]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("no models installed (localise models install PATH)")
+        return
+    click.echo(f"{'pair':<10} {'version':<10} {'size':>10}  note")
+    for row in rows:
+        note = "synthetic test model (not a real translator)" if row["synthetic"] else ""
+        size = f"{row['size_bytes'] / 1024 / 1024:.1f} MiB"
+        click.echo(f"{row['from'] + '->' + row['to']:<10} {row['version']:<10} {size:>10}  {note}")
+
+
+@models.command("remove", help="Remove the installed package(s) for a pair.")
+@click.argument("from_code")
+@click.argument("to_code")
+def models_remove(from_code: str, to_code: str) -> None:
+    from workers.packages import PackageError
+    try:
+        for package in _store().remove(from_code, to_code):
+            click.echo(f"removed {package.path.name}")
+    except PackageError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@models.command("build-synthetic", help=(
+    "Build a tiny genuine .argosmodel with random weights, for tests and demos. "
+    "Its output is gibberish in the target script, never a translation."))
+@click.argument("from_code")
+@click.argument("to_code")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."),
+              show_default=True)
+@click.option("--version", "package_version", default="1.0", show_default=True)
+@click.option("--install", is_flag=True, help="Install it after building.")
+def models_build_synthetic(from_code: str, to_code: str, out_dir: Path, package_version: str,
+                           install: bool) -> None:
+    from workers.model_builder import build_package
+    path = build_package(out_dir, from_code, to_code, package_version=package_version)
+    click.echo(f"built {path}")
+    if install:
+        package = _store().install(path)[0]
+        click.echo(f"installed {package.from_code}->{package.to_code} {package.version}")
+
+
+# --- jobs ---------------------------------------------------------------------------------
+
+@cli.group(help="Inspect and re-send translation jobs.")
+def jobs() -> None:
+    pass
+
+
+@jobs.command("requeue", help="Send every 'queued' job to the broker again (after an outage).")
+def jobs_requeue() -> None:
+    from service.models import Job
+    from workers.tasks import enqueue_translation
+    app = _app()
+    with app.extensions["db"].session() as session:
+        ids = list(session.scalars(select(Job.id).where(Job.status == "queued")))
+    for job_id in ids:
+        enqueue_translation(app.extensions["celery"], job_id)
+    click.echo(f"re-sent {len(ids)} queued job(s)")
+
+
+# --- serve --------------------------------------------------------------------------------
+
+def _spawn_service(host: str, port: int, worker: bool, web_workers: int) -> list[subprocess.Popen]:
+    _app()  # creates the database tables before two processes race to do it
+    python = sys.executable
+    processes = []
+    if worker:
+        concurrency = os.environ.get("WORKER_CONCURRENCY", "1")
+        processes.append(subprocess.Popen([
+            python, "-m", "celery", "-A", "workers", "worker", "--loglevel", "INFO",
+            "--concurrency", concurrency, "--pool", "solo" if concurrency == "1" else "prefork",
+            "--without-gossip", "--without-mingle"]))
+    processes.append(subprocess.Popen([
+        python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+        "--access-logfile", "-", "service:create_app()"]))
+    return processes
+
+
+def _supervise(processes: list[subprocess.Popen]) -> int:
+    """Wait until one process exits or we are told to stop; then stop them all."""
+    stopping = []
+
+    def _stop(signum, _frame) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    try:
+        while not stopping and all(p.poll() is None for p in processes):
+            time.sleep(0.3)
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+    return 0 if stopping else 1
+
+
+@cli.command(help="Run the web app (gunicorn) and a translation worker (celery) together.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--web-workers", default=2, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Web only; run `celery -A workers worker` "
+                                               "separately.")
+def serve(host: str, port: int, web_workers: int, no_worker: bool) -> None:
+    sys.exit(_supervise(_spawn_service(host, port, not no_worker, web_workers)))
+
+
+# --- demo ---------------------------------------------------------------------------------
+
+def _ensure_demo_models() -> None:
+    store = _store()
+    if store.installed():
+        return
+    shared_models = SHARED / "models"
+    if shared_models.is_dir() and any(shared_models.glob("*.argosmodel")):
+        click.echo(f"installing the real Argos packages in {shared_models}")
+        store.install(shared_models)
+        return
+    from workers.model_builder import build_package
+    click.echo("no real Argos package is available: building SYNTHETIC test models "
+               "(random weights; their output is gibberish, not a translation)")
+    build_dir = store.root.parent / "synthetic-packages"
+    for target in DEMO_TARGETS:
+        store.install(build_package(build_dir, "en", target))
+
+
+def _http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def _demo_article() -> dict:
+    if SAMPLE_ARTICLE.exists():
+        return json.loads(SAMPLE_ARTICLE.read_text(encoding="utf-8"))
+    return {"slug": "hello-localiser", "title": "Hello from localiser",
+            "highlights": ["The article is translated offline."],
+            "body_html": "<p>This article was posted by the demo. It is translated by a "
+                         "Celery worker with Argos Translate models.</p>",
+            "author": "localiser", "published_at": "2026-01-01T10:00:00+05:30"}
+
+
+@cli.command(help="Install models, start the embedded service, translate the sample article.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--exit-when-done", is_flag=True, help="Stop once the article is translated.")
+def demo(port: int, exit_when_done: bool) -> None:
+    _ensure_demo_models()
+    processes = _spawn_service("127.0.0.1", port, worker=True, web_workers=2)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                _http("GET", f"{base}/api/v1/health")
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        status, body = _http("POST", f"{base}/api/v1/articles", _demo_article())
+        if status >= 400:
+            raise click.ClickException(f"posting the article failed: {body}")
+        slug = body["article"]["slug"]
+        click.echo(f"posted {slug!r}: {len(body['jobs'])} translation job(s)")
+        _wait_for_jobs(base, [job["id"] for job in body["jobs"]])
+        click.echo(f"\noriginal:     {base}/articles/{slug}")
+        for job in body["jobs"]:
+            click.echo(f"{job['language']:<13} {base}/{job['language']}/articles/{slug}")
+        if exit_when_done:
+            return
+        click.echo("\nserving; press Ctrl-C to stop")
+        sys.exit(_supervise(processes))
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=20)
+
+
+def _wait_for_jobs(base: str, job_ids: list[str], timeout_s: float = 600) -> None:
+    deadline = time.monotonic() + timeout_s
+    pending = set(job_ids)
+    while pending and time.monotonic() < deadline:
+        for job_id in sorted(pending):
+            _, job = _http("GET", f"{base}/api/v1/jobs/{job_id}")
+            progress = job["progress"]
+            click.echo(f"  {job['language']}: {job['status']} "
+                       f"{progress['done']}/{progress['total']} segments"
+                       + (f" - {job['error']}" if job.get("error") else ""))
+            if job["status"] in ("done", "failed"):
+                pending.discard(job_id)
+        time.sleep(1)
+    if pending:
+        raise click.ClickException(f"jobs still unfinished after {timeout_s:.0f}s: {pending}")
+
+
+if __name__ == "__main__":
+    cli()

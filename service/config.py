@@ -1,0 +1,91 @@
+"""Every setting of localiser, read from the environment in one place.
+
+The defaults are the *embedded* deployment: SQLite and a Celery broker on the local file
+system under ``LOCALISER_DATA_DIR``, so ``localise serve`` runs with no Redis or
+PostgreSQL.  Setting ``REDIS_URL`` and ``DATABASE_URL`` switches to the scaled-out
+deployment of the ``Procfile``.  The README's configuration table documents each name.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+
+
+def _env_list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def load_config() -> dict[str, Any]:
+    """Return the configuration mapping; called by ``create_app`` and never at import time."""
+    data_dir = Path(os.environ.get("LOCALISER_DATA_DIR", "instance")).resolve()
+    redis_url = os.environ.get("REDIS_URL", "")
+    broker_dir = data_dir / "broker"
+    return {
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{data_dir / 'localiser.db'}"),
+        "REDIS_URL": redis_url,
+        "MODELS_DIR": str(Path(os.environ.get("MODELS_DIR", data_dir / "models")).resolve()),
+        # Request limits: the whole JSON request, and the body HTML inside it.
+        "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 2 * 1024 * 1024),
+        "MAX_BODY_HTML_CHARS": _env_int("MAX_BODY_HTML_CHARS", 200_000),
+        "MAX_PACKAGE_BYTES": _env_int("MAX_PACKAGE_BYTES", 4 * 1024**3),
+        "DEFAULT_SOURCE_LANG": os.environ.get("DEFAULT_SOURCE_LANG", "en"),
+        # Empty: every language an installed package reaches from the source language.
+        "DEFAULT_TARGET_LANGS": _env_list("DEFAULT_TARGET_LANGS"),
+        "PIVOT_LANG": os.environ.get("PIVOT_LANG", "en"),
+        # CTranslate2 decoding and threading (see docs/engine.md).
+        "CT2_COMPUTE_TYPE": os.environ.get("CT2_COMPUTE_TYPE", "int8"),
+        "CT2_BEAM_SIZE": _env_int("CT2_BEAM_SIZE", 2),
+        "CT2_INTER_THREADS": _env_int("CT2_INTER_THREADS", 1),
+        "CT2_INTRA_THREADS": _env_int("CT2_INTRA_THREADS", 0),
+        "CT2_MAX_BATCH_SIZE": _env_int("CT2_MAX_BATCH_SIZE", 32),
+        "TRANSLATION_QUEUE": os.environ.get("TRANSLATION_QUEUE", "translations"),
+        "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 1),
+        "CELERY": celery_settings(redis_url, broker_dir),
+        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent
+                                             / "translations"),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("SITE_TIMEZONE", "Asia/Kolkata"),
+    }
+
+
+def celery_settings(redis_url: str, broker_dir: Path) -> dict[str, Any]:
+    """Celery settings: Redis when configured, else kombu's file-system transport.
+
+    Job state lives in our database, not in a Celery result backend, so results are ignored.
+    ``acks_late`` + ``reject_on_worker_lost`` hand a job back to the queue if its worker dies.
+    """
+    common: dict[str, Any] = {
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "broker_connection_retry_on_startup": True,
+        "task_serializer": "json",
+        "accept_content": ["json"],
+    }
+    if redis_url:
+        return {**common, "broker_url": redis_url}
+    folder = str(broker_dir)
+    return {
+        **common,
+        "broker_url": "filesystem://",
+        "broker_transport_options": {
+            "data_folder_in": folder,
+            "data_folder_out": folder,
+            "processed_folder": str(broker_dir / "processed"),
+            "store_processed": False,
+        },
+    }

@@ -1,0 +1,93 @@
+"""One error shape for the whole API, and the one place that maps errors to status codes.
+
+Every API error is ``{"error": {"code": ..., "message": ..., "field": ...}}`` with a 4xx or
+5xx status.  Domain code raises :class:`ServiceError` subclasses without knowing about HTTP.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from workers.packages import PackageError
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 extra: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra or {}
+        if code:
+            self.code = code
+
+
+class ValidationError(ServiceError):
+    status = 400
+    code = "invalid"
+
+
+class UnknownLanguage(ServiceError):
+    status = 400
+    code = "unknown_language"
+
+
+class LanguageUnavailable(ServiceError):
+    status = 422
+    code = "language_unavailable"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class QueueUnavailable(ServiceError):
+    status = 503
+    code = "queue_unavailable"
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   extra: dict | None = None) -> tuple[Response, int]:
+    body: dict = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    body.update(extra or {})
+    return jsonify({"error": body}), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError):
+        if _wants_json():
+            return error_response(error.status, error.code, error.message, error.field,
+                                  error.extra)
+        return render_template("error.html", status=error.status, message=error.message), \
+            error.status
+
+    @app.errorhandler(PackageError)
+    def _package_error(error: PackageError):
+        return error_response(422, "language_unavailable", str(error))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        if _wants_json():
+            return error_response(error.code or 500, code, error.description or error.name)
+        return render_template("error.html", status=error.code,
+                               message=error.description), error.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        if _wants_json():
+            return error_response(500, "internal_error", "internal server error")
+        return render_template("error.html", status=500, message="Internal server error"), 500

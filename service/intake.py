@@ -1,0 +1,151 @@
+"""Validation of an article as editors post it: every rule, every message, in one place.
+
+Input is rejected whole: a payload with any error stores nothing.  Messages name the field
+and say what is expected, because editors read them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from service import languages
+from service.errors import UnknownLanguage, ValidationError
+
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_SLUG = 200
+MAX_TITLE = 500
+MAX_SUMMARY = 5_000
+MAX_HIGHLIGHTS = 20
+MAX_HIGHLIGHT = 1_000
+MAX_AUTHOR = 300
+MAX_TAGS = 50
+KNOWN_FIELDS = {"slug", "title", "summary", "highlights", "body_html", "author",
+                "published_at", "source_lang", "languages", "tags"}
+
+
+@dataclass(frozen=True)
+class ArticleInput:
+    slug: str
+    title: str
+    body_html: str
+    source_lang: str
+    summary: str = ""
+    highlights: list[str] = field(default_factory=list)
+    author: str = ""
+    published_at: datetime | None = None
+    tags: list[str] = field(default_factory=list)
+
+    def content_hash(self) -> str:
+        """Hash of everything a reader sees: identical content means no new revision."""
+        content = asdict(self)
+        content.pop("slug")
+        content["published_at"] = self.published_at.isoformat() if self.published_at else None
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _string(payload: dict, name: str, *, required: bool, max_length: int) -> str:
+    value = payload.get(name)
+    if value is None:
+        if required:
+            raise ValidationError(f"'{name}' is required", field=name, code="missing_field")
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError(f"'{name}' must be a string", field=name)
+    if required and not value.strip():
+        raise ValidationError(f"'{name}' must not be empty", field=name, code="missing_field")
+    if len(value) > max_length:
+        raise ValidationError(f"'{name}' is {len(value)} characters long; the limit is "
+                              f"{max_length}", field=name, code="too_large")
+    if "\x00" in value:
+        raise ValidationError(f"'{name}' contains a NUL character", field=name)
+    return value
+
+
+def _string_list(payload: dict, name: str, *, max_items: int, max_length: int) -> list[str]:
+    value = payload.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError(f"'{name}' must be a list of strings", field=name)
+    if len(value) > max_items:
+        raise ValidationError(f"'{name}' has {len(value)} items; the limit is {max_items}",
+                              field=name, code="too_large")
+    for item in value:
+        if len(item) > max_length:
+            raise ValidationError(f"an item of '{name}' is over {max_length} characters",
+                                  field=name, code="too_large")
+    return [item for item in value if item.strip()]
+
+
+def _published_at(payload: dict) -> datetime | None:
+    value = payload.get("published_at")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("'published_at' must be an ISO 8601 date-time string",
+                              field="published_at")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValidationError(f"'published_at' is not an ISO 8601 date-time: {value!r}",
+                              field="published_at") from exc
+    if parsed.tzinfo is None:
+        raise ValidationError("'published_at' needs a UTC offset, e.g. "
+                              "2023-05-31T16:09:00+05:30", field="published_at")
+    return parsed
+
+
+def language_code(value: Any, field_name: str) -> str:
+    if not isinstance(value, str):
+        raise UnknownLanguage(f"'{field_name}' must be a language code string such as 'hi'",
+                              field=field_name)
+    if not languages.is_known(value):
+        raise UnknownLanguage(f"unknown language code {value!r} in '{field_name}' "
+                              "(use ISO 639 codes such as 'hi', 'ta', 'ur')", field=field_name)
+    return value
+
+
+def parse_languages(value: Any, source_lang: str) -> list[str] | None:
+    """The requested target languages, or ``None`` for the default set."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise ValidationError("'languages' must be a list of language codes",
+                              field="languages")
+    codes = list(dict.fromkeys(language_code(code, "languages") for code in value))
+    if source_lang in codes:
+        raise ValidationError(f"'languages' includes the source language {source_lang!r}",
+                              field="languages")
+    return codes
+
+
+def parse_article(payload: Any, *, default_source: str, max_body_chars: int) -> ArticleInput:
+    if not isinstance(payload, dict):
+        raise ValidationError("the request body must be a JSON object", code="invalid_json")
+    unknown = sorted(set(payload) - KNOWN_FIELDS)
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", field=unknown[0],
+                              code="unknown_field")
+    slug = _string(payload, "slug", required=True, max_length=MAX_SLUG)
+    if not SLUG.match(slug):
+        raise ValidationError("'slug' may hold only lower-case letters, digits and single "
+                              "hyphens (no slashes, dots or spaces)", field="slug")
+    source_lang = language_code(payload.get("source_lang", default_source), "source_lang")
+    return ArticleInput(
+        slug=slug,
+        title=_string(payload, "title", required=True, max_length=MAX_TITLE),
+        summary=_string(payload, "summary", required=False, max_length=MAX_SUMMARY),
+        highlights=_string_list(payload, "highlights", max_items=MAX_HIGHLIGHTS,
+                                max_length=MAX_HIGHLIGHT),
+        body_html=_string(payload, "body_html", required=True, max_length=max_body_chars),
+        author=_string(payload, "author", required=False, max_length=MAX_AUTHOR),
+        published_at=_published_at(payload),
+        source_lang=source_lang,
+        tags=_string_list(payload, "tags", max_items=MAX_TAGS, max_length=100),
+    )

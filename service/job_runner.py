@@ -1,0 +1,115 @@
+"""Run one translation job: revision in, translation + memory entries out, status kept current.
+
+This is what a Celery task calls; it has no Celery in it.  Each step commits on its own so
+an editor polling the job sees ``running`` and live progress; the translation and the
+``done`` status are written in one transaction, and a job already ``done`` is left alone,
+so delivering the same job twice stores one translation.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from service import memory
+from service.db import Database
+from service.models import Job, Translation, utcnow
+from service.sanitize import sanitize_html
+from workers.document import ArticleText, SegmentedArticle
+from workers.engine import Engine, route_key
+from workers.packages import PackageError, PackageStore
+
+log = logging.getLogger(__name__)
+PROGRESS_INTERVAL_S = 0.5
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    status: str
+    translated: int = 0
+    memory_hits: int = 0
+
+
+class JobRunner:
+    def __init__(self, db: Database, store: PackageStore, engine: Engine,
+                 pivot: str = "en") -> None:
+        self.db, self.store, self.engine, self.pivot = db, store, engine, pivot
+
+    def run(self, job_id: str) -> JobOutcome:
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            if job is None:
+                log.warning("job %s does not exist; nothing to do", job_id)
+                return JobOutcome("missing")
+            if job.status == "done":
+                return JobOutcome("done")
+            job.status, job.started_at, job.error = "running", utcnow(), ""
+            job.attempts += 1
+            revision = job.revision
+            source, target = revision.article.source_lang, job.target_lang
+            text = ArticleText(revision.title, revision.summary, list(revision.highlights),
+                               revision.body_html)
+            revision_id = revision.id
+        try:
+            return self._translate(job_id, revision_id, text, source, target)
+        except PackageError as exc:
+            self._fail(job_id, str(exc))
+            return JobOutcome("failed")
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            self._fail(job_id, f"{type(exc).__name__}: {exc}")
+            raise
+
+    def _translate(self, job_id: str, revision_id: int, text: ArticleText, source: str,
+                   target: str) -> JobOutcome:
+        route = self.store.route(source, target, self.pivot)
+        model_key = route_key(route)
+        document = SegmentedArticle(text, source)
+        unique = list(dict.fromkeys(document.segments))
+        with self.db.session() as session:
+            known = memory.lookup(session, unique, source, target, model_key)
+            job = session.get(Job, job_id)
+            job.route, job.segments_total = model_key, len(unique)
+            job.memory_hits = job.segments_done = len(known)
+        missing = [sentence for sentence in unique if sentence not in known]
+        fresh = self.engine.translate(missing, route, self._progress_writer(
+            job_id, len(known), len(missing)))
+        known.update(zip(missing, fresh, strict=True))
+        result = document.rebuild([known[sentence] for sentence in document.segments])
+        with self.db.session() as session:
+            memory.remember(session, dict(zip(missing, fresh, strict=True)), source, target,
+                            model_key)
+            exists = session.scalar(select(Translation.id).where(
+                Translation.revision_id == revision_id, Translation.target_lang == target))
+            if exists is None:
+                session.add(Translation(
+                    revision_id=revision_id, target_lang=target, title=result.title,
+                    summary=result.summary, highlights=result.highlights,
+                    body_html=sanitize_html(result.body_html), route=model_key,
+                    synthetic_model=any(package.synthetic for package in route)))
+            job = session.get(Job, job_id)
+            job.status, job.finished_at = "done", utcnow()
+            job.segments_done = len(unique)
+        return JobOutcome("done", translated=len(missing), memory_hits=len(unique) - len(missing))
+
+    def _progress_writer(self, job_id: str, already_done: int, to_translate: int):
+        last_write = [0.0]
+
+        def write(done_units: int, total_units: int) -> None:
+            now = time.monotonic()
+            if now - last_write[0] < PROGRESS_INTERVAL_S and done_units < total_units:
+                return
+            last_write[0] = now
+            done = already_done + (done_units * to_translate) // max(total_units, 1)
+            with self.db.session() as session:
+                session.get(Job, job_id).segments_done = done
+
+        return write
+
+    def _fail(self, job_id: str, message: str) -> None:
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            job.status, job.error, job.finished_at = "failed", message, utcnow()

@@ -1,0 +1,32 @@
+"""Celery for localiser, built from the Flask app's configuration (Flask's Celery pattern).
+
+``celery -A workers worker`` finds the application in :mod:`workers.celery`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from celery import Celery, Task
+from flask import Flask
+
+
+def celery_init_app(app: Flask) -> Celery:
+    class FlaskTask(Task):
+        def __call__(self, *args: object, **kwargs: object) -> object:
+            with app.app_context():
+                return self.run(*args, **kwargs)
+
+    options = app.config["CELERY"].get("broker_transport_options", {})
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if key in options:  # kombu's file-system transport needs its folders to exist
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+    celery_app = Celery(app.name, task_cls=FlaskTask)
+    celery_app.config_from_object(app.config["CELERY"])
+    celery_app.conf.task_default_queue = app.config["TRANSLATION_QUEUE"]
+    celery_app.conf.worker_concurrency = app.config["WORKER_CONCURRENCY"]
+    celery_app.set_default()
+    app.extensions["celery"] = celery_app
+
+    import workers.tasks  # noqa: F401  (registers the tasks with this app)
+    return celery_app

@@ -1,0 +1,95 @@
+"""Offline sentence splitting that keeps every character of the input.
+
+Argos Translate splits sentences with MiniSBD (or Stanza), which download their models at
+run time and fail on a machine with no internet.  We use **pySBD** instead: pure-Python,
+rule-based, no model files, good on news prose (abbreviations, decimals, quotes), and it
+has rules for English, Hindi, Marathi and Urdu among 23 languages.  Other languages fall back
+to a rule on sentence-final punctuation (including the Devanagari danda and the Urdu full
+stop).  See docs/decisions.md.
+
+Splitting is *lossless*: ``join(split(text)) == text``, so a translated block is rebuilt
+with the original spacing between its sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+import pysbd
+from pysbd.languages import LANGUAGE_CODES
+
+_FALLBACK_BOUNDARY = re.compile(r"(?<=[.!?।॥؟۔])\s+")
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A sentence (``text``, never blank) and the whitespace that follows it."""
+
+    text: str
+    trailing: str
+
+
+@dataclass(frozen=True)
+class SplitText:
+    leading: str
+    pieces: tuple[Piece, ...]
+
+    def join(self, sentences: list[str] | None = None) -> str:
+        """Rebuild the text, optionally with each sentence replaced (e.g. translated)."""
+        texts = sentences if sentences is not None else [p.text for p in self.pieces]
+        return self.leading + "".join(t + p.trailing for t, p in zip(texts, self.pieces,
+                                                                     strict=True))
+
+
+@cache
+def _pysbd(language: str) -> pysbd.Segmenter | None:
+    if language not in LANGUAGE_CODES:
+        return None
+    return pysbd.Segmenter(language=language, clean=False)
+
+
+def _rough_sentences(text: str, language: str) -> list[str]:
+    segmenter = _pysbd(language)
+    if segmenter is None:
+        return _FALLBACK_BOUNDARY.split(text)
+    return segmenter.segment(text)
+
+
+def split_sentences(text: str, language: str) -> SplitText:
+    """Split ``text`` into sentences without losing or altering a single character."""
+    stripped = text.lstrip()
+    leading = text[: len(text) - len(stripped)]
+    pieces: list[Piece] = []
+    position = len(leading)
+    for rough in _rough_sentences(stripped, language):
+        sentence = rough.strip()
+        if not sentence:
+            continue
+        found = text.find(sentence, position)
+        if found < 0:  # the splitter normalised something: keep the rest whole
+            break
+        gap = text[position:found]
+        if gap.strip():  # text the splitter skipped belongs to this sentence
+            sentence, found = text[position:found + len(sentence)].strip(), position
+        elif gap and pieces:
+            pieces[-1] = Piece(pieces[-1].text, pieces[-1].trailing + gap)
+        elif gap:
+            leading += gap
+        position = found + len(sentence)
+        end = position
+        while end < len(text) and text[end].isspace():
+            end += 1
+        pieces.append(Piece(sentence, text[position:end]))
+        position = end
+    if position < len(text):
+        rest = text[position:]
+        body = rest.rstrip()
+        if body:
+            pieces.append(Piece(body, rest[len(body):]))
+        elif pieces:
+            pieces[-1] = Piece(pieces[-1].text, pieces[-1].trailing + rest)
+        else:
+            leading += rest
+    return SplitText(leading, tuple(pieces))
