@@ -41,6 +41,11 @@ def native_name(code: str) -> str:
     return _locale(code).display_name or code
 
 
+def name_in(code: str, reader_language: str) -> str:
+    """The name of language ``code`` as written in ``reader_language`` (for notices)."""
+    return _locale(code).get_display_name(_locale(reader_language)) or code
+
+
 def english_name(code: str) -> str:
     return _locale(code).english_name or code
 

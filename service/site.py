@@ -42,6 +42,7 @@ def _render(session, article: Article, lang: str, content: dict, translation=Non
         "article.html", article=article, content=content, page_lang=lang,
         page_dir=languages.direction(lang), translation=translation,
         language_options=_language_options(session, article),
+        source_language_name=languages.name_in(article.source_lang, lang),
         body=Markup(sanitize_html(content["body_html"]))))
     response.headers["Content-Language"] = lang
     return response

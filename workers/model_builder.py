@@ -143,9 +143,10 @@ def _install_length_circuit(spec, shape: ModelShape, eos_id: int, length_ratio: 
 
     Random weights alone never emit ``</s>``.  Two residual dimensions are reserved and kept
     free of random writes (plus ``zero``, always 0, which makes the read-outs immune to
-    the layer norms' mean subtraction): ``ramp`` carries the position (t/100) in both stacks, and in the
-    decoder ``length`` receives the mean of the encoder's ramp through one cross-attention
-    head whose queries are zero (uniform attention), i.e. about half the source length.
+    the layer norms' mean subtraction): ``ramp`` carries the position (t/100) in both
+    stacks, and in the decoder ``length`` receives the mean of the encoder's ramp through
+    one cross-attention head whose queries are zero (uniform attention), i.e. about half
+    the source length.
     The ``</s>`` logit is then a steep function of ``ramp - 2 * ratio * length``.
     """
     d, ramp, length, zero = shape.d_model, shape.d_model - 1, shape.d_model - 2, shape.d_model - 3

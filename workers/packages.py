@@ -192,7 +192,8 @@ class PackageStore:
         return removed
 
     def find(self, from_code: str, to_code: str) -> InstalledPackage | None:
-        candidates = [p for p in self.installed() if (p.from_code, p.to_code) == (from_code, to_code)]
+        candidates = [p for p in self.installed()
+                      if (p.from_code, p.to_code) == (from_code, to_code)]
         return max(candidates, key=lambda p: _version_key(p.version), default=None)
 
     def route(self, source: str, target: str, pivot: str = "en") -> list[InstalledPackage]:

@@ -1,0 +1,38 @@
+# One command to install and run the demo (`make demo`), one to run every test (`make test`).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: setup demo serve test lint catalogs browser
+
+setup: $(VENV)/.installed catalogs
+
+# torch first, pinned: argostranslate pulls it in through stanza, and the pinned version is
+# the CPU build on local disk (an unpinned one downloads several GB of CUDA wheels).
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+catalogs: $(VENV)/.installed
+	$(BIN)/pybabel compile --use-fuzzy -d translations >/dev/null
+
+# Debian's Chromium, driven by Playwright in the page tests (Playwright's own browser
+# download cannot work offline).
+browser:
+	{ command -v chromium && test -d /usr/share/fonts/truetype/noto; } >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
+
+demo: setup
+	$(BIN)/localise demo
+
+serve: setup
+	$(BIN)/localise serve
+
+lint: setup
+	$(BIN)/ruff check service workers tests bench
+
+test: setup browser lint
+	$(BIN)/pytest

@@ -1,0 +1,244 @@
+"""Fixtures that build real things: Argos packages, databases, a Redis broker, Celery workers.
+
+Nothing here is mocked.  Packages are genuine ``.argosmodel`` files built by
+``workers.model_builder`` (or real ones from ../shared/models when present) and installed
+through the same ``PackageStore.install`` a user's package goes through.  PostgreSQL gets a
+fresh database per test session; Redis a dedicated database number, flushed before use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from service import create_app
+from service.config import celery_settings
+from workers.model_builder import build_package
+from workers.packages import PackageStore
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+SAMPLE_ARTICLE_PATH = SHARED / "samples" / "article-xiaomi-dixon.json"
+REAL_MODELS = SHARED / "models"
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+REDIS_TEST_DB = int(os.environ.get("LOCALISER_TEST_REDIS_DB", "13"))
+SYNTHETIC_PAIRS = (("en", "hi"), ("en", "ur"), ("en", "ta"), ("hi", "en"))
+
+
+def real_model_files() -> list[Path]:
+    return sorted(REAL_MODELS.glob("*.argosmodel")) if REAL_MODELS.is_dir() else []
+
+
+@pytest.fixture(scope="session")
+def sample_article() -> dict:
+    """The real article from ../shared, or (if absent) one of the same shape."""
+    if SAMPLE_ARTICLE_PATH.exists():
+        return json.loads(SAMPLE_ARTICLE_PATH.read_text(encoding="utf-8"))
+    return {
+        "slug": "xiaomi-dixon-technologies-smartphone-manufacturing-india",
+        "title": "After audio products, Xiaomi makes a move to manufacture smartphones in India",
+        "summary": "Xiaomi has partnered with Dixon Technologies for manufacturing smartphones.",
+        "highlights": ["Xiaomi has partnered with Dixon Technologies.",
+                       "This comes shortly after Xiaomi partnered with OEL."],
+        "body_html": "<p>Xiaomi has been making major investments in India. The company has "
+                     "partnered with <a href=\"https://example.com/dixon\">Dixon "
+                     "Technologies</a>.</p>\n<h2>Optiemus</h2>\n<blockquote><p>“This "
+                     "partnership marks a major milestone,” he said.</p></blockquote>",
+        "author": "Shweta Ganjoo",
+        "published_at": "2023-05-31T16:09:00+05:30",
+        "source_lang": "en",
+        "tags": ["Xiaomi"],
+    }
+
+
+@pytest.fixture(scope="session")
+def package_files(tmp_path_factory) -> dict[tuple[str, str], Path]:
+    """Genuine synthetic .argosmodel files, one per pair, built once per session."""
+    out = tmp_path_factory.mktemp("argos-packages")
+    return {pair: build_package(out, *pair) for pair in SYNTHETIC_PAIRS}
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory, package_files) -> Path:
+    """A model store with en->hi, en->ur, en->ta installed the way a user installs them."""
+    root = tmp_path_factory.mktemp("models")
+    store = PackageStore(root)
+    for pair in (("en", "hi"), ("en", "ur"), ("en", "ta")):
+        store.install(package_files[pair])
+    return root
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    name = f"localiser_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = psycopg.connect(POSTGRES_ADMIN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable on 127.0.0.1:5432 ({exc}); "
+                    "start it as .ci/run does")
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    url = f"redis://127.0.0.1:6379/{REDIS_TEST_DB}"
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis is not reachable on 127.0.0.1:6379 ({exc}); start it as .ci/run does")
+    yield url
+    client.flushdb()
+
+
+def reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    from service.models import Base
+    engine = create_engine(url)
+    Base.metadata.drop_all(engine)
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request, tmp_path) -> str:
+    """Each test using it runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'localiser.db'}"
+    url = request.getfixturevalue("postgres_url")
+    reset_postgres(url)
+    return url
+
+
+def service_env(*, data_dir: Path, models_dir: Path, database_url: str | None = None,
+                redis_url: str | None = None, **extra: str) -> dict[str, str]:
+    """Environment for a spawned process: only what the test chooses, no inherited config."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "MODELS_DIR", "LOCALISER_DATA_DIR"}}
+    env.update(LOCALISER_DATA_DIR=str(data_dir), MODELS_DIR=str(models_dir), **extra)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+@pytest.fixture
+def make_app(tmp_path, models_dir):
+    """Build the app from the factory with explicit settings (embedded broker by default)."""
+    def factory(database_url: str | None = None, redis_url: str | None = None, **config):
+        data_dir = tmp_path / "instance"
+        return create_app({
+            "TESTING": True,
+            "DATA_DIR": str(data_dir),
+            "DATABASE_URL": database_url or f"sqlite:///{data_dir / 'localiser.db'}",
+            "MODELS_DIR": str(models_dir),
+            "REDIS_URL": redis_url or "",
+            "CELERY": celery_settings(redis_url or "", data_dir / "broker"),
+            **config,
+        })
+    return factory
+
+
+class WorkerProcess:
+    """A real ``celery -A workers worker`` process, its output kept for failure reports."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool", "solo",
+             "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+             "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
+        self._wait_ready()
+
+    def _wait_ready(self, timeout_s: float = 60) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if " ready." in self.log():
+                return
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery worker exited early:\n{self.log()}")
+            time.sleep(0.2)
+        raise RuntimeError(f"celery worker not ready after {timeout_s}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture
+def start_worker(tmp_path, models_dir) -> Iterator[Callable[..., WorkerProcess]]:
+    workers: list[WorkerProcess] = []
+
+    def start(database_url: str, redis_url: str | None = None, **extra: str) -> WorkerProcess:
+        env = service_env(data_dir=tmp_path / "instance", models_dir=models_dir,
+                          database_url=database_url, redis_url=redis_url, **extra)
+        worker = WorkerProcess(env, tmp_path / f"worker-{len(workers)}.log")
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def wait_for_jobs(client, job_ids: list[str], timeout_s: float = 90,
+                  worker: WorkerProcess | None = None) -> list[dict]:
+    """Poll the jobs API until every job is done or failed."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        jobs = [client.get(f"/api/v1/jobs/{job_id}").get_json() for job_id in job_ids]
+        if all(job["status"] in ("done", "failed") for job in jobs):
+            return jobs
+        time.sleep(0.25)
+    detail = worker.log()[-4000:] if worker else ""
+    raise AssertionError(f"jobs not finished after {timeout_s}s: {jobs}\n{detail}")
+
+
+class LiveServer:
+    """The Flask app served over real HTTP on loopback, for the browser."""
+
+    def __init__(self, app) -> None:
+        from werkzeug.serving import make_server
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def contains_script(text: str, first: int, last: int) -> bool:
+    return any(first <= ord(ch) <= last for ch in text)
+
+
+DEVANAGARI = (0x0900, 0x097F)
+ARABIC = (0x0600, 0x06FF)
+TAMIL = (0x0B80, 0x0BFF)

@@ -1,0 +1,137 @@
+"""The engine and the job runner on real CTranslate2 packages, without Celery."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from service.db import Database
+from service.intake import parse_article
+from service.job_runner import JobRunner
+from service.models import Job, MemoryEntry, Translation
+from workers.document import ArticleText, SegmentedArticle
+from workers.engine import Engine, EngineSettings
+from workers.packages import PackageStore
+from workers.segmenter import split_sentences
+
+SETTINGS = EngineSettings(compute_type="int8", beam_size=2)
+
+
+@pytest.fixture
+def store(models_dir) -> PackageStore:
+    return PackageStore(models_dir)
+
+
+@pytest.fixture
+def pivot_store(tmp_path, package_files) -> PackageStore:
+    store = PackageStore(tmp_path / "pivot-models")
+    store.install(package_files["hi", "en"])
+    store.install(package_files["en", "ta"])
+    return store
+
+
+def test_batched_output_equals_one_at_a_time(store, sample_article):
+    engine = Engine(SETTINGS)
+    route = store.route("en", "hi")
+    article = ArticleText(sample_article["title"], sample_article["summary"],
+                          sample_article["highlights"], sample_article["body_html"])
+    sentences = SegmentedArticle(article, "en").segments
+    batched = engine.translate(sentences, route)
+    assert engine.model_calls == 1
+    single = [Engine(SETTINGS).translate([sentence], route)[0] for sentence in sentences]
+    assert batched == single
+    assert all(text.strip() for text in batched)
+
+
+def test_duplicate_sentences_are_translated_once(store):
+    engine = Engine(SETTINGS)
+    out = engine.translate(["India.", "Xiaomi.", "India."], store.route("en", "hi"))
+    assert out[0] == out[2]
+    assert engine.sentences_translated == 2
+
+
+def test_pivot_through_english(pivot_store):
+    route = pivot_store.route("hi", "ta")
+    assert [(p.from_code, p.to_code) for p in route] == [("hi", "en"), ("en", "ta")]
+    engine = Engine(SETTINGS)
+    progress: list[tuple[int, int]] = []
+    out = engine.translate(["यह एक वाक्य है।", "दूसरा वाक्य।"], route,
+                           lambda done, total: progress.append((done, total)))
+    assert len(out) == 2 and all(any(0x0B80 <= ord(c) <= 0x0BFF for c in t) for t in out)
+    assert engine.model_calls == 2
+    assert progress[-1] == (4, 4)
+
+
+def test_segmentation_is_lossless(sample_article):
+    for text in [sample_article["summary"], *sample_article["highlights"],
+                 "Mr. Smith paid Rs. 4.5 lakh.  Then he left!\n\nTwo   spaces. ", "   ",
+                 "यह एक वाक्य है। यह दूसरा है।", "இது ஒன்று. இது இரண்டு!"]:
+        assert split_sentences(text, "en").join() == text
+    split = split_sentences("Mr. Smith paid Rs. 4.5 lakh. Then he left!", "en")
+    assert [p.text for p in split.pieces] == ["Mr. Smith paid Rs. 4.5 lakh.", "Then he left!"]
+
+
+def test_untranslated_elements_are_not_segmented():
+    html = ('<p>Read this. <code>pip install x</code></p><pre>keep me</pre>'
+            '<script>var a = "no";</script><img src="a.png" alt="A phone on a desk">')
+    document = SegmentedArticle(ArticleText("T", "", [], html), "en")
+    assert document.segments == ["T", "Read this.", "A phone on a desk"]
+    rebuilt = document.rebuild(["t", "r", "a"]).body_html
+    assert "<code>pip install x</code>" in rebuilt and "<pre>keep me</pre>" in rebuilt
+    assert 'alt="a"' in rebuilt and 'src="a.png"' in rebuilt
+
+
+def _job(db: Database, payload: dict, target: str) -> str:
+    from service.articles import submit_article
+    data = parse_article(payload, default_source="en", max_body_chars=100_000)
+    with db.session() as session:
+        return submit_article(session, data, [target]).new_jobs[0].id
+
+
+@pytest.fixture
+def db(tmp_path) -> Database:
+    database = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
+    database.create_all()
+    return database
+
+
+def test_memory_hits_skip_the_model(db, store, sample_article):
+    engine = Engine(SETTINGS)
+    runner = JobRunner(db, store, engine)
+    first = runner.run(_job(db, sample_article, "hi"))
+    assert first.status == "done" and first.memory_hits == 0
+    translated_once = engine.sentences_translated
+
+    other = json.loads(json.dumps(sample_article))
+    other["slug"] = "another-article"
+    other["title"] = "A different title about Xiaomi"
+    second = runner.run(_job(db, other, "hi"))
+    assert second.translated == 1  # only the new title reached the model
+    assert engine.sentences_translated == translated_once + 1
+    with db.session() as session:
+        entries = session.scalar(select(func.count()).select_from(MemoryEntry))
+        assert entries == translated_once + 1
+
+
+def test_a_done_job_run_twice_stores_one_translation(db, store, sample_article):
+    runner = JobRunner(db, store, Engine(SETTINGS))
+    job_id = _job(db, sample_article, "ur")
+    assert runner.run(job_id).status == "done"
+    assert runner.run(job_id).status == "done"
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Translation)) == 1
+        assert session.get(Job, job_id).attempts == 1
+
+
+def test_missing_model_fails_fast_with_a_readable_reason(db, store, tmp_path, package_files,
+                                                         sample_article):
+    job_id = _job(db, sample_article, "ta")
+    empty = PackageStore(tmp_path / "empty")
+    outcome = JobRunner(db, empty, Engine(SETTINGS)).run(job_id)
+    assert outcome.status == "failed"
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        assert job.status == "failed"
+        assert "no installed model translates en->ta" in job.error

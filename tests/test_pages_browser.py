@@ -1,0 +1,102 @@
+"""Reader pages in real headless Chromium (Debian's, driven by Playwright).
+
+The translations are made by the real job runner and engine; the app is served over HTTP
+on loopback.  Screenshots go to test-artifacts/ for a person to look at.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from service.articles import submit_article
+from service.intake import parse_article
+from service.job_runner import JobRunner
+from tests.conftest import DEVANAGARI, ROOT, LiveServer, contains_script
+from workers.engine import Engine
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian chromium is not installed (make browser)")
+
+
+@pytest.fixture
+def site(make_app, sample_article):
+    app = make_app()
+    db, store = app.extensions["db"], app.extensions["packages"]
+    data = parse_article(sample_article, default_source="en", max_body_chars=200_000)
+    with db.session() as session:
+        jobs = submit_article(session, data, ["hi", "ur"]).new_jobs
+        job_ids = [job.id for job in jobs]
+    runner = JobRunner(db, store, Engine())
+    assert [runner.run(job_id).status for job_id in job_ids] == ["done", "done"]
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def page(tmp_path):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1000, "height": 1400})
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+def test_pick_hindi_then_urdu_in_the_dropdown(site, page, sample_article):
+    ARTIFACTS.mkdir(exist_ok=True)
+    slug = sample_article["slug"]
+    page.goto(f"{site.url}/articles/{slug}")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == sample_article["title"]
+    options = page.locator("#language-select option").all_inner_texts()
+    assert options == ["English", "हिन्दी", "اردو"]
+    page.screenshot(path=str(ARTIFACTS / "article-en.png"), full_page=True)
+
+    with page.expect_navigation():
+        page.select_option("#language-select", "hi")
+    assert page.url == f"{site.url}/hi/articles/{slug}"
+    assert page.locator("html").get_attribute("lang") == "hi"
+    assert contains_script(page.locator("h1").inner_text(), *DEVANAGARI)
+    assert page.locator("label[for=language-select]").inner_text() == "भाषा चुनें"
+    assert page.locator("#language-select").input_value() == "hi"
+    page.screenshot(path=str(ARTIFACTS / "article-hi.png"), full_page=True)
+
+    with page.expect_navigation():
+        page.select_option("#language-select", "ur")
+    assert page.url == f"{site.url}/ur/articles/{slug}"
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("html").get_attribute("lang") == "ur"
+    page.screenshot(path=str(ARTIFACTS / "article-ur.png"), full_page=True)
+
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    assert cookies.get("lang") == "ur"  # the choice is remembered
+
+    with page.expect_navigation():
+        page.select_option("#language-select", "en")
+    assert page.url == f"{site.url}/articles/{slug}"
+
+
+def test_dropdown_works_without_javascript(site, sample_article, tmp_path):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(java_script_enabled=False)
+        page = context.new_page()
+        page.goto(f"{site.url}/articles/{sample_article['slug']}")
+        page.select_option("#language-select", "hi")
+        with page.expect_navigation():
+            page.click(".language-select button[type=submit]")
+        assert page.url.endswith(f"/hi/articles/{sample_article['slug']}")
+        context.close()
+        browser.close()
