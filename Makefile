@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 catalogs: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d translations >/dev/null
+	$(BIN)/pybabel -q compile --use-fuzzy -d translations
 
 # Debian's Chromium, driven by Playwright in the page tests (Playwright's own browser
 # download cannot work offline).
@@ -32,7 +32,7 @@ serve: setup
 	$(BIN)/localise serve
 
 lint: setup
-	$(BIN)/ruff check service workers tests bench
+	$(BIN)/ruff check .
 
 test: setup browser lint
 	$(BIN)/pytest
