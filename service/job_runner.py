@@ -16,14 +16,21 @@ from sqlalchemy import select
 
 from service import memory
 from service.db import Database
+from service.glossary import glossary_for
 from service.models import Job, Translation, utcnow
 from service.sanitize import sanitize_html
 from workers.document import ArticleText, SegmentedArticle
 from workers.engine import Engine, route_key
-from workers.packages import PackageError, PackageStore
+from workers.packages import InstalledPackage, PackageError, PackageStore
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.5
+
+
+@dataclass
+class _Counts:
+    hits: int = 0
+    translated: int = 0
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class JobRunner:
             if job.status == "done":
                 return JobOutcome("done")
             job.status, job.started_at, job.error = "running", utcnow(), ""
+            job.segments_total = job.segments_done = job.memory_hits = 0
             job.attempts += 1
             revision = job.revision
             source, target = revision.article.source_lang, job.target_lang
@@ -67,21 +75,12 @@ class JobRunner:
                    target: str) -> JobOutcome:
         route = self.store.route(source, target, self.pivot)
         model_key = route_key(route)
-        document = SegmentedArticle(text, source)
-        unique = list(dict.fromkeys(document.segments))
         with self.db.session() as session:
-            known = memory.lookup(session, unique, source, target, model_key)
-            job = session.get(Job, job_id)
-            job.route, job.segments_total = model_key, len(unique)
-            job.memory_hits = job.segments_done = len(known)
-        missing = [sentence for sentence in unique if sentence not in known]
-        fresh = self.engine.translate(missing, route, self._progress_writer(
-            job_id, len(known), len(missing)))
-        known.update(zip(missing, fresh, strict=True))
-        result = document.rebuild([known[sentence] for sentence in document.segments])
+            document = SegmentedArticle(text, source, glossary_for(session, target))
+        counts = _Counts()
+        result = document.translate_with(lambda sentences: self._pass(
+            job_id, sentences, route, source, target, model_key, counts))
         with self.db.session() as session:
-            memory.remember(session, dict(zip(missing, fresh, strict=True)), source, target,
-                            model_key)
             exists = session.scalar(select(Translation.id).where(
                 Translation.revision_id == revision_id, Translation.target_lang == target))
             if exists is None:
@@ -92,8 +91,30 @@ class JobRunner:
                     synthetic_model=any(package.synthetic for package in route)))
             job = session.get(Job, job_id)
             job.status, job.finished_at = "done", utcnow()
-            job.segments_done = len(unique)
-        return JobOutcome("done", translated=len(missing), memory_hits=len(unique) - len(missing))
+            job.segments_done = job.segments_total
+        return JobOutcome("done", translated=counts.translated, memory_hits=counts.hits)
+
+    def _pass(self, job_id: str, sentences: list[str], route: list[InstalledPackage],
+              source: str, target: str, model_key: str, counts: _Counts) -> dict[str, str]:
+        """Translate one pass of unique sentences: memory first, then the model."""
+        with self.db.session() as session:
+            known = memory.lookup(session, sentences, source, target, model_key)
+            job = session.get(Job, job_id)
+            job.route = model_key
+            job.segments_total += len(sentences)
+            job.segments_done += len(known)
+            job.memory_hits += len(known)
+            already_done = job.segments_done
+        missing = [sentence for sentence in sentences if sentence not in known]
+        fresh = self.engine.translate(missing, route, self._progress_writer(
+            job_id, already_done, len(missing)))
+        new = dict(zip(missing, fresh, strict=True))
+        with self.db.session() as session:
+            memory.remember(session, new, source, target, model_key)
+            session.get(Job, job_id).segments_done = already_done + len(missing)
+        counts.hits += len(known)
+        counts.translated += len(missing)
+        return {**known, **new}
 
     def _progress_writer(self, job_id: str, already_done: int, to_translate: int):
         last_write = [0.0]

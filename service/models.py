@@ -148,3 +148,17 @@ class MemoryEntry(Base):
     __table_args__ = (
         UniqueConstraint("source_hash", "source_lang", "target_lang", "model_key"),
     )
+
+
+class GlossaryEntry(Base):
+    """A site-wide protected term; ``target_lang`` None applies to every language."""
+
+    __tablename__ = "glossary"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    term: Mapped[str] = mapped_column(String(200))
+    target_lang: Mapped[str | None] = mapped_column(String(16))
+    rendering: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("term", "target_lang"),)

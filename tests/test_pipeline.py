@@ -43,7 +43,7 @@ def test_article_is_translated_by_a_worker_and_served(make_app, database_url, re
     jobs = wait_for_jobs(client, [job["id"] for job in body["jobs"]], worker=worker)
     for job in jobs:
         assert job["status"] == "done", job
-        assert job["progress"]["total"] > 10
+        assert job["progress"]["total"] >= 5
         assert job["progress"]["done"] == job["progress"]["total"]
         assert job["route"] == f"en-{job['language']}@1.0"
         assert job["error"] is None

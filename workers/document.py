@@ -1,24 +1,45 @@
-"""An article as a flat list of sentences to translate, and its rebuild from their translations.
+"""An article as sentences to translate, and its rebuild with structure, markup and names kept.
 
-Every text node of the body HTML is split into sentences and translated in place, so the
-block structure and every tag and attribute come back exactly as they were; only text and
-the ``alt``/``title`` attributes change.  Text inside ``script``, ``style``, ``pre``,
-``code``, ``iframe`` and similar elements is never sent to the model.
+The article is cut into *units*: the title, the summary, each highlight, each ``alt``/``title``
+attribute, and the inline content of each block of the body (a paragraph's text with its
+links and emphasis).  Each unit is localised in one of two ways:
+
+* **whole** (tried first): its sentences go to the model as complete sentences, as a reader
+  wrote them.  The result is accepted only if every protected span (glossary term, number,
+  URL, ...) is in it, and every inline element's own translation is found in it, so the
+  ``<a>``/``<em>`` can be wrapped around the right words (the approach of argostranslate's
+  ``tags`` module).
+* **pieces** (the fallback): each text node is translated on its own, split around the
+  protected spans, which are put back verbatim.  Markup and protected text then survive by
+  construction, at some cost in fluency.
+
+Block structure, tags, ``href``/``src`` and text inside ``script``, ``style``, ``pre``,
+``code``, ``iframe``... never reach the model.  See docs/engine.md.
 """
 
 from __future__ import annotations
 
+import copy
+import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
+from workers.protected import Glossary, Span, find_spans, survives
 from workers.segmenter import SplitText, split_sentences
 
 UNTRANSLATED_ELEMENTS = frozenset({"script", "style", "pre", "code", "iframe", "noscript",
                                    "textarea", "svg", "math", "template", "object", "embed",
-                                   "kbd", "samp", "var"})
+                                   "kbd", "samp", "var", "video", "audio", "canvas"})
+INLINE_ELEMENTS = frozenset({"a", "strong", "em", "b", "i", "u", "s", "span", "small", "abbr",
+                             "cite", "q", "mark", "sub", "sup", "time", "dfn", "bdi", "ins",
+                             "del"})
+VERBATIM_INLINE = frozenset({"code", "kbd", "samp", "var"})
 TRANSLATED_ATTRIBUTES = ("alt", "title")
+_HAS_WORDS = re.compile(r"[^\W\d_]")
+
+Translations = dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -29,71 +50,310 @@ class ArticleText:
     body_html: str
 
 
+def _sentences(text: str, language: str) -> SplitText:
+    return split_sentences(text, language)
+
+
+def _translate_split(split: SplitText, translations: Translations) -> str:
+    return split.join([translations[piece.text] for piece in split.pieces])
+
+
 @dataclass
-class _Slot:
-    split: SplitText
-    write: Callable[[str], None]
+class _Pieces:
+    """Text cut around its protected spans: gaps with words are translated, the rest kept."""
+
+    parts: list[SplitText | Span | str]
+
+    @classmethod
+    def of(cls, text: str, spans: list[Span], language: str) -> _Pieces:
+        parts: list[SplitText | Span | str] = []
+        position = 0
+        for span in [*spans, None]:
+            gap = text[position:span.start if span else len(text)]
+            if gap:
+                parts.append(_sentences(gap, language) if _HAS_WORDS.search(gap) else gap)
+            if span:
+                parts.append(span)
+                position = span.end
+        return cls(parts)
+
+    def segments(self) -> list[str]:
+        return [p.text for part in self.parts if isinstance(part, SplitText)
+                for p in part.pieces]
+
+    def render(self, translations: Translations) -> str:
+        out = []
+        for part in self.parts:
+            if isinstance(part, SplitText):
+                out.append(_translate_split(part, translations))
+            elif isinstance(part, Span):
+                out.append(part.output)
+            else:
+                out.append(part)
+        return "".join(out)
 
 
-def _skipped(node: NavigableString) -> bool:
-    return isinstance(node, Comment) or any(
-        parent.name in UNTRANSLATED_ELEMENTS for parent in node.parents)
+@dataclass
+class _Wrap:
+    """An inline element inside a unit: where its text is, and how it must come out."""
+
+    element: Tag
+    text: str
+    pieces: _Pieces | None  # None: kept verbatim (code, kbd, ...)
+    position: int           # offset of the text in the unit's source text
+
+
+@dataclass
+class _Unit:
+    text: str
+    language: str
+    glossary: Glossary
+    write_text: Callable[[str], None] | None = None          # plain text units
+    nodes: list = field(default_factory=list)                 # body groups: sibling nodes
+    wraps: list[_Wrap] = field(default_factory=list)
+    whole_possible: bool = True
+    mode: str = "whole"
+
+    def __post_init__(self) -> None:
+        self.spans = find_spans(self.text, self.glossary)
+        verbatim = [w for w in self.wraps if w.pieces is None]
+        for wrap in verbatim:  # code-like inline text is protected like a number
+            start = wrap.position
+            if not any(s.start < start + len(wrap.text) and s.end > start
+                                      for s in self.spans):
+                self.spans.append(Span(start, start + len(wrap.text), wrap.text, wrap.text,
+                                       "code"))
+        self.spans.sort(key=lambda s: s.start)
+        self.whole = _sentences(self.text, self.language)
+        if not self.whole_possible:
+            self.mode = "pieces"
+
+    # -- what to translate ---------------------------------------------------------------
+    def whole_segments(self) -> list[str]:
+        segments = [piece.text for piece in self.whole.pieces]
+        for wrap in self.wraps:
+            if wrap.pieces is not None:
+                segments += wrap.pieces.segments()
+        return segments
+
+    def piece_segments(self) -> list[str]:
+        return [segment for pieces in self._fallback_pieces() for segment in pieces.segments()]
+
+    def _fallback_pieces(self) -> list[_Pieces]:
+        if self.write_text is not None:
+            return [_Pieces.of(self.text, self.spans, self.language)]
+        return [_Pieces.of(str(node), find_spans(str(node), self.glossary), self.language)
+                for node in self._text_nodes()]
+
+    def _text_nodes(self) -> list[NavigableString]:
+        found = []
+        for node in self.nodes:
+            candidates = [node] if isinstance(node, NavigableString) else \
+                node.find_all(string=True)
+            found += [c for c in candidates if _translatable_node(c)]
+        return found
+
+    # -- checking and writing ------------------------------------------------------------
+    def accept_whole(self, translations: Translations) -> bool:
+        """Keep the whole-sentence translation if names, numbers and markup survived it."""
+        if self.mode != "whole":
+            return False
+        result = survives(self.spans, _translate_split(self.whole, translations))
+        placed = self._place_wraps(result, translations) if result is not None else None
+        if placed is None:
+            self.mode = "pieces"
+            return False
+        self._result, self._placed = result, placed
+        return True
+
+    def _place_wraps(self, result: str, translations: Translations) -> list | None:
+        """Where each inline element's own translation sits in the sentence translation.
+
+        When its words occur more than once, take the occurrence whose relative position
+        is closest to the element's relative position in the source.
+        """
+        claimed: list[tuple[int, int, _Wrap, str]] = []
+        for wrap in self.wraps:
+            expected = wrap.text if wrap.pieces is None else wrap.pieces.render(translations)
+            expected = expected.strip()
+            if not expected:
+                return None
+            free = [i for i in _occurrences(result, expected)
+                    if not any(i < c_end and i + len(expected) > c_start
+                               for c_start, c_end, *_ in claimed)]
+            if not free:
+                return None
+            wanted = wrap.position / max(len(self.text), 1)
+            index = min(free, key=lambda i: abs(i / max(len(result), 1) - wanted))
+            claimed.append((index, index + len(expected), wrap, expected))
+        return sorted(claimed, key=lambda c: c[0])
+
+    def render(self, translations: Translations) -> None:
+        if self.mode == "whole":
+            self._render_whole()
+            return
+        if self.write_text is not None:
+            self.write_text(self._fallback_pieces()[0].render(translations))
+            return
+        for node, pieces in zip(self._text_nodes(), self._fallback_pieces(), strict=True):
+            node.replace_with(NavigableString(pieces.render(translations)))
+
+    def _render_whole(self) -> None:
+        if self.write_text is not None:
+            self.write_text(self._result)
+            return
+        new_nodes: list = []
+        position = 0
+        for start, end, wrap, expected in self._placed:
+            if start > position:
+                new_nodes.append(NavigableString(self._result[position:start]))
+            clone = copy.copy(wrap.element)
+            clone.clear()
+            clone.append(NavigableString(expected))
+            new_nodes.append(clone)
+            position = end
+        if position < len(self._result):
+            new_nodes.append(NavigableString(self._result[position:]))
+        anchor = self.nodes[0]
+        for node in new_nodes:
+            anchor.insert_before(node)
+        for node in self.nodes:
+            node.extract()
+
+
+def _occurrences(text: str, part: str) -> list[int]:
+    found, index = [], text.find(part)
+    while index >= 0:
+        found.append(index)
+        index = text.find(part, index + 1)
+    return found
+
+
+def _translatable_node(node: NavigableString) -> bool:
+    return (not isinstance(node, Comment) and bool(node.strip())
+            and not any(parent.name in UNTRANSLATED_ELEMENTS for parent in node.parents))
+
+
+def _simple_inline(element: Tag) -> bool:
+    """An inline element holding only text: it can be wrapped around translated words."""
+    return element.name in INLINE_ELEMENTS | VERBATIM_INLINE and bool(element.get_text()) \
+        and all(isinstance(c, NavigableString) and not isinstance(c, Comment)
+                for c in element.children)
 
 
 class SegmentedArticle:
-    """Sentences of title, summary, highlights and body, in reading order."""
+    """An article cut into units; see the module docstring for the two ways of translating."""
 
-    def __init__(self, article: ArticleText, language: str) -> None:
-        self._language = language
-        self._slots: list[_Slot] = []
-        self._fields = {"title": article.title, "summary": article.summary}
-        self._highlights: list[str] = list(article.highlights)
-        self._add_text(article.title, lambda text: self._fields.__setitem__("title", text))
-        self._add_text(article.summary, lambda text: self._fields.__setitem__("summary", text))
+    def __init__(self, article: ArticleText, language: str,
+                 glossary: Glossary | None = None) -> None:
+        self.language = language
+        self.glossary = glossary or Glossary()
+        self.fields = {"title": article.title, "summary": article.summary}
+        self.highlights = list(article.highlights)
+        self.attribute_units: list[_Unit] = []
+        self.units: list[_Unit] = []
+        self._text_unit(article.title, lambda t: self.fields.__setitem__("title", t))
+        self._text_unit(article.summary, lambda t: self.fields.__setitem__("summary", t))
         for index, highlight in enumerate(article.highlights):
-            self._add_text(highlight, lambda text, i=index: self._highlights.__setitem__(i, text))
-        self._soup = BeautifulSoup(article.body_html, "html.parser")
-        for node in list(self._soup.find_all(string=True)):
-            if node.strip() and not _skipped(node):
-                self._add_text(str(node), _text_node_writer(node))
-        for element in self._soup.find_all(True):
-            if element.name in UNTRANSLATED_ELEMENTS:
+            self._text_unit(highlight, lambda t, i=index: self.highlights.__setitem__(i, t))
+        self.soup = BeautifulSoup(article.body_html, "html.parser")
+        self._collect_groups(self.soup)
+        for element in self.soup.find_all(True):
+            if element.name in UNTRANSLATED_ELEMENTS or any(
+                    p.name in UNTRANSLATED_ELEMENTS for p in element.parents):
                 continue
             for attribute in TRANSLATED_ATTRIBUTES:
                 value = element.get(attribute)
                 if isinstance(value, str) and value.strip():
-                    self._add_text(value, lambda text, e=element, a=attribute: _set(e, a, text))
+                    self._text_unit(value, lambda t, e=element, a=attribute: _set(e, a, t),
+                                    self.attribute_units)
 
-    def _add_text(self, text: str, write: Callable[[str], None]) -> None:
-        self._slots.append(_Slot(split_sentences(text, self._language), write))
+    def _text_unit(self, text: str, write: Callable[[str], None],
+                   into: list[_Unit] | None = None) -> None:
+        if text.strip():
+            (self.units if into is None else into).append(
+                _Unit(text, self.language, self.glossary, write_text=write))
+
+    def _collect_groups(self, parent: Tag) -> None:
+        group: list = []
+        for child in list(parent.children):
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString) or child.name in INLINE_ELEMENTS \
+                    or child.name in VERBATIM_INLINE or child.name in ("br", "img"):
+                group.append(child)
+                continue
+            self._add_group(group)
+            group = []
+            if child.name not in UNTRANSLATED_ELEMENTS:
+                self._collect_groups(child)
+        self._add_group(group)
+
+    def _add_group(self, nodes: list) -> None:
+        text = "".join(str(n) if isinstance(n, NavigableString) else n.get_text() for n in nodes)
+        if not text.strip():
+            return
+        elements = [n for n in nodes if isinstance(n, Tag)]
+        whole_possible = all(_simple_inline(e) for e in elements)
+        wraps = []
+        if whole_possible:
+            offset = 0
+            for node in nodes:
+                inner = str(node) if isinstance(node, NavigableString) else node.get_text()
+                if isinstance(node, Tag):
+                    pieces = None if node.name in VERBATIM_INLINE else _Pieces.of(
+                        inner.strip(), find_spans(inner.strip(), self.glossary), self.language)
+                    lead = len(inner) - len(inner.lstrip())
+                    wraps.append(_Wrap(node, inner.strip(), pieces, offset + lead))
+                offset += len(inner)
+        self.units.append(_Unit(text, self.language, self.glossary, nodes=nodes, wraps=wraps,
+                                whole_possible=whole_possible))
+
+    def _all_units(self) -> list[_Unit]:
+        return self.attribute_units + self.units
+
+    # -- the two passes --------------------------------------------------------------------
+    def first_pass(self) -> list[str]:
+        """Sentences to translate first: whole units, and pieces where whole is impossible."""
+        return [s for u in self._all_units()
+                for s in (u.whole_segments() if u.mode == "whole" else u.piece_segments())]
+
+    def second_pass(self, translations: Translations) -> list[str]:
+        """After the first pass: pieces of the units whose whole translation was refused."""
+        segments: list[str] = []
+        for unit in self._all_units():
+            if unit.mode == "whole" and not unit.accept_whole(translations):
+                segments += unit.piece_segments()
+        return segments
+
+    def rebuild(self, translations: Translations) -> ArticleText:
+        for unit in self._all_units():  # attributes first: whole units clone their elements
+            unit.render(translations)
+        return ArticleText(title=self.fields["title"], summary=self.fields["summary"],
+                           highlights=list(self.highlights), body_html=str(self.soup))
+
+    def translate_with(self, translate: Callable[[list[str]], Translations]) -> ArticleText:
+        """Run both passes with ``translate`` (unique sentences in, {sentence: text} out)."""
+        translations = translate(list(dict.fromkeys(self.first_pass())))
+        fallback = [s for s in self.second_pass(translations) if s not in translations]
+        translations.update(translate(list(dict.fromkeys(fallback))))
+        return self.rebuild(translations)
 
     @property
     def segments(self) -> list[str]:
-        return [piece.text for slot in self._slots for piece in slot.split.pieces]
+        """Every sentence the first pass would send (used to size jobs and in tests)."""
+        return self.first_pass()
 
-    def rebuild(self, translations: list[str]) -> ArticleText:
-        """The article with segment ``i`` replaced by ``translations[i]``."""
-        if len(translations) != len(self.segments):
-            raise ValueError(f"expected {len(self.segments)} translations, "
-                             f"got {len(translations)}")
-        position = 0
-        for slot in self._slots:
-            count = len(slot.split.pieces)
-            slot.write(slot.split.join(translations[position:position + count]))
-            position += count
-        return ArticleText(title=self._fields["title"], summary=self._fields["summary"],
-                           highlights=list(self._highlights), body_html=str(self._soup))
-
-
-def _text_node_writer(node: NavigableString) -> Callable[[str], None]:
-    current = [node]
-
-    def write(text: str) -> None:
-        replacement = NavigableString(text)
-        current[0].replace_with(replacement)
-        current[0] = replacement
-
-    return write
+    def stats(self) -> dict[str, int]:
+        units = self._all_units()
+        inline = [u for u in self.units if u.nodes and any(isinstance(n, Tag) for n in u.nodes)]
+        return {
+            "units": len(units),
+            "whole": sum(u.mode == "whole" for u in units),
+            "pieces": sum(u.mode == "pieces" for u in units),
+            "inline_units": len(inline),
+            "inline_units_whole": sum(u.mode == "whole" for u in inline),
+        }
 
 
 def _set(element: Tag, attribute: str, text: str) -> None:
