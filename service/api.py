@@ -7,7 +7,7 @@ import json
 from flask import Blueprint, current_app, jsonify, request
 from kombu.exceptions import KombuError
 
-from service import articles, intake, languages
+from service import articles, glossary, intake, languages
 from service.errors import QueueUnavailable, ValidationError
 from workers.tasks import enqueue_translation
 
@@ -97,6 +97,12 @@ def list_languages():
     targets = _store().reachable_targets(source, current_app.config["PIVOT_LANG"])
     return jsonify({"source": languages.describe(source),
                     "targets": [languages.describe(code) for code in targets]})
+
+
+@api.get("/glossary")
+def list_glossary():
+    with _db().session() as session:
+        return jsonify({"terms": glossary.all_terms(session)})
 
 
 @api.get("/health")

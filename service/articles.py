@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service import languages
 from service.errors import LanguageUnavailable, NotFound
 from service.intake import ArticleInput
 from service.models import Article, Job, Revision, Translation
@@ -154,6 +155,7 @@ def translation_dict(translation: Translation, slug: str) -> dict:
     return {
         "slug": slug,
         "language": translation.target_lang,
+        "dir": languages.direction(translation.target_lang),
         "revision": translation.revision_id,
         "title": translation.title,
         "summary": translation.summary,

@@ -117,6 +117,108 @@ def models_build_synthetic(from_code: str, to_code: str, out_dir: Path, package_
         click.echo(f"installed {package.from_code}->{package.to_code} {package.version}")
 
 
+@models.command("verify", help="Load every installed package with CTranslate2 and "
+                                 "translate a test sentence through it.")
+def models_verify() -> None:
+    from workers.engine import Engine
+    packages, failed = _store().installed(), 0
+    if not packages:
+        raise click.ClickException("no models installed")
+    engine = Engine()
+    for package in packages:
+        started = time.monotonic()
+        try:
+            output = engine.translate(["This is a test sentence."], [package])[0]
+        except Exception as exc:  # report every broken package, not just the first
+            failed += 1
+            click.echo(f"FAIL {package.key}: {type(exc).__name__}: {exc}")
+            continue
+        if not output.strip():
+            failed += 1
+            click.echo(f"FAIL {package.key}: empty output")
+            continue
+        click.echo(f"ok   {package.key} ({time.monotonic() - started:.2f}s, "
+                   f"{len(output)} characters out)")
+    if failed:
+        sys.exit(1)
+
+
+# --- glossary -----------------------------------------------------------------------------
+
+@cli.group(help="Terms that must come through translation unchanged (or as given).")
+def glossary() -> None:
+    pass
+
+
+def _db():
+    return _app().extensions["db"]
+
+
+@glossary.command("add", help="Protect TERM; with --lang and --rendering, show it as given.")
+@click.argument("term")
+@click.option("--lang", default=None, help="Only for this target language.")
+@click.option("--rendering", default=None, help="What the target must show instead.")
+def glossary_add(term: str, lang: str | None, rendering: str | None) -> None:
+    from service.errors import ServiceError
+    from service.glossary import add_term
+    try:
+        with _db().session() as session:
+            add_term(session, term, lang, rendering)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"added {term!r}" + (f" for {lang}" if lang else "")
+               + (f" -> {rendering!r}" if rendering else ""))
+
+
+@glossary.command("import", help="Add every entry of a JSON list of "
+                                 '{"term", "language"?, "rendering"?} objects.')
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def glossary_import(path: Path) -> None:
+    from service.errors import ServiceError
+    from service.glossary import add_term
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(entries, list):
+            raise ValueError("the file must hold a JSON list")
+        with _db().session() as session:
+            for number, entry in enumerate(entries, 1):
+                if not isinstance(entry, dict) or not isinstance(entry.get("term"), str):
+                    raise ValueError(f"entry {number} needs a 'term' string")
+                add_term(session, entry["term"], entry.get("language"),
+                         entry.get("rendering"))
+    except (ValueError, ServiceError) as exc:
+        raise click.ClickException(f"{path}: {getattr(exc, 'message', exc)}; nothing imported") \
+            from exc
+    click.echo(f"imported {len(entries)} glossary entries")
+
+
+@glossary.command("list", help="Show the glossary.")
+@click.option("--json", "as_json", is_flag=True)
+def glossary_list(as_json: bool) -> None:
+    from service.glossary import all_terms
+    with _db().session() as session:
+        rows = all_terms(session)
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['term']:<30} {row['language'] or '*':<5} {row['rendering'] or ''}")
+
+
+@glossary.command("remove", help="Remove TERM (the all-languages entry unless --lang).")
+@click.argument("term")
+@click.option("--lang", default=None)
+def glossary_remove(term: str, lang: str | None) -> None:
+    from service.errors import ServiceError
+    from service.glossary import remove_term
+    try:
+        with _db().session() as session:
+            remove_term(session, term, lang)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"removed {term!r}")
+
+
 # --- jobs ---------------------------------------------------------------------------------
 
 @cli.group(help="Inspect and re-send translation jobs.")

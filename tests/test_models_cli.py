@@ -157,3 +157,18 @@ def test_real_packages_install(store_dir):
     for path in real_model_files():
         assert run("models", "install", str(path)).exit_code == 0
     assert len(PackageStore(store_dir).installed()) >= 1
+
+
+def test_verify_translates_through_every_installed_package(store_dir, package_files):
+    run("models", "install", str(package_files["en", "hi"]), str(package_files["hi", "en"]))
+    result = run("models", "verify")
+    assert result.exit_code == 0, result.output
+    assert "ok   en-hi@1.0" in result.output and "ok   hi-en@1.0" in result.output
+
+
+def test_verify_reports_a_package_broken_after_install(store_dir, package_files):
+    run("models", "install", str(package_files["en", "hi"]))
+    (PackageStore(store_dir).find("en", "hi").path / "sentencepiece.model").unlink()
+    result = CliRunner().invoke(cli, ["models", "verify"])
+    assert result.exit_code == 1
+    assert "FAIL en-hi@1.0" in result.output
