@@ -30,6 +30,7 @@ class EngineSettings:
     intra_threads: int = 0
     max_batch_size: int = 32
     max_decoding_length: int = 256
+    length_penalty: float = 0.2  # Argos Translate's value
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ class Engine:
         results = model.translator.translate_iterable(
             tokens, target_prefix=prefix, max_batch_size=self.settings.max_batch_size,
             batch_type="examples", beam_size=self.settings.beam_size,
-            max_decoding_length=self.settings.max_decoding_length, replace_unknowns=True)
+            max_decoding_length=self.settings.max_decoding_length,
+            length_penalty=self.settings.length_penalty, replace_unknowns=True)
         self.model_calls += 1
         outputs: list[str] = []
         for result in results:

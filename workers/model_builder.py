@@ -50,7 +50,8 @@ class ModelShape:
     num_heads: int = 4
     ffn_dim: int = 128
     num_layers: int = 2
-    vocab_size: int = 900
+    vocab_size: int = 900              # SentencePiece pieces (fewer if the text is small)
+    model_vocab_size: int | None = None  # pad the model's vocabulary to this (realistic cost)
 
 
 def language_corpus(code: str) -> list[str]:
@@ -184,12 +185,13 @@ def _install_length_circuit(spec, shape: ModelShape, eos_id: int, length_ratio: 
 
 
 def _target_bias(processor: spm.SentencePieceProcessor, target_lines: list[str],
-                 source_lines: list[str], eos_id: int, eos_bias: float) -> np.ndarray:
+                 source_lines: list[str], eos_id: int, eos_bias: float,
+                 vocab_size: int) -> np.ndarray:
     """Logit bias that keeps the random decoder inside the target language's pieces."""
     target_ids = {i for line in target_lines for i in processor.encode(line)}
     source_ids = {i for line in source_lines for i in processor.encode(line)}
     preferred = target_ids - source_ids or target_ids
-    bias = np.full(processor.get_piece_size(), -20.0, dtype=np.float32)
+    bias = np.full(vocab_size, -20.0, dtype=np.float32)
     bias[sorted(preferred)] = 0.0
     bias[eos_id] = eos_bias
     return bias
@@ -198,11 +200,18 @@ def _target_bias(processor: spm.SentencePieceProcessor, target_lines: list[str],
 def build_package(output_dir: Path, from_code: str, to_code: str, *,
                   package_version: str = "1.0", seed: int = 7,
                   shape: ModelShape = ModelShape(), eos_bias: float = 0.0,
-                  length_ratio: float = 1.0) -> Path:
-    """Build ``translate-<from>_<to>-<version>.argosmodel`` in ``output_dir``; return its path."""
+                  length_ratio: float = 1.0, extra_source_lines: list[str] | None = None,
+                  weights: str = "float32") -> Path:
+    """Build ``translate-<from>_<to>-<version>.argosmodel`` in ``output_dir``; return its path.
+
+    ``extra_source_lines`` adds source-language text to the tokenizer's training data (so
+    e.g. news English is cut into realistic pieces); ``weights`` is the stored precision
+    (``int8`` like published Argos packages, or ``float32``).
+    """
     output_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    source_lines, target_lines = language_corpus(from_code), language_corpus(to_code)
+    source_lines = language_corpus(from_code) + list(extra_source_lines or [])
+    target_lines = language_corpus(to_code)
     name = f"translate-{from_code}_{to_code}-{package_version.replace('.', '_')}"
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / name
@@ -211,17 +220,19 @@ def build_package(output_dir: Path, from_code: str, to_code: str, *,
         (Path(tmp) / "sp.model").rename(root / "sentencepiece.model")
         processor = spm.SentencePieceProcessor(model_file=str(root / "sentencepiece.model"))
         pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
+        if shape.model_vocab_size and shape.model_vocab_size > len(pieces):
+            pieces += [f"<unused{i}>" for i in range(shape.model_vocab_size - len(pieces))]
 
         spec = transformer_spec.TransformerSpec.from_config(
             shape.num_layers, shape.num_heads, pre_norm=True)
         _fill_random_weights(spec, rng, shape, len(pieces))
         spec.decoder.projection.bias = _target_bias(
-            processor, target_lines, source_lines, processor.eos_id(), eos_bias)
+            processor, target_lines, source_lines, processor.eos_id(), eos_bias, len(pieces))
         _install_length_circuit(spec, shape, processor.eos_id(), length_ratio)
         spec.register_source_vocabulary(pieces)
         spec.register_target_vocabulary(pieces)
         spec.validate()
-        spec.optimize(quantization="float32")
+        spec.optimize(quantization=weights)
         (root / "model").mkdir()
         spec.save(str(root / "model"))
         ctranslate2.Translator(str(root / "model"), device="cpu")  # fail here, not later
