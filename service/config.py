@@ -51,6 +51,7 @@ def load_config() -> dict[str, Any]:
         "CT2_INTER_THREADS": _env_int("CT2_INTER_THREADS", 1),
         "CT2_INTRA_THREADS": _env_int("CT2_INTRA_THREADS", 0),
         "CT2_MAX_BATCH_SIZE": _env_int("CT2_MAX_BATCH_SIZE", 32),
+        "CT2_LENGTH_PENALTY": float(os.environ.get("CT2_LENGTH_PENALTY", "0.2")),
         "TRANSLATION_QUEUE": os.environ.get("TRANSLATION_QUEUE", "translations"),
         "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 1),
         "CELERY": celery_settings(redis_url, broker_dir),

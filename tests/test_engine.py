@@ -11,6 +11,7 @@ from service.db import Database
 from service.intake import parse_article
 from service.job_runner import JobRunner
 from service.models import Job, MemoryEntry, Translation
+from tests.conftest import real_model_files
 from workers.document import ArticleText, SegmentedArticle
 from workers.engine import Engine, EngineSettings
 from workers.packages import PackageStore
@@ -125,3 +126,40 @@ def test_missing_model_fails_fast_with_a_readable_reason(db, store, tmp_path, pa
         job = session.get(Job, job_id)
         assert job.status == "failed"
         assert "no installed model translates en->ta" in job.error
+
+
+def test_job_through_a_pivot_reports_its_route(db, pivot_store):
+    article = {"slug": "hindi-article", "title": "यह एक शीर्षक है।", "source_lang": "hi",
+               "body_html": "<p>यह पहला वाक्य है। यह दूसरा वाक्य है।</p>"}
+    job_id = _job(db, article, "ta")
+    assert JobRunner(db, pivot_store, Engine(SETTINGS)).run(job_id).status == "done"
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        assert job.route == "hi-en@1.0+en-ta@1.0"
+        translation = session.scalars(select(Translation)).one()
+        assert translation.route == job.route
+        assert any(0x0B80 <= ord(c) <= 0x0BFF for c in translation.title)
+
+
+def test_models_are_loaded_once_per_process(store):
+    from workers.engine import load_model
+    route = store.route("en", "ur")
+    Engine(SETTINGS).translate(["One."], route)
+    misses = load_model.cache_info().misses
+    Engine(SETTINGS).translate(["Two."], route)
+    assert load_model.cache_info().misses == misses
+
+
+@pytest.mark.real_models
+@pytest.mark.skipif(not real_model_files(), reason="no real Argos packages in ../shared/models")
+def test_real_packages_translate(tmp_path, sample_article):
+    store = PackageStore(tmp_path / "real")
+    for path in real_model_files():
+        store.install(path)
+    engine = Engine(SETTINGS)
+    for package in store.installed():
+        if package.from_code != "en":
+            continue
+        out = engine.translate(sample_article["highlights"], [package])
+        assert all(o.strip() and o != s for o, s in zip(out, sample_article["highlights"],
+                                                        strict=True))

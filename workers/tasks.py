@@ -18,7 +18,8 @@ def job_runner() -> JobRunner:
             compute_type=config["CT2_COMPUTE_TYPE"], beam_size=config["CT2_BEAM_SIZE"],
             inter_threads=config["CT2_INTER_THREADS"],
             intra_threads=config["CT2_INTRA_THREADS"],
-            max_batch_size=config["CT2_MAX_BATCH_SIZE"])
+            max_batch_size=config["CT2_MAX_BATCH_SIZE"],
+            length_penalty=config["CT2_LENGTH_PENALTY"])
         extensions["job_runner"] = JobRunner(extensions["db"], extensions["packages"],
                                              Engine(settings), config["PIVOT_LANG"])
     return extensions["job_runner"]
