@@ -22,8 +22,8 @@ catalogs: $(VENV)/.installed
 # Debian's Chromium, driven by Playwright in the page tests (Playwright's own browser
 # download cannot work offline).
 browser:
-	{ command -v chromium && test -d /usr/share/fonts/truetype/noto; } >/dev/null || { apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; }
+	{ command -v chromium && command -v wrk && test -d /usr/share/fonts/truetype/noto; } >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core wrk >/dev/null; }
 
 demo: setup
 	$(BIN)/localise demo

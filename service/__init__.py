@@ -8,6 +8,7 @@ from flask import Flask
 
 from service.config import load_config
 from service.db import Database
+from service.page_cache import PageCache
 from workers.packages import PackageStore
 
 
@@ -24,6 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["db"] = database
     app.extensions["packages"] = PackageStore(app.config["MODELS_DIR"],
                                               app.config["MAX_PACKAGE_BYTES"])
+    app.extensions["page_cache"] = PageCache(app.config["REDIS_URL"])
 
     from workers import celery_init_app
     celery_init_app(app)

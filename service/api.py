@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 from kombu.exceptions import KombuError
 
 from service import articles, glossary, intake, languages
@@ -57,6 +57,8 @@ def post_article():
             "created": submission.new_revision,
             "jobs": [articles.job_summary(job) for job in submission.jobs],
         }
+    if submission.new_revision or new_job_ids:
+        current_app.extensions["page_cache"].invalidate(data.slug)
     celery_app = current_app.extensions["celery"]
     try:
         for job_id in new_job_ids:
@@ -81,6 +83,22 @@ def get_translation(slug: str, lang: str):
     with _db().session() as session:
         translation = articles.get_translation(session, slug, lang)
         return jsonify(articles.translation_dict(translation, slug))
+
+
+@api.get("/articles/<slug>/languages")
+def article_languages(slug: str):
+    """For the embeddable selector: which languages a reader can pick, and where they are."""
+    with _db().session() as session:
+        article = articles.get_article(session, slug)
+        entries = articles.language_availability(session, article)
+    for entry in entries:
+        entry["url"] = url_for("site.original", slug=slug, original=1, _external=True) \
+            if entry["status"] == "original" else \
+            url_for("site.translated", lang=entry["code"], slug=slug, _external=True)
+    response = jsonify({"slug": slug, "languages": entries})
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = "public, max-age=30"
+    return response
 
 
 @api.get("/jobs/<job_id>")

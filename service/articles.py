@@ -95,6 +95,25 @@ def finished_translations(session: Session, revision: Revision) -> dict[str, Tra
     return {row.target_lang: row for row in rows}
 
 
+def language_availability(session: Session, article: Article) -> list[dict]:
+    """What a reader can pick: the original, then each target as published or pending.
+
+    Failed jobs are left out: a reader cannot do anything with them.
+    """
+    revision = article.current_revision
+    done = finished_translations(session, revision)
+    entries = [{**languages.describe(article.source_lang), "status": "original"}]
+    for job in jobs_of(session, revision):
+        if job.target_lang in done:
+            status = "published"
+        elif job.status in ("queued", "running"):
+            status = "pending"
+        else:
+            continue
+        entries.append({**languages.describe(job.target_lang), "status": status})
+    return entries
+
+
 def get_translation(session: Session, slug: str, lang: str) -> Translation:
     article = get_article(session, slug)
     translation = finished_translations(session, article.current_revision).get(lang)

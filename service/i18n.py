@@ -12,6 +12,9 @@ from flask import Flask, current_app, g, request
 from flask_babel import Babel, format_date, format_datetime, format_decimal
 
 LANGUAGE_COOKIE = "lang"
+# The site's readers are in India: English pages use Indian English formats (31 May 2023,
+# 1,23,456), not American ones.
+FORMAT_LOCALE = {"en": "en_IN"}
 
 
 def ui_locales() -> list[str]:
@@ -25,7 +28,7 @@ def ui_locales() -> list[str]:
 def select_locale() -> str:
     page_lang = g.get("page_lang")
     if page_lang:
-        return page_lang
+        return FORMAT_LOCALE.get(page_lang, page_lang)
     cookie = request.cookies.get(LANGUAGE_COOKIE)
     available = ui_locales()
     if cookie in available:

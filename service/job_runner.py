@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -42,8 +43,10 @@ class JobOutcome:
 
 class JobRunner:
     def __init__(self, db: Database, store: PackageStore, engine: Engine,
-                 pivot: str = "en") -> None:
+                 pivot: str = "en", on_change: Callable[[str], None] | None = None) -> None:
+        """``on_change(slug)`` is called when a job of the article finishes or fails."""
         self.db, self.store, self.engine, self.pivot = db, store, engine, pivot
+        self.on_change = on_change or (lambda slug: None)
 
     def run(self, job_id: str) -> JobOutcome:
         with self.db.session() as session:
@@ -60,7 +63,7 @@ class JobRunner:
             source, target = revision.article.source_lang, job.target_lang
             text = ArticleText(revision.title, revision.summary, list(revision.highlights),
                                revision.body_html)
-            revision_id = revision.id
+            revision_id, slug = revision.id, revision.article.slug
         try:
             return self._translate(job_id, revision_id, text, source, target)
         except PackageError as exc:
@@ -70,6 +73,8 @@ class JobRunner:
             log.exception("job %s failed", job_id)
             self._fail(job_id, f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            self.on_change(slug)
 
     def _translate(self, job_id: str, revision_id: int, text: ArticleText, source: str,
                    target: str) -> JobOutcome:

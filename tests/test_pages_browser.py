@@ -84,7 +84,7 @@ def test_pick_hindi_then_urdu_in_the_dropdown(site, page, sample_article):
 
     with page.expect_navigation():
         page.select_option("#language-select", "en")
-    assert page.url == f"{site.url}/articles/{slug}"
+    assert page.url == f"{site.url}/articles/{slug}?original=1"
 
 
 def test_dropdown_works_without_javascript(site, sample_article, tmp_path):
@@ -100,3 +100,36 @@ def test_dropdown_works_without_javascript(site, sample_article, tmp_path):
         assert page.url.endswith(f"/hi/articles/{sample_article['slug']}")
         context.close()
         browser.close()
+
+
+@pytest.fixture
+def other_site(tmp_path):
+    """The existing news site: a static page on another origin that embeds the selector."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield tmp_path, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def test_embedded_selector_on_the_existing_site(site, page, sample_article, other_site):
+    folder, origin = other_site
+    slug = sample_article["slug"]
+    (folder / "story.html").write_text(
+        "<!doctype html><html><head><title>News</title></head><body><header>"
+        f'<div data-localiser-selector data-slug="{slug}" data-lang="en"></div></header>'
+        f'<script src="{site.url}/embed/selector.js" defer></script></body></html>')
+    page.goto(f"{origin}/story.html")
+    page.wait_for_selector("[data-localiser-selector] select option[data-code=ur]",
+                           state="attached")
+    names = page.locator("[data-localiser-selector] option").all_inner_texts()
+    assert names == ["English", "हिन्दी", "اردو"]
+    page.screenshot(path=str(ARTIFACTS / "embedded-selector.png"))
+    with page.expect_navigation():
+        page.select_option("[data-localiser-selector] select",
+                           f"{site.url}/hi/articles/{slug}")
+    assert page.url == f"{site.url}/hi/articles/{slug}"
+    assert page.locator("html").get_attribute("lang") == "hi"

@@ -21,7 +21,8 @@ def job_runner() -> JobRunner:
             max_batch_size=config["CT2_MAX_BATCH_SIZE"],
             length_penalty=config["CT2_LENGTH_PENALTY"])
         extensions["job_runner"] = JobRunner(extensions["db"], extensions["packages"],
-                                             Engine(settings), config["PIVOT_LANG"])
+                                             Engine(settings), config["PIVOT_LANG"],
+                                             on_change=extensions["page_cache"].invalidate)
     return extensions["job_runner"]
 
 
