@@ -37,7 +37,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
 
     from service.api import api
+    from service.editor import editor
     from service.site import site
     app.register_blueprint(api)
+    app.register_blueprint(editor)
     app.register_blueprint(site)
     return app

@@ -1,15 +1,20 @@
-"""JSON API under ``/api/v1``: thin views over :mod:`service.articles`."""
+"""JSON API under ``/api/v1``: thin views over the domain modules.
+
+Reading published content needs no token; writing needs an ``editor`` token, managing
+tokens, the glossary, memory imports and models an ``admin`` one (``Authorization: Bearer``).
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from kombu.exceptions import KombuError
 
-from service import articles, glossary, intake, languages
-from service.errors import QueueUnavailable, ValidationError
-from workers.tasks import enqueue_translation
+from service import articles, exchange, glossary, intake, languages, memory, tokens
+from service.errors import Forbidden, QueueUnavailable, Unauthorized, ValidationError
+from workers.tasks import PRIORITIES, enqueue_rebuild, enqueue_translation
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -22,9 +27,45 @@ def _store():
     return current_app.extensions["packages"]
 
 
+# --- authentication -----------------------------------------------------------------------
+
+def current_principal() -> tokens.Principal | None:
+    """The token's principal, if a valid one was presented; raises on an invalid one."""
+    if "principal" in g:
+        return g.principal
+    header = request.headers.get("Authorization", "")
+    principal = None
+    if header:
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            raise Unauthorized("use 'Authorization: Bearer <token>'", code="invalid_token")
+        with _db().session() as session:
+            principal = tokens.authenticate(session, raw.strip())
+        if principal is None:
+            raise Unauthorized("the token is unknown or revoked", code="invalid_token")
+    g.principal = principal
+    return principal
+
+
+def require(role: str):
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            principal = current_principal()
+            if principal is None:
+                raise Unauthorized(f"this needs an {role} token ('Authorization: Bearer ...')")
+            if not principal.can(role):
+                raise Forbidden(f"this needs the {role} role; the token has {principal.role}")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
+
+
+# --- helpers ------------------------------------------------------------------------------
+
 def _json_body() -> object:
     if not request.is_json:
-        raise ValidationError("send the article as JSON with Content-Type: application/json",
+        raise ValidationError("send JSON with Content-Type: application/json",
                               code="invalid_json")
     raw = request.get_data(cache=False)
     try:
@@ -37,18 +78,71 @@ def _json_body() -> object:
                               f"{exc.colno}", code="invalid_json") from exc
 
 
+def _object_body() -> dict:
+    body = _json_body()
+    if not isinstance(body, dict):
+        raise ValidationError("the request body must be a JSON object", code="invalid_json")
+    return body
+
+
+def _priority(value: object) -> str:
+    if value is None:
+        return "high"
+    if value not in PRIORITIES:
+        raise ValidationError(f"'priority' must be one of {', '.join(PRIORITIES)}",
+                              field="priority")
+    return value
+
+
+def _webhook(value: object) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")) \
+            or len(value) > 2000:
+        raise ValidationError("'webhook_url' must be an http(s) URL", field="webhook_url")
+    return value
+
+
+def _enqueue(jobs: list[tuple[str, str]], extra: dict) -> None:
+    celery_app = current_app.extensions["celery"]
+    try:
+        for job_id, priority in jobs:
+            enqueue_translation(celery_app, job_id, priority)
+    except (KombuError, OSError) as exc:
+        raise QueueUnavailable(
+            "the request is stored but the job queue is unreachable; its jobs stay 'queued' "
+            "and `localise jobs requeue` sends them once the queue is back",
+            extra=extra) from exc
+
+
+def _editable(session, slug: str, lang: str):
+    intake.language_code(lang, "lang")
+    return articles.get_translation(session, slug, lang)
+
+
+def _xml(data: bytes, mimetype: str, filename: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# --- articles and jobs --------------------------------------------------------------------
+
 @api.post("/articles")
+@require("editor")
 def post_article():
     config = current_app.config
     payload = _json_body()
     data = intake.parse_article(payload, default_source=config["DEFAULT_SOURCE_LANG"],
-                                max_body_chars=config["MAX_BODY_HTML_CHARS"])
+                                max_body_chars=config["MAX_BODY_HTML_CHARS"],
+                                extra_fields={"priority", "webhook_url"})
     requested = intake.parse_languages(payload.get("languages"), data.source_lang)
+    priority, webhook = _priority(payload.get("priority")), _webhook(payload.get("webhook_url"))
     targets = articles.resolve_targets(_store(), data.source_lang, requested,
                                        config["DEFAULT_TARGET_LANGS"], config["PIVOT_LANG"])
     with _db().session() as session:
-        submission = articles.submit_article(session, data, targets)
-        new_job_ids = [job.id for job in submission.new_jobs]
+        submission = articles.submit_article(session, data, targets, priority, webhook)
+        new_jobs = [(job.id, job.priority) for job in submission.new_jobs]
         body = {
             "article": {"slug": submission.article.slug,
                         "source_lang": submission.article.source_lang},
@@ -57,18 +151,38 @@ def post_article():
             "created": submission.new_revision,
             "jobs": [articles.job_summary(job) for job in submission.jobs],
         }
-    if submission.new_revision or new_job_ids:
+    if submission.new_revision or new_jobs:
         current_app.extensions["page_cache"].invalidate(data.slug)
-    celery_app = current_app.extensions["celery"]
-    try:
-        for job_id in new_job_ids:
-            enqueue_translation(celery_app, job_id)
-    except (KombuError, OSError) as exc:
-        raise QueueUnavailable(
-            "the article is stored but the job queue is unreachable; its jobs stay 'queued' "
-            "and `localise jobs requeue` sends them once the queue is back",
-            extra={"revision": body["revision"], "jobs": body["jobs"]}) from exc
+    _enqueue(new_jobs, {"revision": body["revision"], "jobs": body["jobs"]})
     return jsonify(body), 201 if submission.new_revision else 200
+
+
+@api.post("/articles/<slug>/translations")
+@require("editor")
+def request_translations(slug: str):
+    """Ask for languages of the current revision; asking twice returns the same jobs."""
+    payload = _object_body()
+    unknown = sorted(set(payload) - {"languages", "priority", "webhook_url"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", field=unknown[0],
+                              code="unknown_field")
+    priority, webhook = _priority(payload.get("priority")), _webhook(payload.get("webhook_url"))
+    with _db().session() as session:
+        article = articles.get_article(session, slug)
+        requested = intake.parse_languages(payload.get("languages"), article.source_lang)
+        if not requested:
+            raise ValidationError("'languages' must list at least one language",
+                                  field="languages")
+        targets = articles.resolve_targets(_store(), article.source_lang, requested, [],
+                                           current_app.config["PIVOT_LANG"])
+        existing, created = articles.request_jobs(session, article.current_revision, targets,
+                                                  priority, webhook)
+        new_jobs = [(job.id, job.priority) for job in created]
+        body = {"jobs": [articles.job_summary(job) for job in existing + created]}
+    if new_jobs:
+        current_app.extensions["page_cache"].invalidate(slug)
+    _enqueue(new_jobs, body)
+    return jsonify(body), 202 if new_jobs else 200
 
 
 @api.get("/articles/<slug>")
@@ -79,10 +193,87 @@ def get_article(slug: str):
 
 @api.get("/articles/<slug>/translations/<lang>")
 def get_translation(slug: str, lang: str):
+    """Published translations for everyone; editors also get the current draft."""
     intake.language_code(lang, "lang")
+    principal = current_principal()
     with _db().session() as session:
-        translation = articles.get_translation(session, slug, lang)
+        if principal is not None and principal.can("editor"):
+            translation = articles.get_translation(session, slug, lang)
+        else:
+            translation = articles.published_translation(session, slug, lang)
         return jsonify(articles.translation_dict(translation, slug))
+
+
+@api.get("/articles/<slug>/translations/<lang>/segments")
+@require("editor")
+def list_segments(slug: str, lang: str):
+    with _db().session() as session:
+        translation = _editable(session, slug, lang)
+        return jsonify({"slug": slug, "language": lang, "revision": translation.revision_id,
+                        "segments": [articles.segment_dict(s) for s in translation.segments]})
+
+
+@api.patch("/articles/<slug>/translations/<lang>/segments/<int:position>")
+@require("editor")
+def correct_segment(slug: str, lang: str, position: int):
+    payload = _object_body()
+    unknown = sorted(set(payload) - {"text", "state"})
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", field=unknown[0],
+                              code="unknown_field")
+    with _db().session() as session:
+        translation = _editable(session, slug, lang)
+        segment = articles.correct_segment(session, translation, position, payload.get("text"),
+                                           payload.get("state"))
+        body = articles.segment_dict(segment)
+        revision_id = translation.revision_id
+    enqueue_rebuild(current_app.extensions["celery"], revision_id, lang)
+    return jsonify(body)
+
+
+def _set_published(slug: str, lang: str, published: bool):
+    with _db().session() as session:
+        translation = _editable(session, slug, lang)
+        articles.set_published(session, translation, published)
+        body = articles.translation_dict(translation, slug)
+    current_app.extensions["page_cache"].invalidate(slug)
+    return jsonify(body)
+
+
+@api.post("/articles/<slug>/translations/<lang>/publish")
+@require("editor")
+def publish(slug: str, lang: str):
+    return _set_published(slug, lang, True)
+
+
+@api.post("/articles/<slug>/translations/<lang>/unpublish")
+@require("editor")
+def unpublish(slug: str, lang: str):
+    return _set_published(slug, lang, False)
+
+
+@api.get("/articles/<slug>/translations/<lang>/xliff")
+@require("editor")
+def export_xliff(slug: str, lang: str):
+    with _db().session() as session:
+        translation = _editable(session, slug, lang)
+        data = exchange.export_xliff(translation, slug)
+    return _xml(data, "application/xliff+xml", f"{slug}.{lang}.xlf")
+
+
+@api.put("/articles/<slug>/translations/<lang>/xliff")
+@require("editor")
+def import_xliff(slug: str, lang: str):
+    with _db().session() as session:
+        translation = _editable(session, slug, lang)
+        corrections = exchange.parse_xliff(request.get_data(), translation, slug)
+        for correction in corrections:
+            articles.correct_segment(session, translation, correction.position,
+                                     correction.text, correction.state)
+        revision_id = translation.revision_id
+    if corrections:
+        enqueue_rebuild(current_app.extensions["celery"], revision_id, lang)
+    return jsonify({"updated": len(corrections)})
 
 
 @api.get("/articles/<slug>/languages")
@@ -107,6 +298,107 @@ def get_job(job_id: str):
         return jsonify(articles.job_summary(articles.get_job(session, job_id)))
 
 
+# --- translation memory -------------------------------------------------------------------
+
+@api.get("/memory.tmx")
+@require("editor")
+def export_memory():
+    source, target = request.args.get("source"), request.args.get("target")
+    for code, name in ((source, "source"), (target, "target")):
+        if code is not None:
+            intake.language_code(code, name)
+    with _db().session() as session:
+        data = exchange.export_tmx(memory.entries(session, source, target))
+    return _xml(data, "application/x-tmx+xml", "localiser-memory.tmx")
+
+
+@api.post("/memory.tmx")
+@require("admin")
+def import_memory():
+    units = exchange.parse_tmx(request.get_data())
+    with _db().session() as session:
+        for unit in units:
+            for code, name in ((unit.source_lang, "srclang"), (unit.target_lang, "xml:lang")):
+                if not languages.is_known(code):
+                    raise ValidationError(f"unknown language {code!r} in {name}",
+                                          code="invalid_file")
+            if unit.origin == "machine" and unit.model_key:
+                memory.remember(session, {unit.source_text: unit.target_text},
+                                unit.source_lang, unit.target_lang, unit.model_key)
+            else:
+                memory.correct(session, unit.source_text, unit.target_text, unit.source_lang,
+                               unit.target_lang, unit.origin if unit.origin != "machine"
+                               else "edited")
+    return jsonify({"imported": len(units)})
+
+
+# --- administration -----------------------------------------------------------------------
+
+@api.get("/tokens")
+@require("admin")
+def list_tokens():
+    with _db().session() as session:
+        return jsonify({"tokens": tokens.list_tokens(session)})
+
+
+@api.post("/tokens")
+@require("admin")
+def create_token():
+    payload = _object_body()
+    with _db().session() as session:
+        token, secret = tokens.create_token(session, payload.get("name"), payload.get("role"))
+        body = {**tokens.token_dict(token), "token": secret}
+    return jsonify(body), 201
+
+
+@api.delete("/tokens/<token_id>")
+@require("admin")
+def revoke_token(token_id: str):
+    with _db().session() as session:
+        return jsonify(tokens.token_dict(tokens.revoke_token(session, token_id)))
+
+
+@api.get("/glossary")
+def list_glossary():
+    with _db().session() as session:
+        return jsonify({"terms": glossary.all_terms(session)})
+
+
+@api.post("/glossary")
+@require("admin")
+def add_glossary_term():
+    payload = _object_body()
+    language = payload.get("language")
+    if language is not None:
+        intake.language_code(language, "language")
+    rendering = payload.get("rendering")
+    if rendering is not None and (not isinstance(rendering, str) or not rendering.strip()):
+        raise ValidationError("'rendering' must be a non-empty string", field="rendering")
+    with _db().session() as session:
+        term = payload.get("term")
+        if not isinstance(term, str):
+            raise ValidationError("'term' must be a string", field="term")
+        glossary.add_term(session, term, language, rendering)
+        return jsonify({"terms": glossary.all_terms(session)}), 201
+
+
+@api.delete("/glossary")
+@require("admin")
+def remove_glossary_term():
+    term, language = request.args.get("term", ""), request.args.get("language")
+    with _db().session() as session:
+        glossary.remove_term(session, term, language)
+        return jsonify({"terms": glossary.all_terms(session)})
+
+
+@api.get("/models")
+@require("admin")
+def list_models():
+    return jsonify({"models": [
+        {"from": p.from_code, "to": p.to_code, "version": p.version, "key": p.key,
+         "size_bytes": p.size_bytes, "synthetic": p.synthetic} for p in _store().installed()]})
+
+
 @api.get("/languages")
 def list_languages():
     """Languages reachable from the default source language with the installed models."""
@@ -117,12 +409,13 @@ def list_languages():
                     "targets": [languages.describe(code) for code in targets]})
 
 
-@api.get("/glossary")
-def list_glossary():
-    with _db().session() as session:
-        return jsonify({"terms": glossary.all_terms(session)})
+@api.get("/openapi.json")
+def openapi():
+    from service.openapi import document
+    return jsonify(document())
 
 
 @api.get("/health")
 def health():
     return jsonify({"status": "ok"})
+

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service import languages
-from service.errors import LanguageUnavailable, NotFound
+from service import languages, memory
+from service.errors import LanguageUnavailable, NotFound, ValidationError
 from service.intake import ArticleInput
-from service.models import Article, Job, Revision, Translation
+from service.models import Article, Job, Revision, Translation, TranslationSegment, utcnow
 from workers.packages import PackageError, PackageStore
 
 
@@ -41,7 +41,8 @@ def resolve_targets(store: PackageStore, source: str, requested: list[str] | Non
     return requested
 
 
-def submit_article(session: Session, data: ArticleInput, targets: list[str]) -> Submission:
+def submit_article(session: Session, data: ArticleInput, targets: list[str],
+                   priority: str = "high", webhook_url: str | None = None) -> Submission:
     article = session.scalar(select(Article).where(Article.slug == data.slug))
     if article is None:
         article = Article(slug=data.slug, source_lang=data.source_lang)
@@ -62,13 +63,23 @@ def submit_article(session: Session, data: ArticleInput, targets: list[str]) -> 
         article.current_revision_id = revision.id
         article.current_revision = revision
         article.source_lang = data.source_lang
+    existing, new_jobs = request_jobs(session, revision, targets, priority, webhook_url)
+    return Submission(article, revision, existing + new_jobs, new_revision, new_jobs)
+
+
+def request_jobs(session: Session, revision: Revision, targets: list[str], priority: str,
+                 webhook_url: str | None) -> tuple[list[Job], list[Job]]:
+    """Jobs for ``targets`` on ``revision``: the existing ones, and those created now.
+
+    Idempotent: asking again for a language that already has a job returns that job.
+    """
     existing = {job.target_lang: job for job in jobs_of(session, revision)}
-    new_jobs = [Job(revision_id=revision.id, target_lang=code)
+    new_jobs = [Job(revision_id=revision.id, target_lang=code, priority=priority,
+                    webhook_url=webhook_url)
                 for code in targets if code not in existing]
     session.add_all(new_jobs)
     session.flush()
-    return Submission(article, revision, list(existing.values()) + new_jobs, new_revision,
-                      new_jobs)
+    return [existing[code] for code in targets if code in existing], new_jobs
 
 
 def jobs_of(session: Session, revision: Revision) -> list[Job]:
@@ -95,26 +106,45 @@ def finished_translations(session: Session, revision: Revision) -> dict[str, Tra
     return {row.target_lang: row for row in rows}
 
 
-def language_availability(session: Session, article: Article) -> list[dict]:
-    """What a reader can pick: the original, then each target as published or pending.
+def published_translations(session: Session, article: Article) -> dict[str, Translation]:
+    """Per language, the newest published translation of any revision of the article.
 
-    Failed jobs are left out: a reader cannot do anything with them.
+    After a source edit readers keep the last published translation until the new one is
+    published.
     """
-    revision = article.current_revision
-    done = finished_translations(session, revision)
+    rows = session.execute(
+        select(Translation, Revision.number).join(Revision)
+        .where(Revision.article_id == article.id, Translation.published.is_(True))
+        .order_by(Revision.number))
+    return {translation.target_lang: translation for translation, _ in rows}
+
+
+def language_availability(session: Session, article: Article) -> list[dict]:
+    """What a reader can pick: the original, then each language published or pending.
+
+    Drafts and failed jobs are left out: a reader cannot do anything with them.
+    """
+    published = published_translations(session, article)
+    pending = {job.target_lang for job in jobs_of(session, article.current_revision)
+               if job.status in ("queued", "running")}
     entries = [{**languages.describe(article.source_lang), "status": "original"}]
-    for job in jobs_of(session, revision):
-        if job.target_lang in done:
-            status = "published"
-        elif job.status in ("queued", "running"):
-            status = "pending"
-        else:
-            continue
-        entries.append({**languages.describe(job.target_lang), "status": status})
+    for code in sorted(set(published) | pending):
+        entries.append({**languages.describe(code),
+                        "status": "published" if code in published else "pending"})
     return entries
 
 
+def published_translation(session: Session, slug: str, lang: str) -> Translation:
+    article = get_article(session, slug)
+    translation = published_translations(session, article).get(lang)
+    if translation is None:
+        raise NotFound(f"article {slug!r} has no published {lang!r} translation",
+                       code="translation_not_found")
+    return translation
+
+
 def get_translation(session: Session, slug: str, lang: str) -> Translation:
+    """The translation of the current revision, published or draft (for editors)."""
     article = get_article(session, slug)
     translation = finished_translations(session, article.current_revision).get(lang)
     if translation is None:
@@ -138,6 +168,7 @@ def job_summary(job: Job) -> dict:
         "route": job.route or None,
         "error": job.error or None,
         "attempts": job.attempts,
+        "priority": job.priority,
         "revision": job.revision_id,
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "started_at": job.started_at.isoformat() if job.started_at else None,
@@ -182,5 +213,49 @@ def translation_dict(translation: Translation, slug: str) -> dict:
         "body_html": translation.body_html,
         "route": translation.route,
         "synthetic_model": translation.synthetic_model,
+        "published": translation.published,
+        "published_at": translation.published_at.isoformat() if translation.published_at
+        else None,
         "created_at": translation.created_at.isoformat(),
+        "updated_at": translation.updated_at.isoformat(),
     }
+
+
+def segment_dict(segment: TranslationSegment) -> dict:
+    return {"position": segment.position, "source": segment.source_text,
+            "machine": segment.machine_text or None, "text": segment.current_text,
+            "state": segment.state, "updated_at": segment.updated_at.isoformat()}
+
+
+SEGMENT_STATES = ("edited", "reviewed")
+
+
+def correct_segment(session: Session, translation: Translation, position: int,
+                    text: str | None, state: str | None) -> TranslationSegment:
+    """An editor's correction: stored on the segment and in translation memory, where it
+    wins over machine output for the same source sentence everywhere, in future articles too.
+    """
+    segment = next((s for s in translation.segments if s.position == position), None)
+    if segment is None:
+        raise NotFound(f"no segment {position} in this translation")
+    if text is None and state is None:
+        raise ValidationError("send 'text' and/or 'state'", field="text")
+    if text is not None and (not isinstance(text, str) or not text.strip()
+                             or len(text) > 10_000):
+        raise ValidationError("'text' must be a non-empty string of at most 10000 "
+                              "characters", field="text")
+    if state is not None and state not in SEGMENT_STATES:
+        raise ValidationError(f"'state' must be one of {', '.join(SEGMENT_STATES)}",
+                              field="state")
+    new_text = text if text is not None else segment.current_text
+    new_state = state or "edited"
+    source = translation.revision.article.source_lang
+    memory.correct(session, segment.source_text, new_text, source, translation.target_lang,
+                   new_state)
+    segment.current_text, segment.state, segment.updated_at = new_text, new_state, utcnow()
+    return segment
+
+
+def set_published(session: Session, translation: Translation, published: bool) -> None:
+    translation.published = published
+    translation.published_at = utcnow() if published else None

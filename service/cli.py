@@ -232,10 +232,52 @@ def jobs_requeue() -> None:
     from workers.tasks import enqueue_translation
     app = _app()
     with app.extensions["db"].session() as session:
-        ids = list(session.scalars(select(Job.id).where(Job.status == "queued")))
-    for job_id in ids:
-        enqueue_translation(app.extensions["celery"], job_id)
-    click.echo(f"re-sent {len(ids)} queued job(s)")
+        rows = list(session.execute(select(Job.id, Job.priority).where(Job.status == "queued")))
+    for job_id, priority in rows:
+        enqueue_translation(app.extensions["celery"], job_id, priority)
+    click.echo(f"re-sent {len(rows)} queued job(s)")
+
+
+# --- tokens -------------------------------------------------------------------------------
+
+@cli.group(help="API tokens: editors write articles and translations, admins manage.")
+def tokens() -> None:
+    pass
+
+
+@tokens.command("create", help="Create a token and print it (it is shown only once).")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["editor", "admin"]), default="editor",
+              show_default=True)
+def tokens_create(name: str, role: str) -> None:
+    from service.tokens import create_token
+    with _db().session() as session:
+        token, secret = create_token(session, name, role)
+        click.echo(f"created {role} token {token.id} for {name!r}:\n{secret}")
+
+
+@tokens.command("list", help="Show tokens (never their secrets).")
+def tokens_list() -> None:
+    from service.tokens import list_tokens
+    with _db().session() as session:
+        rows = list_tokens(session)
+    for row in rows:
+        state = "revoked" if row["revoked"] else "active"
+        click.echo(f"{row['id']}  {row['role']:<7} {state:<8} {row['name']}  "
+                   f"last used {row['last_used_at'] or 'never'}")
+
+
+@tokens.command("revoke", help="Revoke a token by id; it stops working at once.")
+@click.argument("token_id")
+def tokens_revoke(token_id: str) -> None:
+    from service.errors import ServiceError
+    from service.tokens import revoke_token
+    try:
+        with _db().session() as session:
+            revoke_token(session, token_id)
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"revoked {token_id}")
 
 
 # --- serve --------------------------------------------------------------------------------
@@ -309,10 +351,13 @@ def _ensure_demo_models() -> None:
         store.install(build_package(build_dir, "en", target))
 
 
-def _http(method: str, url: str, body: dict | None = None) -> tuple[int, dict]:
+def _http(method: str, url: str, body: dict | None = None,
+          token: str | None = None) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -344,12 +389,16 @@ def demo(port: int, exit_when_done: bool) -> None:
                 break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.2)
-        status, body = _http("POST", f"{base}/api/v1/articles", _demo_article())
+        from service.tokens import create_token
+        with _db().session() as session:
+            _, token = create_token(session, "localise demo", "editor")
+        status, body = _http("POST", f"{base}/api/v1/articles", _demo_article(), token)
         if status >= 400:
             raise click.ClickException(f"posting the article failed: {body}")
         slug = body["article"]["slug"]
         click.echo(f"posted {slug!r}: {len(body['jobs'])} translation job(s)")
         _wait_for_jobs(base, [job["id"] for job in body["jobs"]])
+        click.echo(f"\neditor token (for the API and {base}/editor/login):\n  {token}")
         click.echo(f"\noriginal:     {base}/articles/{slug}")
         for job in body["jobs"]:
             click.echo(f"{job['language']:<13} {base}/{job['language']}/articles/{slug}")

@@ -53,6 +53,11 @@ def load_config() -> dict[str, Any]:
         "CT2_MAX_BATCH_SIZE": _env_int("CT2_MAX_BATCH_SIZE", 32),
         "CT2_LENGTH_PENALTY": float(os.environ.get("CT2_LENGTH_PENALTY", "0.2")),
         "TRANSLATION_QUEUE": os.environ.get("TRANSLATION_QUEUE", "translations"),
+        # Machine output goes live as soon as it is done, unless editors publish by hand.
+        "AUTO_PUBLISH": os.environ.get("AUTO_PUBLISH", "true").lower() in ("1", "true", "yes"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(data_dir),
+        "WEBHOOK_MAX_RETRIES": _env_int("WEBHOOK_MAX_RETRIES", 5),
+        "WEBHOOK_TIMEOUT_S": _env_int("WEBHOOK_TIMEOUT_S", 10),
         "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 1),
         "CELERY": celery_settings(redis_url, broker_dir),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent
@@ -60,6 +65,20 @@ def load_config() -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SITE_TIMEZONE", "Asia/Kolkata"),
     }
+
+
+def _secret_key(data_dir: Path) -> str:
+    """A key kept in the data folder, so editor sessions survive restarts of one machine.
+
+    Several web machines must share one ``SECRET_KEY`` from the environment instead.
+    """
+    path = data_dir / "secret_key"
+    if not path.exists():
+        import secrets
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def celery_settings(redis_url: str, broker_dir: Path) -> dict[str, Any]:
@@ -78,7 +97,10 @@ def celery_settings(redis_url: str, broker_dir: Path) -> dict[str, Any]:
         "accept_content": ["json"],
     }
     if redis_url:
-        return {**common, "broker_url": redis_url}
+        # "priority": a worker always takes from the high queue first (editor requests
+        # before backfills); kombu's default round-robin would interleave them.
+        return {**common, "broker_url": redis_url,
+                "broker_transport_options": {"queue_order_strategy": "priority"}}
     folder = str(broker_dir)
     return {
         **common,

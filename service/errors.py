@@ -46,6 +46,21 @@ class NotFound(ServiceError):
     code = "not_found"
 
 
+class Unauthorized(ServiceError):
+    status = 401
+    code = "auth_required"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
 class QueueUnavailable(ServiceError):
     status = 503
     code = "queue_unavailable"
@@ -68,8 +83,11 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError):
         if _wants_json():
-            return error_response(error.status, error.code, error.message, error.field,
-                                  error.extra)
+            response = error_response(error.status, error.code, error.message, error.field,
+                                      error.extra)
+            if error.status == 401:
+                response[0].headers["WWW-Authenticate"] = 'Bearer realm="localiser"'
+            return response
         return render_template("error.html", status=error.status, message=error.message), \
             error.status
 

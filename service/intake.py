@@ -125,10 +125,12 @@ def parse_languages(value: Any, source_lang: str) -> list[str] | None:
     return codes
 
 
-def parse_article(payload: Any, *, default_source: str, max_body_chars: int) -> ArticleInput:
+def parse_article(payload: Any, *, default_source: str, max_body_chars: int,
+                  extra_fields: set[str] | frozenset[str] = frozenset()) -> ArticleInput:
+    """``extra_fields`` are accepted (and checked by the caller), e.g. ``priority``."""
     if not isinstance(payload, dict):
         raise ValidationError("the request body must be a JSON object", code="invalid_json")
-    unknown = sorted(set(payload) - KNOWN_FIELDS)
+    unknown = sorted(set(payload) - KNOWN_FIELDS - set(extra_fields))
     if unknown:
         raise ValidationError(f"unknown field(s): {', '.join(unknown)}", field=unknown[0],
                               code="unknown_field")

@@ -1,7 +1,8 @@
 """Translation memory: a translated sentence is never sent to the model twice.
 
 Entries are keyed by (hash of source text, source language, target language, model key),
-so a new model version starts a fresh memory while old entries stay for audit.  Writes
+so a new model version starts a fresh memory while old entries stay for audit.  Human
+corrections are entries with the model key ``human``: they serve every model, and win.  Writes
 ignore duplicates, which makes concurrent workers and retried jobs safe.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,20 +25,38 @@ def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+HUMAN = "human"
+
+
+@dataclass(frozen=True)
+class Known:
+    text: str      # what to use: the human correction if there is one, else machine output
+    origin: str    # "machine", "edited" or "reviewed"
+    machine: str | None  # this model's output, when it has translated the sentence
+
+
 def lookup(session: Session, texts: Iterable[str], source: str, target: str,
-           model_key: str) -> dict[str, str]:
-    """Known translations of ``texts``, as {source text: target text}."""
+           model_key: str) -> dict[str, Known]:
+    """Known translations of ``texts``; a human correction wins over any model's output."""
     by_hash = {text_hash(text): text for text in texts}
     hashes = list(by_hash)
-    found: dict[str, str] = {}
+    machine: dict[str, str] = {}
+    human: dict[str, tuple[str, str]] = {}
     for start in range(0, len(hashes), _LOOKUP_CHUNK):
         rows = session.execute(
-            select(MemoryEntry.source_hash, MemoryEntry.target_text).where(
+            select(MemoryEntry.source_hash, MemoryEntry.target_text, MemoryEntry.model_key,
+                   MemoryEntry.origin).where(
                 MemoryEntry.source_hash.in_(hashes[start:start + _LOOKUP_CHUNK]),
                 MemoryEntry.source_lang == source, MemoryEntry.target_lang == target,
-                MemoryEntry.model_key == model_key))
-        for source_hash, target_text in rows:
-            found[by_hash[source_hash]] = target_text
+                MemoryEntry.model_key.in_([model_key, HUMAN])))
+        for source_hash, target_text, key, origin in rows:
+            if key == HUMAN:
+                human[by_hash[source_hash]] = (target_text, origin)
+            else:
+                machine[by_hash[source_hash]] = target_text
+    found = {text: Known(out, "machine", out) for text, out in machine.items()}
+    for text, (out, origin) in human.items():
+        found[text] = Known(out, origin, machine.get(text))
     return found
 
 
@@ -50,3 +70,26 @@ def remember(session: Session, pairs: dict[str, str], source: str, target: str,
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(MemoryEntry).on_conflict_do_nothing()
     session.execute(statement, rows)
+
+
+def correct(session: Session, source_text: str, target_text: str, source: str, target: str,
+            origin: str) -> None:
+    """Store a human translation; it replaces any earlier human one for the same sentence."""
+    row = {"source_hash": text_hash(source_text), "source_lang": source, "target_lang": target,
+           "model_key": HUMAN, "source_text": source_text, "target_text": target_text,
+           "origin": origin}
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(MemoryEntry).values(**row)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["source_hash", "source_lang", "target_lang", "model_key"],
+        set_={"target_text": target_text, "origin": origin}))
+
+
+def entries(session: Session, source: str | None = None,
+            target: str | None = None) -> list[MemoryEntry]:
+    query = select(MemoryEntry).order_by(MemoryEntry.id)
+    if source:
+        query = query.where(MemoryEntry.source_lang == source)
+    if target:
+        query = query.where(MemoryEntry.target_lang == target)
+    return list(session.scalars(query))

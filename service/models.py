@@ -103,6 +103,8 @@ class Job(Base):
     route: Mapped[str] = mapped_column(String(300), default="")
     error: Mapped[str] = mapped_column(Text, default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[str] = mapped_column(String(8), default="high")
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -124,9 +126,14 @@ class Translation(Base):
     body_html: Mapped[str] = mapped_column(Text)
     route: Mapped[str] = mapped_column(String(300))
     synthetic_model: Mapped[bool] = mapped_column(default=False)
+    published: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     revision: Mapped[Revision] = relationship()
+    segments: Mapped[list[TranslationSegment]] = relationship(
+        order_by="TranslationSegment.position", cascade="all, delete-orphan")
 
     __table_args__ = (UniqueConstraint("revision_id", "target_lang"),)
 
@@ -143,6 +150,8 @@ class MemoryEntry(Base):
     model_key: Mapped[str] = mapped_column(String(300))
     source_text: Mapped[str] = mapped_column(Text)
     target_text: Mapped[str] = mapped_column(Text)
+    # "machine", or for human entries (model_key "human") "edited" / "reviewed"
+    origin: Mapped[str] = mapped_column(String(16), default="machine")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
@@ -162,3 +171,34 @@ class GlossaryEntry(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (UniqueConstraint("term", "target_lang"),)
+
+
+class TranslationSegment(Base):
+    """One sentence (or piece) of a translation as an editor sees and corrects it."""
+
+    __tablename__ = "translation_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    translation_id: Mapped[int] = mapped_column(ForeignKey("translations.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    source_text: Mapped[str] = mapped_column(Text)
+    machine_text: Mapped[str] = mapped_column(Text)
+    current_text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="machine")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("translation_id", "position"),)
+
+
+class ApiToken(Base):
+    """An API token; only a hash of its secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

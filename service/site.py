@@ -66,7 +66,7 @@ def _render_article(session, article: Article, lang: str) -> CachedPage:
     if lang == article.source_lang:
         content = articles.revision_dict(revision)
     elif status_of.get(lang) == "published":
-        translation = articles.get_translation(session, article.slug, lang)
+        translation = articles.published_translation(session, article.slug, lang)
         content = articles.translation_dict(translation, article.slug)
     elif status_of.get(lang) == "pending":
         content, notice, status = articles.revision_dict(revision), "pending", 503

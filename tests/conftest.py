@@ -24,6 +24,7 @@ import redis
 
 from service import create_app
 from service.config import celery_settings
+from tests.openapi_check import CheckingClient
 from workers.model_builder import build_package
 from workers.packages import PackageStore
 
@@ -143,7 +144,7 @@ def make_app(tmp_path, models_dir):
     """Build the app from the factory with explicit settings (embedded broker by default)."""
     def factory(database_url: str | None = None, redis_url: str | None = None, **config):
         data_dir = tmp_path / "instance"
-        return create_app({
+        app = create_app({
             "TESTING": True,
             "DATA_DIR": str(data_dir),
             "DATABASE_URL": database_url or f"sqlite:///{data_dir / 'localiser.db'}",
@@ -152,7 +153,17 @@ def make_app(tmp_path, models_dir):
             "CELERY": celery_settings(redis_url or "", data_dir / "broker"),
             **config,
         })
+        app.test_client_class = CheckingClient  # every API response is checked vs OpenAPI
+        return app
     return factory
+
+
+def auth_headers(app, role: str = "editor") -> dict[str, str]:
+    """A real token of ``role``, created the way `localise tokens create` creates one."""
+    from service.tokens import create_token
+    with app.extensions["db"].session() as session:
+        _, secret = create_token(session, f"test {role}", role)
+    return {"Authorization": f"Bearer {secret}"}
 
 
 class WorkerProcess:
@@ -242,3 +253,10 @@ def contains_script(text: str, first: int, last: int) -> bool:
 DEVANAGARI = (0x0900, 0x097F)
 ARABIC = (0x0600, 0x06FF)
 TAMIL = (0x0B80, 0x0BFF)
+
+
+def editor_client(app, role: str = "editor"):
+    """A test client that sends a real ``role`` token with every request."""
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = auth_headers(app, role)["Authorization"]
+    return client

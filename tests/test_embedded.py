@@ -29,10 +29,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def http(method: str, url: str, body: dict | None = None) -> tuple[int, str]:
+def http(method: str, url: str, body: dict | None = None,
+         token: str | None = None) -> tuple[int, str]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, response.read().decode()
@@ -46,6 +49,11 @@ def test_localise_serve_translates_end_to_end(tmp_path, package_files, sample_ar
                              cwd=tmp_path, env=env, capture_output=True, text=True)
     assert install.returncode == 0, install.stderr
     assert (tmp_path / "instance" / "models").is_dir()
+    created = subprocess.run([LOCALISE, "tokens", "create", "desk", "--role", "editor"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert created.returncode == 0, created.stderr
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("lcl_")
 
     port = free_port()
     log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
@@ -59,7 +67,7 @@ def test_localise_serve_translates_end_to_end(tmp_path, package_files, sample_ar
                     break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.2)
-        status, text = http("POST", f"{base}/api/v1/articles", sample_article)
+        status, text = http("POST", f"{base}/api/v1/articles", sample_article, token)
         assert status == 201, text
         job = json.loads(text)["jobs"][0]
         assert job["language"] == "hi"  # the default: every language the models reach

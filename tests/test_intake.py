@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.models import Article, Job, Revision
+from tests.conftest import editor_client
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def assert_error(response, status: int, code: str, field: str | None = None) -> 
 
 
 def test_malformed_json(app):
-    client = app.test_client()
+    client = editor_client(app)
     response = client.post("/api/v1/articles", data='{"slug": "a", "title": ',
                            content_type="application/json")
     error = assert_error(response, 400, "invalid_json")
@@ -47,31 +48,31 @@ def test_malformed_json(app):
 
 
 def test_invalid_utf8(app):
-    response = app.test_client().post("/api/v1/articles", data=b'{"slug": "\xff\xfe"}',
+    response = editor_client(app).post("/api/v1/articles", data=b'{"slug": "\xff\xfe"}',
                                       content_type="application/json")
     assert_error(response, 400, "invalid_json")
     assert stored_rows(app) == (0, 0, 0)
 
 
 def test_not_json_content_type(app, sample_article):
-    response = app.test_client().post("/api/v1/articles", data="slug=a")
+    response = editor_client(app).post("/api/v1/articles", data="slug=a")
     assert_error(response, 400, "invalid_json")
 
 
 def test_json_that_is_not_an_object(app):
-    response = app.test_client().post("/api/v1/articles", json=["a", "b"])
+    response = editor_client(app).post("/api/v1/articles", json=["a", "b"])
     assert_error(response, 400, "invalid_json")
 
 
 def test_missing_title(app, sample_article):
-    response = app.test_client().post("/api/v1/articles", json=valid(sample_article, title=...))
+    response = editor_client(app).post("/api/v1/articles", json=valid(sample_article, title=...))
     error = assert_error(response, 400, "missing_field", "title")
     assert "'title' is required" in error["message"]
     assert stored_rows(app) == (0, 0, 0)
 
 
 def test_blank_title(app, sample_article):
-    response = app.test_client().post("/api/v1/articles", json=valid(sample_article, title="  "))
+    response = editor_client(app).post("/api/v1/articles", json=valid(sample_article, title="  "))
     assert_error(response, 400, "missing_field", "title")
 
 
@@ -80,7 +81,7 @@ def test_blank_title(app, sample_article):
     ("body_html", {"p": "x"}), ("published_at", 20230531), ("languages", "hi"),
 ])
 def test_wrong_types(app, sample_article, field, value):
-    response = app.test_client().post("/api/v1/articles",
+    response = editor_client(app).post("/api/v1/articles",
                                       json=valid(sample_article, **{field: value}))
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == field
@@ -89,7 +90,7 @@ def test_wrong_types(app, sample_article, field, value):
 
 @pytest.mark.parametrize("code", ["xx", "klingon", "HI", "hi-IN", "../etc"])
 def test_unknown_language(app, sample_article, code):
-    response = app.test_client().post("/api/v1/articles",
+    response = editor_client(app).post("/api/v1/articles",
                                       json=valid(sample_article, languages=["hi", code]))
     error = assert_error(response, 400, "unknown_language", "languages")
     assert repr(code) in error["message"]
@@ -97,7 +98,7 @@ def test_unknown_language(app, sample_article, code):
 
 
 def test_language_without_installed_model(app, sample_article):
-    response = app.test_client().post("/api/v1/articles",
+    response = editor_client(app).post("/api/v1/articles",
                                       json=valid(sample_article, languages=["kn"]))
     error = assert_error(response, 422, "language_unavailable", "languages")
     assert "en->kn" in error["message"]
@@ -105,7 +106,7 @@ def test_language_without_installed_model(app, sample_article):
 
 
 def test_source_language_as_target(app, sample_article):
-    response = app.test_client().post("/api/v1/articles",
+    response = editor_client(app).post("/api/v1/articles",
                                       json=valid(sample_article, languages=["en"]))
     assert_error(response, 400, "invalid", "languages")
 
@@ -113,7 +114,7 @@ def test_source_language_as_target(app, sample_article):
 @pytest.mark.parametrize("slug", ["../etc/passwd", "a/b", "a%2Fb", "Has Space", "UPPER",
                                   "dot.html", "", "-lead", "a--b", "x" * 201])
 def test_slug_with_path_characters(app, sample_article, slug):
-    response = app.test_client().post("/api/v1/articles", json=valid(sample_article, slug=slug))
+    response = editor_client(app).post("/api/v1/articles", json=valid(sample_article, slug=slug))
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == "slug"
     assert stored_rows(app) == (0, 0, 0)
@@ -121,7 +122,7 @@ def test_slug_with_path_characters(app, sample_article, slug):
 
 def test_oversize_body_html(app, sample_article):
     body = "<p>" + "word " * 2_000 + "</p>"
-    response = app.test_client().post("/api/v1/articles",
+    response = editor_client(app).post("/api/v1/articles",
                                       json=valid(sample_article, body_html=body))
     error = assert_error(response, 400, "too_large", "body_html")
     assert "5000" in error["message"]
@@ -130,27 +131,27 @@ def test_oversize_body_html(app, sample_article):
 
 def test_oversize_request(app, sample_article):
     body = "<p>" + "word " * 20_000 + "</p>"
-    response = app.test_client().post("/api/v1/articles",
+    response = editor_client(app).post("/api/v1/articles",
                                       json=valid(sample_article, body_html=body))
     assert_error(response, 413, "request_entity_too_large")
     assert stored_rows(app) == (0, 0, 0)
 
 
 def test_published_at_needs_an_offset(app, sample_article):
-    response = app.test_client().post(
+    response = editor_client(app).post(
         "/api/v1/articles", json=valid(sample_article, published_at="2023-05-31T16:09:00"))
     error = assert_error(response, 400, "invalid", "published_at")
     assert "UTC offset" in error["message"]
 
 
 def test_unknown_field(app, sample_article):
-    response = app.test_client().post("/api/v1/articles",
+    response = editor_client(app).post("/api/v1/articles",
                                       json=valid(sample_article, bodyhtml="<p>x</p>"))
     assert_error(response, 400, "unknown_field", "bodyhtml")
 
 
 def test_unknown_article_job_and_translation_are_404_json(app):
-    client = app.test_client()
+    client = editor_client(app)
     assert_error(client.get("/api/v1/articles/nope"), 404, "not_found")
     assert_error(client.get("/api/v1/jobs/0123456789abcdef"), 404, "not_found")
     assert_error(client.get("/api/v1/articles/nope/translations/hi"), 404, "not_found")
@@ -159,6 +160,20 @@ def test_unknown_article_job_and_translation_are_404_json(app):
 
 
 def test_unknown_page_is_html_404(app):
-    response = app.test_client().get("/articles/nope")
+    response = editor_client(app).get("/articles/nope")
     assert response.status_code == 404
     assert response.mimetype == "text/html"
+
+
+def test_writing_needs_an_editor_token(app, sample_article):
+    anonymous = app.test_client()
+    response = anonymous.post("/api/v1/articles", json=valid(sample_article))
+    assert_error(response, 401, "auth_required")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    bad = anonymous.post("/api/v1/articles", json=valid(sample_article),
+                         headers={"Authorization": "Bearer lcl_0123456789abcdef.wrong"})
+    assert_error(bad, 401, "invalid_token")
+    garbage = anonymous.post("/api/v1/articles", json=valid(sample_article),
+                             headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    assert_error(garbage, 401, "invalid_token")
+    assert stored_rows(app) == (0, 0, 0)

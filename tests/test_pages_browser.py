@@ -133,3 +133,42 @@ def test_embedded_selector_on_the_existing_site(site, page, sample_article, othe
                            f"{site.url}/hi/articles/{slug}")
     assert page.url == f"{site.url}/hi/articles/{slug}"
     assert page.locator("html").get_attribute("lang") == "hi"
+
+
+def test_editor_page_edit_and_publish(make_app, page, sample_article):
+    from tests.conftest import auth_headers
+    app = make_app(AUTO_PUBLISH=False)
+    db, store = app.extensions["db"], app.extensions["packages"]
+    data = parse_article(sample_article, default_source="en", max_body_chars=200_000)
+    with db.session() as session:
+        job_ids = [job.id for job in submit_article(session, data, ["hi"]).new_jobs]
+    assert JobRunner(db, store, Engine(), auto_publish=False).run(job_ids[0]).status == "done"
+    token = auth_headers(app)["Authorization"].removeprefix("Bearer ")
+    server = LiveServer(app)
+    try:
+        slug = sample_article["slug"]
+        page.goto(f"{server.url}/editor/articles/{slug}")
+        assert "/editor/login" in page.url
+        page.fill("#token", "lcl_0123456789abcdef.wrong")
+        page.click("button[type=submit]")
+        assert "unknown, revoked" in page.locator("#login-error").inner_text()
+        page.fill("#token", token)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert page.url == f"{server.url}/editor/articles/{slug}"
+        row = page.locator("#hi-0")
+        assert row.locator("td").nth(1).inner_text() == sample_article["title"]
+        assert row.locator("td.state").inner_text() == "machine"
+        assert page.locator("#hi .publication").inner_text() == "draft"
+        row.locator("textarea").fill("संपादक का शीर्षक")
+        with page.expect_navigation():
+            row.locator("button[value=save]").click()
+        row = page.locator("#hi-0")
+        assert row.locator("td.state").inner_text() == "edited"
+        assert row.locator("textarea").input_value() == "संपादक का शीर्षक"
+        page.screenshot(path=str(ARTIFACTS / "editor-page.png"), full_page=False)
+        with page.expect_navigation():
+            page.click("#hi .publish-toggle")
+        assert page.locator("#hi .publication").inner_text() == "published"
+    finally:
+        server.stop()

@@ -13,7 +13,7 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from service.models import Job, Revision, Translation
-from tests.conftest import ARABIC, DEVANAGARI, contains_script, wait_for_jobs
+from tests.conftest import ARABIC, DEVANAGARI, auth_headers, contains_script, wait_for_jobs
 
 
 def tag_sequence(html: str) -> list[str]:
@@ -31,7 +31,7 @@ def test_article_is_translated_by_a_worker_and_served(make_app, database_url, re
     client = app.test_client()
 
     payload = {**sample_article, "languages": ["hi", "ur"]}
-    response = client.post("/api/v1/articles", json=payload)
+    response = client.post("/api/v1/articles", json=payload, headers=auth_headers(app))
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["created"] is True
@@ -91,12 +91,13 @@ def test_reposting_identical_content_creates_nothing_and_edits_create_a_revision
     app = make_app(database_url, redis_url)
     worker = start_worker(database_url, redis_url)
     client = app.test_client()
+    auth = auth_headers(app)
     payload = {**sample_article, "languages": ["ta"]}
 
-    first = client.post("/api/v1/articles", json=payload).get_json()
+    first = client.post("/api/v1/articles", json=payload, headers=auth).get_json()
     wait_for_jobs(client, [job["id"] for job in first["jobs"]], worker=worker)
 
-    again = client.post("/api/v1/articles", json=payload)
+    again = client.post("/api/v1/articles", json=payload, headers=auth)
     assert again.status_code == 200
     assert again.get_json()["created"] is False
     assert again.get_json()["revision"] == first["revision"]
@@ -105,7 +106,7 @@ def test_reposting_identical_content_creates_nothing_and_edits_create_a_revision
 
     edited = copy.deepcopy(payload)
     edited["highlights"][0] = "Xiaomi has now partnered with Dixon Technologies."
-    second = client.post("/api/v1/articles", json=edited)
+    second = client.post("/api/v1/articles", json=edited, headers=auth)
     assert second.status_code == 201
     second_body = second.get_json()
     assert second_body["revision"]["number"] == 2

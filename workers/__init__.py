@@ -9,6 +9,7 @@ from pathlib import Path
 
 from celery import Celery, Task
 from flask import Flask
+from kombu import Queue
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -23,7 +24,11 @@ def celery_init_app(app: Flask) -> Celery:
             Path(options[key]).mkdir(parents=True, exist_ok=True)
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
-    celery_app.conf.task_default_queue = app.config["TRANSLATION_QUEUE"]
+    base = app.config["TRANSLATION_QUEUE"]
+    celery_app.conf.localiser_queue = base
+    celery_app.conf.task_default_queue = f"{base}.high"
+    # A plain `celery -A workers worker` consumes both, high first (see workers.tasks).
+    celery_app.conf.task_queues = (Queue(f"{base}.high"), Queue(f"{base}.low"))
     celery_app.conf.worker_concurrency = app.config["WORKER_CONCURRENCY"]
     celery_app.set_default()
     app.extensions["celery"] = celery_app

@@ -337,7 +337,17 @@ class SegmentedArticle:
         translations = translate(list(dict.fromkeys(self.first_pass())))
         fallback = [s for s in self.second_pass(translations) if s not in translations]
         translations.update(translate(list(dict.fromkeys(fallback))))
+        self._used = self._current_segments()
         return self.rebuild(translations)
+
+    def _current_segments(self) -> list[str]:
+        used = [s for u in self._all_units()
+                for s in (u.whole_segments() if u.mode == "whole" else u.piece_segments())]
+        return list(dict.fromkeys(used))
+
+    def used_segments(self) -> list[str]:
+        """After ``translate_with``: the sentences and pieces the output is made of."""
+        return self._used
 
     @property
     def segments(self) -> list[str]:

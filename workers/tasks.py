@@ -1,12 +1,32 @@
-"""Celery tasks: thin wrappers that hand a job id to the job runner."""
+"""Celery tasks: thin wrappers that hand ids to the job runner, and webhook delivery.
+
+Translation jobs go to ``<TRANSLATION_QUEUE>.high`` (editor requests, corrections) or
+``<TRANSLATION_QUEUE>.low`` (backfills).  With Redis the broker is told to always serve the
+high queue first, so a backfill never holds up an editor for longer than the one job a
+worker may be in the middle of.
+"""
 
 from __future__ import annotations
+
+import json
+import logging
+import urllib.error
+import urllib.request
 
 from celery import Celery, shared_task
 from flask import current_app
 
+from service.articles import job_summary
 from service.job_runner import JobRunner
+from service.models import Job
 from workers.engine import Engine, EngineSettings
+
+log = logging.getLogger(__name__)
+PRIORITIES = ("high", "low")
+
+
+def queue_name(base: str, priority: str) -> str:
+    return f"{base}.{priority}"
 
 
 def job_runner() -> JobRunner:
@@ -20,17 +40,63 @@ def job_runner() -> JobRunner:
             intra_threads=config["CT2_INTRA_THREADS"],
             max_batch_size=config["CT2_MAX_BATCH_SIZE"],
             length_penalty=config["CT2_LENGTH_PENALTY"])
-        extensions["job_runner"] = JobRunner(extensions["db"], extensions["packages"],
-                                             Engine(settings), config["PIVOT_LANG"],
-                                             on_change=extensions["page_cache"].invalidate)
+        extensions["job_runner"] = JobRunner(
+            extensions["db"], extensions["packages"], Engine(settings), config["PIVOT_LANG"],
+            on_change=extensions["page_cache"].invalidate,
+            auto_publish=config["AUTO_PUBLISH"])
     return extensions["job_runner"]
 
 
 @shared_task(name="localiser.translate_job", ignore_result=True)
 def translate_job(job_id: str) -> str:
-    return job_runner().run(job_id).status
+    try:
+        return job_runner().run(job_id).status
+    finally:
+        _announce(job_id)
 
 
-def enqueue_translation(celery_app: Celery, job_id: str) -> None:
+@shared_task(name="localiser.rebuild_translation", ignore_result=True)
+def rebuild_translation(revision_id: int, language: str) -> str:
+    return job_runner().rebuild(revision_id, language).status
+
+
+@shared_task(name="localiser.deliver_webhook", bind=True, ignore_result=True,
+             max_retries=None)
+def deliver_webhook(self, url: str, payload: dict) -> None:
+    """POST the finished job to the requester's URL; retry with backoff until it says 2xx."""
+    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "User-Agent": "localiser-webhook"})
+    try:
+        with urllib.request.urlopen(request, timeout=current_app.config["WEBHOOK_TIMEOUT_S"]):
+            return
+    except (urllib.error.URLError, OSError) as exc:
+        if self.request.retries >= current_app.config["WEBHOOK_MAX_RETRIES"]:
+            log.error("webhook %s failed %d times, giving up: %s", url,
+                      self.request.retries + 1, exc)
+            return
+        raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 300)) from exc
+
+
+def _announce(job_id: str) -> None:
+    with current_app.extensions["db"].session() as session:
+        job = session.get(Job, job_id)
+        if job is None or not job.webhook_url or job.status not in ("done", "failed"):
+            return
+        payload = {"event": f"job.{job.status}", "slug": job.revision.article.slug,
+                   "job": job_summary(job)}
+        url, queue = job.webhook_url, queue_name(current_app.config["TRANSLATION_QUEUE"],
+                                                 "high")
+    current_app.extensions["celery"].send_task(deliver_webhook.name, args=[url, payload],
+                                               queue=queue)
+
+
+def enqueue_translation(celery_app: Celery, job_id: str, priority: str = "high") -> None:
     """Send by name through the given app: each Flask app has its own broker settings."""
-    celery_app.send_task(translate_job.name, args=[job_id])
+    queue = queue_name(celery_app.conf.localiser_queue, priority)
+    celery_app.send_task(translate_job.name, args=[job_id], queue=queue)
+
+
+def enqueue_rebuild(celery_app: Celery, revision_id: int, language: str) -> None:
+    celery_app.send_task(rebuild_translation.name, args=[revision_id, language],
+                         queue=queue_name(celery_app.conf.localiser_queue, "high"))
