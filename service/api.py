@@ -12,9 +12,9 @@ import json
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from kombu.exceptions import KombuError
 
-from service import articles, exchange, glossary, intake, languages, memory, tokens
+from service import articles, dispatch, exchange, glossary, intake, languages, memory, tokens
 from service.errors import Forbidden, QueueUnavailable, Unauthorized, ValidationError
-from workers.tasks import PRIORITIES, enqueue_rebuild, enqueue_translation
+from workers.tasks import PRIORITIES, enqueue_rebuild
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -104,10 +104,8 @@ def _webhook(value: object) -> str | None:
 
 
 def _enqueue(jobs: list[tuple[str, str]], extra: dict) -> None:
-    celery_app = current_app.extensions["celery"]
     try:
-        for job_id, priority in jobs:
-            enqueue_translation(celery_app, job_id, priority)
+        dispatch.send_jobs(_db(), current_app.extensions["celery"], jobs)
     except (KombuError, OSError) as exc:
         raise QueueUnavailable(
             "the request is stored but the job queue is unreachable; its jobs stay 'queued' "

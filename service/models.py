@@ -105,6 +105,8 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     priority: Mapped[str] = mapped_column(String(8), default="high")
     webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    # When the job was last handed to the broker; None: not yet (backfills are fed gradually)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -53,6 +53,19 @@ def translate_job(job_id: str) -> str:
         return job_runner().run(job_id).status
     finally:
         _announce(job_id)
+        _feed_next_backfill_job(job_id)
+
+
+def _feed_next_backfill_job(job_id: str) -> None:
+    """A finished backfill job makes room for the next one (see service.dispatch)."""
+    from service.dispatch import feed_backfill
+    db = current_app.extensions["db"]
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        finished_low = job is not None and job.priority == "low" \
+            and job.status in ("done", "failed")
+    if finished_low:
+        feed_backfill(db, current_app.extensions["celery"], 1)
 
 
 @shared_task(name="localiser.rebuild_translation", ignore_result=True)

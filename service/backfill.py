@@ -1,0 +1,186 @@
+"""Archive import and backfill: the domain behind `localise import` and `localise backfill`.
+
+A backfill's scope is a set of articles (optionally by publication date, newest first, up to
+a limit) times a set of languages.  Planning creates a low-priority job for every (current
+revision, language) that has none yet: running it again finds nothing to create, and jobs
+are unique per (revision, language), so an interrupted run resumes without duplicates.
+Progress and coverage are SQL aggregates over the scope, never lists of ids in memory.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from service import articles
+from service.errors import ServiceError
+from service.intake import ArticleInput, parse_article
+from service.models import Article, Job, Revision
+
+CREATE_BATCH = 500
+
+
+@dataclass
+class ImportReport:
+    stored: int = 0
+    unchanged: int = 0
+    invalid: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"stored": self.stored, "unchanged": self.unchanged,
+                "invalid": len(self.invalid), "errors": self.invalid}
+
+
+def read_archive(path: Path) -> Iterator[tuple[str, object]]:
+    """(where, parsed JSON or the error) for each article of a JSONL file or a folder."""
+    if path.is_dir():
+        for file in sorted(path.glob("*.json")):
+            try:
+                yield file.name, json.loads(file.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                yield file.name, ValueError(f"not valid JSON: {exc}")
+        return
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, 1):
+            if not raw.strip():
+                continue
+            try:
+                yield f"line {number}", json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                yield f"line {number}", ValueError(f"not valid JSON: {exc}")
+
+
+def import_archive(session_factory, path: Path, default_source: str,
+                   max_body_chars: int) -> ImportReport:
+    """Store every valid article (no jobs); report the invalid ones with where and why."""
+    report = ImportReport()
+    for where, item in read_archive(path):
+        try:
+            if isinstance(item, Exception):
+                raise item
+            data: ArticleInput = parse_article(item, default_source=default_source,
+                                               max_body_chars=max_body_chars)
+            with session_factory() as session:
+                submission = articles.submit_article(session, data, [])
+        except (ServiceError, ValueError) as exc:
+            message = exc.message if isinstance(exc, ServiceError) else str(exc)
+            report.invalid.append({"where": where, "error": message})
+            continue
+        if submission.new_revision:
+            report.stored += 1
+        else:
+            report.unchanged += 1
+    return report
+
+
+@dataclass(frozen=True)
+class Scope:
+    languages: tuple[str, ...]
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int | None = None
+
+    def revisions(self):
+        """Subquery of the current revision ids of the articles in scope."""
+        query = select(Revision.id.label("revision_id")).join(
+            Article, Article.current_revision_id == Revision.id)
+        if self.since:
+            query = query.where(Revision.published_at >= self.since)
+        if self.until:
+            query = query.where(Revision.published_at < self.until)
+        query = query.order_by(Revision.published_at.desc().nulls_last(), Article.id)
+        if self.limit:
+            query = query.limit(self.limit)
+        return query.subquery()
+
+
+def plan(session: Session, scope: Scope) -> list[tuple[int, str]]:
+    """The (revision id, language) pairs in scope that have no job yet."""
+    revisions = scope.revisions()
+    missing = []
+    for language in scope.languages:
+        rows = session.execute(
+            select(revisions.c.revision_id)
+            .outerjoin(Job, and_(Job.revision_id == revisions.c.revision_id,
+                                 Job.target_lang == language))
+            .where(Job.id.is_(None)))
+        missing += [(revision_id, language) for (revision_id,) in rows]
+    return missing
+
+
+def create_jobs(session_factory, pairs: list[tuple[int, str]]) -> int:
+    created = 0
+    for start in range(0, len(pairs), CREATE_BATCH):
+        with session_factory() as session:
+            for revision_id, language in pairs[start:start + CREATE_BATCH]:
+                revision = session.get(Revision, revision_id)
+                created += len(articles.request_jobs(session, revision, [language], "low",
+                                                     None)[1])
+    return created
+
+
+def progress(session: Session, scope: Scope) -> dict:
+    """Counts over the jobs in scope: done, failed, pending, segments translated."""
+    revisions = scope.revisions()
+    in_scope = and_(Job.revision_id.in_(select(revisions.c.revision_id)),
+                    Job.target_lang.in_(scope.languages))
+    rows = session.execute(select(Job.status, func.count(), func.sum(Job.segments_done))
+                           .where(in_scope).group_by(Job.status))
+    counts = {"queued": 0, "running": 0, "done": 0, "failed": 0}
+    segments = 0
+    for status, count, done_segments in rows:
+        counts[status] = count
+        segments += done_segments or 0
+    articles_total = session.scalar(select(func.count()).select_from(revisions)) or 0
+    return {"articles": articles_total, "translations": articles_total * len(scope.languages),
+            **counts, "segments_done": segments}
+
+
+def coverage(session: Session, scope: Scope) -> dict:
+    """Per language: translated / total articles, pending, failed with the commonest reasons."""
+    revisions = scope.revisions()
+    total = session.scalar(select(func.count()).select_from(revisions)) or 0
+    report = {}
+    for language in scope.languages:
+        in_scope = and_(Job.revision_id.in_(select(revisions.c.revision_id)),
+                        Job.target_lang == language)
+        by_status = dict(session.execute(select(Job.status, func.count()).where(in_scope)
+                                         .group_by(Job.status)).all())
+        reasons = session.execute(select(Job.error, func.count()).where(
+            in_scope, Job.status == "failed").group_by(Job.error)
+            .order_by(func.count().desc()).limit(5)).all()
+        report[language] = {
+            "articles": total, "translated": by_status.get("done", 0),
+            "pending": by_status.get("queued", 0) + by_status.get("running", 0),
+            "failed": by_status.get("failed", 0),
+            "not_requested": total - sum(by_status.values()),
+            "failure_reasons": [{"error": error, "count": count} for error, count in reasons],
+        }
+    return report
+
+
+def reset_failed(session: Session, scope: Scope) -> int:
+    """Put failed jobs in scope back in the queue (as not yet sent backfill jobs)."""
+    revisions = scope.revisions()
+    jobs = session.scalars(select(Job).where(
+        Job.revision_id.in_(select(revisions.c.revision_id)),
+        Job.target_lang.in_(scope.languages), Job.status == "failed")).all()
+    for job in jobs:
+        job.status, job.error, job.enqueued_at, job.priority = "queued", "", None, "low"
+        job.segments_done = job.segments_total = 0
+    return len(jobs)
+
+
+def cancel_unsent(session: Session) -> int:
+    """Drop backfill jobs not yet handed to the broker (stops a backfill)."""
+    jobs = session.scalars(select(Job).where(Job.priority == "low", Job.status == "queued",
+                                             Job.enqueued_at.is_(None))).all()
+    for job in jobs:
+        session.delete(job)
+    return len(jobs)

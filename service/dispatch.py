@@ -1,0 +1,68 @@
+"""Handing jobs to the broker, and feeding backfills to it a few at a time.
+
+Every job records when it was handed to the broker (``enqueued_at``).  Editor jobs are sent
+at once.  Backfill (low-priority) jobs are created in the database in bulk but sent only
+``chunk`` at a time: each finished backfill job makes its worker send the next one, so the
+broker never holds more than about ``chunk`` backfill messages, whether or not the
+`localise backfill` command is still running.  Claiming a job sets ``enqueued_at`` with a
+conditional UPDATE, so two workers never send the same job.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from sqlalchemy import func, select, update
+
+from service.db import Database
+from service.models import Job, utcnow
+from workers.tasks import enqueue_translation
+
+
+def send_jobs(db: Database, celery_app: Celery, jobs: list[tuple[str, str]]) -> None:
+    """Send (job id, priority) pairs now; raises the broker's error if it is unreachable."""
+    for job_id, priority in jobs:
+        enqueue_translation(celery_app, job_id, priority)
+        with db.session() as session:
+            session.execute(update(Job).where(Job.id == job_id).values(enqueued_at=utcnow()))
+
+
+def backfill_in_flight(db: Database) -> int:
+    """Backfill jobs handed to the broker and not finished yet."""
+    with db.session() as session:
+        return session.scalar(select(func.count()).select_from(Job).where(
+            Job.priority == "low", Job.status.in_(("queued", "running")),
+            Job.enqueued_at.is_not(None))) or 0
+
+
+def feed_backfill(db: Database, celery_app: Celery, count: int) -> int:
+    """Send up to ``count`` not-yet-sent backfill jobs, oldest first; return how many."""
+    sent = 0
+    while sent < count:
+        with db.session() as session:
+            candidates = list(session.scalars(
+                select(Job.id).where(Job.priority == "low", Job.status == "queued",
+                                     Job.enqueued_at.is_(None))
+                .order_by(Job.created_at, Job.id).limit(count - sent)))
+        if not candidates:
+            break
+        for job_id in candidates:
+            with db.session() as session:
+                claimed = session.execute(
+                    update(Job).where(Job.id == job_id, Job.enqueued_at.is_(None))
+                    .values(enqueued_at=utcnow())).rowcount
+            if not claimed:
+                continue  # another worker took it
+            try:
+                enqueue_translation(celery_app, job_id, "low")
+            except Exception:
+                with db.session() as session:  # give it back for the next feeder
+                    session.execute(update(Job).where(Job.id == job_id)
+                                    .values(enqueued_at=None))
+                raise
+            sent += 1
+    return sent
+
+
+def top_up_backfill(db: Database, celery_app: Celery, chunk: int) -> int:
+    """Bring the backfill jobs in flight up to ``chunk``."""
+    return feed_backfill(db, celery_app, max(chunk - backfill_in_flight(db), 0))

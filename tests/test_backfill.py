@@ -1,0 +1,164 @@
+"""Archive import and backfill from the CLI, on 500 generated articles with a real worker.
+
+One scenario, as an operator lives it: import (with bad lines), dry run, start a backfill,
+an editor's urgent request arrives mid-way and finishes first, the backfill is interrupted
+with Ctrl-C, run again to completion, and a third run finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from service.models import Job, Translation
+from tests.conftest import editor_client, service_env, wait_for_jobs
+
+LOCALISE = str(Path(sys.executable).parent / "localise")
+ARTICLES = 500
+CITIES = ["Noida", "Chennai", "Pune", "Kolkata", "Mumbai", "Hyderabad", "Bengaluru"]
+
+
+def archive_line(index: int) -> str:
+    city = CITIES[index % len(CITIES)]
+    return json.dumps({
+        "slug": f"archive-{index:04d}",
+        "title": f"Phone maker opens plant number {index} in {city}",
+        "body_html": f"<p>The plant in {city} employs {100 + index} people. "
+                     f"Production starts in month {1 + index % 12}.</p>",
+        "published_at": f"2021-{1 + index % 12:02d}-{1 + index % 28:02d}T09:00:00+05:30",
+    })
+
+
+@pytest.fixture
+def archive(tmp_path) -> Path:
+    lines = [archive_line(i) for i in range(ARTICLES)]
+    lines.insert(10, '{"slug": "broken", "title": ')            # line 11: not JSON
+    lines.insert(20, json.dumps({"slug": "no-title", "body_html": "<p>x</p>"}))  # line 21
+    path = tmp_path / "archive.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def run(args: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([LOCALISE, *args], env=env, capture_output=True, text=True,
+                          timeout=600, **kwargs)
+
+
+def counts(app) -> dict:
+    with app.extensions["db"].session() as session:
+        rows = dict(session.execute(select(Job.status, func.count()).where(
+            Job.priority == "low").group_by(Job.status)).all())
+        rows["jobs"] = session.scalar(select(func.count()).select_from(Job)
+                                      .where(Job.priority == "low"))
+        rows["translations"] = session.scalar(select(func.count()).select_from(Translation))
+    return rows
+
+
+@pytest.mark.timeout(600)
+def test_backfill_archive(tmp_path, archive, models_dir, make_app, redis_url, start_worker,
+                          sample_article):
+    database_url = f"sqlite:///{tmp_path / 'archive.db'}"
+    env = service_env(data_dir=tmp_path / "instance", models_dir=models_dir,
+                      database_url=database_url, redis_url=redis_url)
+    app = make_app(database_url, redis_url)
+
+    imported = run(["import", str(archive)], env)
+    assert imported.returncode == 1  # some lines were invalid
+    assert f"{ARTICLES} stored, 0 unchanged, 2 invalid" in imported.stdout
+    assert "line 11: not valid JSON" in imported.stderr
+    assert "line 21: 'title' is required" in imported.stderr
+    again = json.loads(run(["import", str(archive), "--json"], env).stdout)
+    assert (again["stored"], again["unchanged"], again["invalid"]) == (0, ARTICLES, 2)
+
+    dry = run(["backfill", "--languages", "hi", "--dry-run"], env)
+    assert dry.returncode == 0 and f"would queue {ARTICLES} translation job(s)" in dry.stdout
+    assert counts(app)["jobs"] == 0
+    bad = run(["backfill", "--languages", "hi,xx"], env)
+    assert bad.returncode == 2 and "unknown language" in bad.stderr
+
+    worker = start_worker(database_url, redis_url)
+    log = open(tmp_path / "backfill-1.log", "w")  # noqa: SIM115
+    first = subprocess.Popen([LOCALISE, "backfill", "--languages", "hi", "--chunk-size", "20"],
+                             env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
+    while counts(app).get("done", 0) < 40 and time.monotonic() < deadline:
+        time.sleep(0.3)
+    with app.extensions["db"].session() as session:
+        in_broker = session.scalar(select(func.count()).select_from(Job).where(
+            Job.priority == "low", Job.status == "queued", Job.enqueued_at.is_not(None)))
+    assert in_broker <= 20  # the broker holds one chunk, not the archive
+
+    editor = editor_client(app)
+    urgent = editor.post("/api/v1/articles", json={**sample_article, "languages": ["hi"]})
+    urgent_job = urgent.get_json()["jobs"][0]
+    assert urgent_job["priority"] == "high"
+    first.send_signal(signal.SIGINT)
+    assert first.wait(timeout=60) == 130
+    log.close()
+    output = (tmp_path / "backfill-1.log").read_text()
+    assert "translations" in output and "ETA" in output and "run the same command" in output
+
+    done = wait_for_jobs(editor, [urgent_job["id"]], worker=worker, timeout_s=120)
+    assert done[0]["status"] == "done"
+    assert counts(app).get("done", 0) < ARTICLES  # the editor did not wait for the archive
+
+    second = run(["backfill", "--languages", "hi", "--chunk-size", "20", "--json"], env)
+    assert second.returncode == 0, second.stderr[-2000:]
+    summary = json.loads(second.stdout)
+    assert summary["done"] == ARTICLES + 1 and summary["failed"] == 0
+    final = counts(app)
+    assert final["jobs"] == ARTICLES and final["done"] == ARTICLES
+    assert final["translations"] == ARTICLES + 1  # exactly one per article, no duplicates
+
+    third = run(["backfill", "--languages", "hi"], env)
+    assert third.returncode == 0 and "nothing to do" in third.stdout
+    assert counts(app)["jobs"] == ARTICLES
+
+    status = json.loads(run(["backfill", "status", "--languages", "hi,ta", "--json"],
+                            env).stdout)
+    assert status["hi"]["translated"] == ARTICLES + 1 and status["hi"]["failed"] == 0
+    assert status["ta"]["not_requested"] == ARTICLES + 1
+
+
+def test_failures_are_reported_and_retried(tmp_path, make_app, monkeypatch, archive):
+    from click.testing import CliRunner
+
+    from service.backfill import Scope, coverage, create_jobs, import_archive, plan
+    from service.cli import cli
+    from service.job_runner import JobRunner
+    from workers.engine import Engine
+    from workers.packages import PackageStore
+    app = make_app()
+    db = app.extensions["db"]
+    import_archive(db.session, archive, "en", 200_000)
+    scope = Scope(("hi",), limit=5)
+    with db.session() as session:
+        pairs = plan(session, scope)
+    assert create_jobs(db.session, pairs) == 5
+    runner = JobRunner(db, PackageStore(tmp_path / "no-models"), Engine())
+    with db.session() as session:
+        job_ids = list(session.scalars(select(Job.id)))
+    assert all(runner.run(job_id).status == "failed" for job_id in job_ids)
+    with db.session() as session:
+        report = coverage(session, scope)["hi"]
+    assert report["failed"] == 5 and report["translated"] == 0
+    assert report["failure_reasons"] == [
+        {"error": "no installed model translates en->hi (directly or through en)", "count": 5}]
+
+    monkeypatch.setenv("LOCALISER_DATA_DIR", app.config["DATA_DIR"])
+    monkeypatch.setenv("MODELS_DIR", app.config["MODELS_DIR"])
+    result = CliRunner().invoke(cli, ["backfill", "retry-failed", "--languages", "hi",
+                                      "--limit", "5"])
+    assert result.exit_code == 0 and "re-queued 5 failed job(s)" in result.output
+    with db.session() as session:
+        statuses = set(session.scalars(select(Job.status)))
+        sent = session.scalar(select(func.count()).select_from(Job)
+                              .where(Job.enqueued_at.is_not(None)))
+    assert statuses == {"queued"} and sent == 5
