@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from kombu.exceptions import KombuError
 
 from service import articles, dispatch, exchange, glossary, intake, languages, memory, tokens
-from service.errors import Forbidden, QueueUnavailable, Unauthorized, ValidationError
+from service.errors import Forbidden, Unauthorized, ValidationError
 from workers.tasks import PRIORITIES, enqueue_rebuild
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -103,14 +103,20 @@ def _webhook(value: object) -> str | None:
     return value
 
 
-def _enqueue(jobs: list[tuple[str, str]], extra: dict) -> None:
+def _enqueue(jobs: list[tuple[str, str]], body: dict) -> bool:
+    """Send the jobs; on a broker outage keep them as pending-enqueue for the sweeper."""
     try:
         dispatch.send_jobs(_db(), current_app.extensions["celery"], jobs)
     except (KombuError, OSError) as exc:
-        raise QueueUnavailable(
-            "the request is stored but the job queue is unreachable; its jobs stay 'queued' "
-            "and `localise jobs requeue` sends them once the queue is back",
-            extra=extra) from exc
+        current_app.logger.warning("broker unreachable, %d job(s) pending enqueue: %s",
+                                   len(jobs), exc)
+        body["queue"] = "unavailable"
+        return False
+    sent = {job_id for job_id, _ in jobs}
+    for job in body["jobs"]:
+        if job["id"] in sent:
+            job["status"] = "queued"
+    return True
 
 
 def _editable(session, slug: str, lang: str):
@@ -133,7 +139,8 @@ def post_article():
     payload = _json_body()
     data = intake.parse_article(payload, default_source=config["DEFAULT_SOURCE_LANG"],
                                 max_body_chars=config["MAX_BODY_HTML_CHARS"],
-                                extra_fields={"priority", "webhook_url"})
+                                extra_fields={"priority", "webhook_url"},
+                                max_html_depth=config["MAX_HTML_DEPTH"])
     requested = intake.parse_languages(payload.get("languages"), data.source_lang)
     priority, webhook = _priority(payload.get("priority")), _webhook(payload.get("webhook_url"))
     targets = articles.resolve_targets(_store(), data.source_lang, requested,
@@ -151,7 +158,8 @@ def post_article():
         }
     if submission.new_revision or new_jobs:
         current_app.extensions["page_cache"].invalidate(data.slug)
-    _enqueue(new_jobs, {"revision": body["revision"], "jobs": body["jobs"]})
+    if not _enqueue(new_jobs, body):
+        return jsonify(body), 202  # stored; the sweeper sends the jobs when the broker is back
     return jsonify(body), 201 if submission.new_revision else 200
 
 

@@ -162,7 +162,9 @@ def job_summary(job: Job) -> dict:
     return {
         "id": job.id,
         "language": job.target_lang,
-        "status": job.status,
+        # "pending-enqueue": stored, but the broker has not got it yet (it was down)
+        "status": "pending-enqueue" if job.status == "queued" and job.enqueued_at is None
+        else job.status,
         "progress": {"done": job.segments_done, "total": job.segments_total},
         "memory_hits": job.memory_hits,
         "route": job.route or None,

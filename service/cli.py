@@ -511,7 +511,7 @@ def _spawn_service(host: str, port: int, worker: bool, web_workers: int) -> list
         processes.append(subprocess.Popen([
             python, "-m", "celery", "-A", "workers", "worker", "--loglevel", "INFO",
             "--concurrency", concurrency, "--pool", "solo" if concurrency == "1" else "prefork",
-            "--without-gossip", "--without-mingle"]))
+            "--without-gossip", "--without-mingle", "--beat"]))
     processes.append(subprocess.Popen([
         python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
         "--access-logfile", "-", "service:create_app()"]))

@@ -40,6 +40,7 @@ def load_config() -> dict[str, Any]:
         # Request limits: the whole JSON request, and the body HTML inside it.
         "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 2 * 1024 * 1024),
         "MAX_BODY_HTML_CHARS": _env_int("MAX_BODY_HTML_CHARS", 200_000),
+        "MAX_HTML_DEPTH": _env_int("MAX_HTML_DEPTH", 64),
         "MAX_PACKAGE_BYTES": _env_int("MAX_PACKAGE_BYTES", 4 * 1024**3),
         "DEFAULT_SOURCE_LANG": os.environ.get("DEFAULT_SOURCE_LANG", "en"),
         # Empty: every language an installed package reaches from the source language.
@@ -59,7 +60,13 @@ def load_config() -> dict[str, Any]:
         "WEBHOOK_MAX_RETRIES": _env_int("WEBHOOK_MAX_RETRIES", 5),
         "WEBHOOK_TIMEOUT_S": _env_int("WEBHOOK_TIMEOUT_S", 10),
         "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 1),
-        "CELERY": celery_settings(redis_url, broker_dir),
+        "CELERY": celery_settings(redis_url, broker_dir,
+                                  _env_int("BROKER_VISIBILITY_TIMEOUT", 600),
+                                  _env_int("BROKER_RESTORE_INTERVAL", 10)),
+        "JOB_MAX_RETRIES": _env_int("JOB_MAX_RETRIES", 8),
+        "SWEEP_INTERVAL_S": _env_int("SWEEP_INTERVAL_S", 30),
+        "SWEEP_STALE_AFTER_S": _env_int("SWEEP_STALE_AFTER_S", 1800),
+        "BACKFILL_CHUNK": _env_int("BACKFILL_CHUNK", 100),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent
                                              / "translations"),
         "BABEL_DEFAULT_LOCALE": "en",
@@ -81,7 +88,8 @@ def _secret_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
-def celery_settings(redis_url: str, broker_dir: Path) -> dict[str, Any]:
+def celery_settings(redis_url: str, broker_dir: Path, visibility_timeout_s: int = 600,
+                    restore_interval_s: int = 10) -> dict[str, Any]:
     """Celery settings: Redis when configured, else kombu's file-system transport.
 
     Job state lives in our database, not in a Celery result backend, so results are ignored.
@@ -95,12 +103,22 @@ def celery_settings(redis_url: str, broker_dir: Path) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "task_serializer": "json",
         "accept_content": ["json"],
+        # Fail fast when the broker is down: the API answers at once (jobs stay stored).
+        "task_publish_retry_policy": {"max_retries": 1, "interval_start": 0,
+                                      "interval_step": 0.2, "interval_max": 0.2},
     }
     if redis_url:
         # "priority": a worker always takes from the high queue first (editor requests
         # before backfills); kombu's default round-robin would interleave them.
+        # A job whose worker died unacknowledged is handed out again after the visibility
+        # timeout; a job running longer than that may be delivered twice (runs are
+        # idempotent, see service.job_runner).
         return {**common, "broker_url": redis_url,
-                "broker_transport_options": {"queue_order_strategy": "priority"}}
+                "broker_transport_options": {
+                    "queue_order_strategy": "priority",
+                    "visibility_timeout": visibility_timeout_s,
+                    "unacked_restore_interval": restore_interval_s,
+                    "unacked_restore_throttle": 1}}
     folder = str(broker_dir)
     return {
         **common,

@@ -10,8 +10,10 @@ conditional UPDATE, so two workers never send the same job.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from celery import Celery
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 
 from service.db import Database
 from service.models import Job, utcnow
@@ -66,3 +68,20 @@ def feed_backfill(db: Database, celery_app: Celery, count: int) -> int:
 def top_up_backfill(db: Database, celery_app: Celery, chunk: int) -> int:
     """Bring the backfill jobs in flight up to ``chunk``."""
     return feed_backfill(db, celery_app, max(chunk - backfill_in_flight(db), 0))
+
+
+def sweep(db: Database, celery_app: Celery, stale_after_s: int, backfill_chunk: int) -> int:
+    """Re-send jobs the broker never got (it was down) or lost (it was flushed).
+
+    Run periodically by Celery beat.  Editor jobs not yet sent go first; jobs sent more
+    than ``stale_after_s`` ago and still queued are sent again (a duplicate delivery finds
+    the job done and does nothing); backfills are topped up to their chunk.
+    """
+    stale_before = utcnow() - timedelta(seconds=stale_after_s)
+    with db.session() as session:
+        rows = list(session.execute(select(Job.id, Job.priority).where(
+            Job.status == "queued",
+            or_(and_(Job.enqueued_at.is_(None), Job.priority == "high"),
+                Job.enqueued_at < stale_before)).order_by(Job.created_at)))
+    send_jobs(db, celery_app, [(job_id, priority) for job_id, priority in rows])
+    return len(rows) + top_up_backfill(db, celery_app, backfill_chunk)

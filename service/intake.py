@@ -11,10 +11,12 @@ import json
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from html.parser import HTMLParser
 from typing import Any
 
 from service import languages
 from service.errors import UnknownLanguage, ValidationError
+from service.sanitize import sanitize_html
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 200
@@ -125,8 +127,46 @@ def parse_languages(value: Any, source_lang: str) -> list[str] | None:
     return codes
 
 
+class _DepthMeter(HTMLParser):
+    """Deepest element nesting of an HTML fragment, without building a tree."""
+
+    VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
+                      "meta", "source", "track", "wbr"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.depth = self.deepest = 0
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag not in self.VOID:
+            self.depth += 1
+            self.deepest = max(self.deepest, self.depth)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.VOID:
+            self.depth = max(self.depth - 1, 0)
+
+
+def html_depth(html: str) -> int:
+    meter = _DepthMeter()
+    meter.feed(html)
+    meter.close()
+    return meter.deepest
+
+
+def _body_html(payload: dict, max_chars: int, max_depth: int) -> str:
+    """The body, checked for size and nesting, then sanitised: what is stored is safe."""
+    body = _string(payload, "body_html", required=True, max_length=max_chars)
+    depth = html_depth(body)
+    if depth > max_depth:
+        raise ValidationError(f"'body_html' nests elements {depth} deep; the limit is "
+                              f"{max_depth}", field="body_html", code="too_deep")
+    return sanitize_html(body)
+
+
 def parse_article(payload: Any, *, default_source: str, max_body_chars: int,
-                  extra_fields: set[str] | frozenset[str] = frozenset()) -> ArticleInput:
+                  extra_fields: set[str] | frozenset[str] = frozenset(),
+                  max_html_depth: int = 64) -> ArticleInput:
     """``extra_fields`` are accepted (and checked by the caller), e.g. ``priority``."""
     if not isinstance(payload, dict):
         raise ValidationError("the request body must be a JSON object", code="invalid_json")
@@ -145,7 +185,7 @@ def parse_article(payload: Any, *, default_source: str, max_body_chars: int,
         summary=_string(payload, "summary", required=False, max_length=MAX_SUMMARY),
         highlights=_string_list(payload, "highlights", max_items=MAX_HIGHLIGHTS,
                                 max_length=MAX_HIGHLIGHT),
-        body_html=_string(payload, "body_html", required=True, max_length=max_body_chars),
+        body_html=_body_html(payload, max_body_chars, max_html_depth),
         author=_string(payload, "author", required=False, max_length=MAX_AUTHOR),
         published_at=_published_at(payload),
         source_lang=source_lang,

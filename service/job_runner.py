@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from service import memory
 from service.db import Database
@@ -27,6 +28,8 @@ from workers.packages import InstalledPackage, PackageError, PackageStore
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.5
+# Errors that say "try again later" (a database restart, a dropped connection).
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
 
 @dataclass
@@ -70,11 +73,13 @@ class JobRunner:
         try:
             outcome = self._localise(revision_id, target, job_id)
         except PackageError as exc:
-            self._fail(job_id, str(exc))
+            self.fail(job_id, str(exc))
             return JobOutcome("failed")
+        except TRANSIENT_ERRORS:
+            raise  # the database went away: the task retries; the job stays "running"
         except Exception as exc:
             log.exception("job %s failed", job_id)
-            self._fail(job_id, f"{type(exc).__name__}: {exc}")
+            self.fail(job_id, f"{type(exc).__name__}: {exc}")
             raise
         finally:
             self.on_change(slug)
@@ -171,7 +176,7 @@ class JobRunner:
 
         return write
 
-    def _fail(self, job_id: str, message: str) -> None:
+    def fail(self, job_id: str, message: str) -> None:
         with self.db.session() as session:
             job = session.get(Job, job_id)
             job.status, job.error, job.finished_at = "failed", message, utcnow()

@@ -169,13 +169,13 @@ def auth_headers(app, role: str = "editor") -> dict[str, str]:
 class WorkerProcess:
     """A real ``celery -A workers worker`` process, its output kept for failure reports."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, beat: bool = False) -> None:
         self.log_path = log_path
         self._log = open(log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers", "worker", "--pool", "solo",
              "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-             "--without-heartbeat"],
+             "--without-heartbeat", *(["--beat"] if beat else [])],
             cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         self._wait_ready()
 
@@ -207,10 +207,11 @@ class WorkerProcess:
 def start_worker(tmp_path, models_dir) -> Iterator[Callable[..., WorkerProcess]]:
     workers: list[WorkerProcess] = []
 
-    def start(database_url: str, redis_url: str | None = None, **extra: str) -> WorkerProcess:
+    def start(database_url: str, redis_url: str | None = None, beat: bool = False,
+              **extra: str) -> WorkerProcess:
         env = service_env(data_dir=tmp_path / "instance", models_dir=models_dir,
                           database_url=database_url, redis_url=redis_url, **extra)
-        worker = WorkerProcess(env, tmp_path / f"worker-{len(workers)}.log")
+        worker = WorkerProcess(env, tmp_path / f"worker-{len(workers)}.log", beat)
         workers.append(worker)
         return worker
 

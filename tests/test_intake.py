@@ -177,3 +177,29 @@ def test_writing_needs_an_editor_token(app, sample_article):
                              headers={"Authorization": "Basic dXNlcjpwYXNz"})
     assert_error(garbage, 401, "invalid_token")
     assert stored_rows(app) == (0, 0, 0)
+
+
+def test_deeply_nested_html_is_refused(app, sample_article):
+    body = "<b>" * 500 + "x" + "</b>" * 500
+    response = editor_client(app).post("/api/v1/articles",
+                                       json=valid(sample_article, body_html=body))
+    error = assert_error(response, 400, "too_deep", "body_html")
+    assert "500 deep" in error["message"]
+    assert stored_rows(app) == (0, 0, 0)
+
+
+def test_scripts_handlers_and_javascript_urls_are_never_served_back(app, sample_article):
+    hostile = ('<p onclick="steal()">Hello <a href="javascript:alert(1)">there</a></p>'
+               '<script>alert(document.cookie)</script><img src="x.png" onerror="alert(1)">'
+               '<iframe src="javascript:alert(2)"></iframe><p style="x">ok</p>')
+    client = editor_client(app)
+    response = client.post("/api/v1/articles", json=valid(sample_article, body_html=hostile,
+                                                          languages=[]))
+    assert response.status_code == 201
+    slug = sample_article["slug"]
+    stored = client.get(f"/api/v1/articles/{slug}").get_json()["revision"]["body_html"]
+    page = app.test_client().get(f"/articles/{slug}").get_data(as_text=True)
+    for served in (stored, page.split("<main>", 1)[1]):
+        for forbidden in ("<script", "onclick", "onerror", "javascript:", "style="):
+            assert forbidden not in served
+    assert "Hello" in stored and '<img src="x.png">' in stored

@@ -29,6 +29,11 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.conf.task_default_queue = f"{base}.high"
     # A plain `celery -A workers worker` consumes both, high first (see workers.tasks).
     celery_app.conf.task_queues = (Queue(f"{base}.high"), Queue(f"{base}.low"))
+    celery_app.conf.beat_schedule = {"sweep": {"task": "localiser.sweep",
+                                               "schedule": float(app.config["SWEEP_INTERVAL_S"]),
+                                               "options": {"queue": f"{base}.high",
+                                                           "expires": 60}}}
+    celery_app.conf.beat_schedule_filename = str(Path(app.config["DATA_DIR"]) / "beat-schedule")
     celery_app.conf.worker_concurrency = app.config["WORKER_CONCURRENCY"]
     celery_app.set_default()
     app.extensions["celery"] = celery_app

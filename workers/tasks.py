@@ -17,7 +17,7 @@ from celery import Celery, shared_task
 from flask import current_app
 
 from service.articles import job_summary
-from service.job_runner import JobRunner
+from service.job_runner import TRANSIENT_ERRORS, JobRunner
 from service.models import Job
 from workers.engine import Engine, EngineSettings
 
@@ -47,13 +47,39 @@ def job_runner() -> JobRunner:
     return extensions["job_runner"]
 
 
-@shared_task(name="localiser.translate_job", ignore_result=True)
-def translate_job(job_id: str) -> str:
+@shared_task(name="localiser.translate_job", bind=True, ignore_result=True, max_retries=None)
+def translate_job(self, job_id: str) -> str:
+    """Transient failures (database down) retry with exponential backoff; permanent ones
+    (no model) fail at once with the reason on the job."""
     try:
-        return job_runner().run(job_id).status
-    finally:
+        status = job_runner().run(job_id).status
+    except TRANSIENT_ERRORS as exc:
+        retries = self.request.retries
+        if retries < current_app.config["JOB_MAX_RETRIES"]:
+            log.warning("job %s: transient error, retry %d: %s", job_id, retries + 1, exc)
+            raise self.retry(exc=exc, countdown=min(2 ** retries, 60)) from exc
+        job_runner().fail(job_id, f"gave up after {retries + 1} attempts: "
+                                   f"{type(exc).__name__}: {exc}")
+        status = "failed"
+    _after_job(job_id)
+    return status
+
+
+@shared_task(name="localiser.sweep", ignore_result=True)
+def sweep() -> int:
+    """Beat's periodic task: re-send what the broker never got (see service.dispatch)."""
+    from service.dispatch import sweep as sweep_jobs
+    config = current_app.config
+    return sweep_jobs(current_app.extensions["db"], current_app.extensions["celery"],
+                      config["SWEEP_STALE_AFTER_S"], config["BACKFILL_CHUNK"])
+
+
+def _after_job(job_id: str) -> None:
+    try:
         _announce(job_id)
         _feed_next_backfill_job(job_id)
+    except Exception:  # never let bookkeeping turn a finished job into a failed task
+        log.exception("after job %s", job_id)
 
 
 def _feed_next_backfill_job(job_id: str) -> None:
