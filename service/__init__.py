@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 
 from service.config import load_config
 from service.db import Database
@@ -38,8 +38,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     from service.api import api
     from service.editor import editor
+    from service.rate_limits import init_rate_limits, limit_auth_failures
     from service.site import site
+    @app.after_request
+    def _view_retry_after(response):
+        """A view's own Retry-After (pending translations) wins over the rate limiter's,
+        which is applied after this hook (hooks registered earlier run later)."""
+        retry_after = g.get("retry_after")
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
+
+    limiter = init_rate_limits(app)
+    limit_auth_failures(limiter, app, api, editor)
+    from service.monitoring import monitoring
     app.register_blueprint(api)
+    app.register_blueprint(monitoring)
     app.register_blueprint(editor)
     app.register_blueprint(site)
     return app

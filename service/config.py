@@ -58,6 +58,11 @@ def load_config() -> dict[str, Any]:
         "AUTO_PUBLISH": os.environ.get("AUTO_PUBLISH", "true").lower() in ("1", "true", "yes"),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(data_dir),
         "WEBHOOK_MAX_RETRIES": _env_int("WEBHOOK_MAX_RETRIES", 5),
+        "RATE_LIMITS_ENABLED": os.environ.get("RATE_LIMITS_ENABLED", "true").lower()
+        in ("1", "true", "yes"),
+        "RATE_LIMIT_ANONYMOUS": os.environ.get("RATE_LIMIT_ANONYMOUS", "600/minute"),
+        "RATE_LIMIT_AUTH_FAILURES": os.environ.get("RATE_LIMIT_AUTH_FAILURES", "10/minute"),
+        "PROXY_FIX_HOPS": _env_int("PROXY_FIX_HOPS", 0),
         "WEBHOOK_TIMEOUT_S": _env_int("WEBHOOK_TIMEOUT_S", 10),
         "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 1),
         "CELERY": celery_settings(redis_url, broker_dir,

@@ -176,11 +176,17 @@ SCHEMAS: dict[str, Any] = {
                                                "imported": {"type": "integer"}}},
     "Health": {"type": "object", "required": ["status"],
                "properties": {"status": {"type": "string"}}},
+    "Ready": {"type": "object", "required": ["status", "checks"],
+              "properties": {"status": {"enum": ["ready", "not ready"]},
+                             "checks": {"type": "object",
+                                        "additionalProperties": {"type": "string"}}}},
 }
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
 LANG_PARAM = {"name": "lang", "in": "path", "required": True, "schema": {"type": "string"}}
 BEARER = [{"bearer": []}]
+RATE_LIMITED = _error("Too many requests from this address (anonymous budget, or too many "
+                      "failed authentications); see Retry-After")
 AUTH_ERRORS = {"401": _error("No or invalid token"), "403": _error("The token's role is "
                                                                    "not enough")}
 
@@ -188,7 +194,7 @@ AUTH_ERRORS = {"401": _error("No or invalid token"), "403": _error("The token's 
 def _op(summary: str, responses: dict, *, params: list | None = None, body: dict | None = None,
         secured: bool = False, body_type: str = "application/json") -> dict:
     operation: dict[str, Any] = {"summary": summary, "responses": {
-        **responses, **(AUTH_ERRORS if secured else {})}}
+        **responses, **(AUTH_ERRORS if secured else {}), "429": RATE_LIMITED}}
     if params:
         operation["parameters"] = params
     if body is not None:
@@ -316,6 +322,9 @@ def document() -> dict:
                                                          "400": bad},
                 params=[{"name": "source", "in": "query", "schema": {"type": "string"}}])},
             "/health": {"get": _op("Liveness", {"200": _json(_ref("Health"))})},
+            "/ready": {"get": _op("Readiness: database, broker and models",
+                                  {"200": _json(_ref("Ready")),
+                                   "503": _json(_ref("Ready"), "Not ready")})},
             "/openapi.json": {"get": _op("This document", {"200": _json({"type": "object"})})},
         },
     }

@@ -8,6 +8,7 @@ web process that stores a revision never have to know which pages exist.  Withou
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -56,10 +57,17 @@ class PageCache:
             return None
         if values[0] is None:
             self.misses += 1
+            self._count("misses")
             return None
         self.hits += 1
+        self._count("hits")
         return CachedPage(values[0].decode(), values[1].decode(), int(values[2]),
                           values[3].decode())
+
+    def _count(self, field: str) -> None:
+        """Shared hit/miss counters for /metrics (every web process adds to the same)."""
+        with contextlib.suppress(redis.RedisError):
+            self._client.hincrby(f"{self.prefix}:stats", field, 1)
 
     def put(self, slug: str, page: str, cached: CachedPage) -> None:
         if not self.enabled:

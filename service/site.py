@@ -49,7 +49,7 @@ def _serve(page: CachedPage, vary: str) -> Response:
     response.headers["Vary"] = vary
     response.set_etag(page.etag)
     if page.status == 503:
-        response.headers["Retry-After"] = str(PENDING_RETRY_AFTER_S)
+        g.retry_after = PENDING_RETRY_AFTER_S
     lang = g.get("page_lang")
     if lang:
         response.headers["Content-Language"] = lang

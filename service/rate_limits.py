@@ -1,0 +1,49 @@
+"""Rate limits: per client address, for anonymous requests and for failed authentication.
+
+Anonymous requests (no ``Authorization`` header) share one budget per address across the
+whole site (``RATE_LIMIT_ANONYMOUS``); requests that fail authentication (401 from the API,
+a refused editor sign-in) count against a small budget per address
+(``RATE_LIMIT_AUTH_FAILURES``), which stops token guessing.  Counters live in Redis when it
+is configured, so every web process shares them; if Redis fails, limits fall back to
+per-process memory rather than failing requests.  Behind a reverse proxy set
+``PROXY_FIX_HOPS`` so the client address is the real one.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+
+def _is_auth_failure(response) -> bool:
+    return response.status_code == 401
+
+
+def init_rate_limits(app: Flask) -> Limiter:
+    config = app.config
+    if config["PROXY_FIX_HOPS"]:
+        hops = config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+    anonymous = [config["RATE_LIMIT_ANONYMOUS"]] if config["RATE_LIMIT_ANONYMOUS"] else []
+    limiter = Limiter(
+        get_remote_address, app=app, storage_uri=config["REDIS_URL"] or "memory://",
+        application_limits=anonymous,
+        application_limits_exempt_when=lambda: "Authorization" in request.headers
+        or request.path.startswith("/editor/"),
+        headers_enabled=True, swallow_errors=True, in_memory_fallback_enabled=True,
+        key_prefix="localiser:limits", enabled=bool(config["RATE_LIMITS_ENABLED"]))
+    app.extensions["limiter"] = limiter
+    return limiter
+
+
+def limit_auth_failures(limiter: Limiter, app: Flask, *targets) -> None:
+    """Count 401 answers of ``targets`` (blueprints or views) against the failure budget."""
+    budget = app.config["RATE_LIMIT_AUTH_FAILURES"]
+    if not budget:
+        return
+    shared = limiter.shared_limit(budget, scope="auth-failures",
+                                  deduct_when=_is_auth_failure, override_defaults=False)
+    for target in targets:
+        shared(target)

@@ -1,0 +1,36 @@
+"""Rate limits for anonymous reads and for failed authentication, shared through Redis."""
+
+from __future__ import annotations
+
+from tests.conftest import auth_headers
+
+
+def test_anonymous_reads_are_limited_but_token_holders_are_not(make_app):
+    app = make_app(RATE_LIMIT_ANONYMOUS="5/minute")
+    client = app.test_client()
+    assert [client.get("/api/v1/health").status_code for _ in range(5)] == [200] * 5
+    limited = client.get("/api/v1/languages")
+    assert limited.status_code == 429
+    assert limited.get_json()["error"]["code"] == "too_many_requests"
+    assert int(limited.headers["Retry-After"]) > 0
+    assert client.get("/").status_code == 429  # the budget covers pages too
+    headers = auth_headers(app)
+    assert all(client.get("/api/v1/health", headers=headers).status_code == 200
+               for _ in range(10))
+
+
+def test_token_guessing_is_cut_off(make_app, sample_article):
+    app = make_app(RATE_LIMIT_AUTH_FAILURES="3/minute")
+    client = app.test_client()
+    wrong = {"Authorization": "Bearer lcl_0123456789abcdef.guess"}
+    codes = [client.post("/api/v1/articles", json=sample_article, headers=wrong).status_code
+             for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+
+
+def test_limits_are_shared_by_web_processes_through_redis(make_app, redis_url):
+    first = make_app(redis_url=redis_url, RATE_LIMIT_ANONYMOUS="4/minute")
+    second = make_app(redis_url=redis_url, RATE_LIMIT_ANONYMOUS="4/minute")
+    codes = [app.test_client().get("/api/v1/health").status_code
+             for app in (first, second, first, second, first)]
+    assert codes == [200, 200, 200, 200, 429]
