@@ -18,7 +18,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def _is_auth_failure(response) -> bool:
-    return response.status_code == 401
+    """A presented credential was refused (a missing token is not a guess)."""
+    return response.status_code == 401 and (
+        "Authorization" in request.headers or request.path == "/editor/login")
 
 
 def init_rate_limits(app: Flask) -> Limiter:

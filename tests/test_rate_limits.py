@@ -34,3 +34,18 @@ def test_limits_are_shared_by_web_processes_through_redis(make_app, redis_url):
     codes = [app.test_client().get("/api/v1/health").status_code
              for app in (first, second, first, second, first)]
     assert codes == [200, 200, 200, 200, 429]
+
+
+def test_every_write_endpoint_requires_a_token(make_app):
+    app = make_app()
+    client = app.test_client()
+    writes = [(rule, method) for rule in app.url_map.iter_rules()
+              if rule.rule.startswith("/api/v1/")
+              for method in rule.methods & {"POST", "PUT", "PATCH", "DELETE"}]
+    assert len(writes) == 11
+    for rule, method in writes:
+        url = rule.rule.replace("<slug>", "s").replace("<lang>", "hi") \
+            .replace("<int:position>", "0").replace("<token_id>", "t")
+        response = client.open(url, method=method, json={})
+        assert response.status_code == 401, (method, url, response.status_code)
+        assert response.get_json()["error"]["code"] == "auth_required"
