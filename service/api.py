@@ -78,10 +78,15 @@ def _json_body() -> object:
                               f"{exc.colno}", code="invalid_json") from exc
 
 
-def _object_body() -> dict:
+def _object_body(allowed: set[str] | None = None) -> dict:
+    """The JSON object sent; with ``allowed``, any other field is refused by name."""
     body = _json_body()
     if not isinstance(body, dict):
         raise ValidationError("the request body must be a JSON object", code="invalid_json")
+    unknown = sorted(set(body) - allowed) if allowed is not None else []
+    if unknown:
+        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", field=unknown[0],
+                              code="unknown_field")
     return body
 
 
@@ -167,11 +172,7 @@ def post_article():
 @require("editor")
 def request_translations(slug: str):
     """Ask for languages of the current revision; asking twice returns the same jobs."""
-    payload = _object_body()
-    unknown = sorted(set(payload) - {"languages", "priority", "webhook_url"})
-    if unknown:
-        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", field=unknown[0],
-                              code="unknown_field")
+    payload = _object_body({"languages", "priority", "webhook_url"})
     priority, webhook = _priority(payload.get("priority")), _webhook(payload.get("webhook_url"))
     with _db().session() as session:
         article = articles.get_article(session, slug)
@@ -222,11 +223,7 @@ def list_segments(slug: str, lang: str):
 @api.patch("/articles/<slug>/translations/<lang>/segments/<int:position>")
 @require("editor")
 def correct_segment(slug: str, lang: str, position: int):
-    payload = _object_body()
-    unknown = sorted(set(payload) - {"text", "state"})
-    if unknown:
-        raise ValidationError(f"unknown field(s): {', '.join(unknown)}", field=unknown[0],
-                              code="unknown_field")
+    payload = _object_body({"text", "state"})
     with _db().session() as session:
         translation = _editable(session, slug, lang)
         segment = articles.correct_segment(session, translation, position, payload.get("text"),

@@ -72,6 +72,7 @@ def load_config() -> dict[str, Any]:
         "SWEEP_INTERVAL_S": _env_int("SWEEP_INTERVAL_S", 30),
         "SWEEP_STALE_AFTER_S": _env_int("SWEEP_STALE_AFTER_S", 1800),
         "BACKFILL_CHUNK": _env_int("BACKFILL_CHUNK", 100),
+        "BACKFILL_BATCH": _env_int("BACKFILL_BATCH", 8),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent
                                              / "translations"),
         "BABEL_DEFAULT_LOCALE": "en",

@@ -74,14 +74,47 @@ def sweep(db: Database, celery_app: Celery, stale_after_s: int, backfill_chunk: 
     """Re-send jobs the broker never got (it was down) or lost (it was flushed).
 
     Run periodically by Celery beat.  Editor jobs not yet sent go first; jobs sent more
-    than ``stale_after_s`` ago and still queued are sent again (a duplicate delivery finds
-    the job done and does nothing); backfills are topped up to their chunk.
+    than ``stale_after_s`` ago and still queued, or running for that long, are sent again
+    (a duplicate delivery finds the job done and does nothing); backfills are topped up to
+    their chunk.
     """
     stale_before = utcnow() - timedelta(seconds=stale_after_s)
     with db.session() as session:
+        # A job "running" for that long lost its worker (and the broker its message).
+        session.execute(update(Job).where(Job.status == "running",
+                                          Job.started_at < stale_before)
+                        .values(status="queued", enqueued_at=None))
         rows = list(session.execute(select(Job.id, Job.priority).where(
             Job.status == "queued",
             or_(and_(Job.enqueued_at.is_(None), Job.priority == "high"),
                 Job.enqueued_at < stale_before)).order_by(Job.created_at)))
     send_jobs(db, celery_app, [(job_id, priority) for job_id, priority in rows])
     return len(rows) + top_up_backfill(db, celery_app, backfill_chunk)
+
+
+def claim_backfill_batch(db: Database, target_lang: str, count: int) -> list[str]:
+    """Take up to ``count`` unsent backfill jobs of one language to translate right here,
+    batched with the job a worker just received (they never go through the broker)."""
+    claimed: list[str] = []
+    if count <= 0:
+        return claimed
+    with db.session() as session:
+        candidates = list(session.scalars(
+            select(Job.id).where(Job.priority == "low", Job.status == "queued",
+                                 Job.enqueued_at.is_(None), Job.target_lang == target_lang)
+            .order_by(Job.created_at, Job.id).limit(count)))
+    for job_id in candidates:
+        with db.session() as session:
+            if session.execute(update(Job).where(Job.id == job_id, Job.enqueued_at.is_(None))
+                               .values(enqueued_at=utcnow())).rowcount:
+                claimed.append(job_id)
+    return claimed
+
+
+def release(db: Database, job_ids: list[str]) -> None:
+    """Put claimed-but-unfinished backfill jobs back, unsent, for the feeder."""
+    if not job_ids:
+        return
+    with db.session() as session:
+        session.execute(update(Job).where(Job.id.in_(job_ids), Job.status != "done")
+                        .values(status="queued", enqueued_at=None))

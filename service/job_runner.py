@@ -22,7 +22,7 @@ from service.db import Database
 from service.glossary import glossary_for
 from service.models import Job, Revision, Translation, TranslationSegment, utcnow
 from service.sanitize import sanitize_html
-from workers.document import ArticleText, SegmentedArticle
+from workers.document import ArticleText, SegmentedArticle, translate_documents
 from workers.engine import Engine, route_key
 from workers.packages import InstalledPackage, PackageError, PackageStore
 
@@ -39,6 +39,15 @@ class _Pass:
     known: dict[str, memory.Known] = field(default_factory=dict)
     hits: int = 0
     translated: int = 0
+
+
+@dataclass
+class _Work:
+    """One translation to produce: of a revision, for a job (or a rebuild, job None)."""
+
+    revision_id: int
+    job_id: str | None
+    document: SegmentedArticle | None = None
 
 
 @dataclass(frozen=True)
@@ -58,103 +67,141 @@ class JobRunner:
         self.auto_publish = auto_publish
 
     def run(self, job_id: str) -> JobOutcome:
+        return self.run_many([job_id])[job_id]
+
+    def run_many(self, job_ids: list[str]) -> dict[str, JobOutcome]:
+        """Run several jobs; those with the same language pair share batched model calls.
+
+        A backfill worker takes a handful of jobs at once this way; an editor's request is
+        a group of one.
+        """
+        outcomes: dict[str, JobOutcome] = {}
+        groups: dict[tuple[str, str], list[_Work]] = {}
+        slugs: set[str] = set()
         with self.db.session() as session:
-            job = session.get(Job, job_id)
-            if job is None:
-                log.warning("job %s does not exist; nothing to do", job_id)
-                return JobOutcome("missing")
-            if job.status == "done":
-                return JobOutcome("done")
-            job.status, job.started_at, job.error = "running", utcnow(), ""
-            job.segments_total = job.segments_done = job.memory_hits = 0
-            job.attempts += 1
-            revision_id, target, slug = job.revision_id, job.target_lang, \
-                job.revision.article.slug
+            for job_id in dict.fromkeys(job_ids):
+                job = session.get(Job, job_id)
+                if job is None:
+                    log.warning("job %s does not exist; nothing to do", job_id)
+                    outcomes[job_id] = JobOutcome("missing")
+                    continue
+                if job.status == "done":
+                    outcomes[job_id] = JobOutcome("done")
+                    continue
+                job.status, job.started_at, job.error = "running", utcnow(), ""
+                job.segments_total = job.segments_done = job.memory_hits = 0
+                job.attempts += 1
+                article = job.revision.article
+                slugs.add(article.slug)
+                groups.setdefault((article.source_lang, job.target_lang), []).append(
+                    _Work(job.revision_id, job_id))
         try:
-            outcome = self._localise(revision_id, target, job_id)
-        except PackageError as exc:
-            self.fail(job_id, str(exc))
-            return JobOutcome("failed")
-        except TRANSIENT_ERRORS:
-            raise  # the database went away: the task retries; the job stays "running"
-        except Exception as exc:
-            log.exception("job %s failed", job_id)
-            self.fail(job_id, f"{type(exc).__name__}: {exc}")
-            raise
+            for (source, target), works in groups.items():
+                ids = [work.job_id for work in works]
+                try:
+                    outcome = self._localise(works, source, target)
+                except PackageError as exc:
+                    for job_id in ids:
+                        self.fail(job_id, str(exc))
+                    outcome = JobOutcome("failed")
+                except TRANSIENT_ERRORS:
+                    raise  # the database went away: the task retries; jobs stay "running"
+                except Exception as exc:
+                    log.exception("jobs %s failed", ids)
+                    for job_id in ids:
+                        self.fail(job_id, f"{type(exc).__name__}: {exc}")
+                    raise
+                outcomes.update(dict.fromkeys(ids, outcome))
         finally:
-            self.on_change(slug)
-        return outcome
+            for slug in slugs:
+                self.on_change(slug)
+        return outcomes
 
     def rebuild(self, revision_id: int, target: str) -> JobOutcome:
         """Re-assemble a translation after corrections; only missing pieces reach the model."""
         with self.db.session() as session:
-            slug = session.get(Revision, revision_id).article.slug
-        outcome = self._localise(revision_id, target, None)
+            article = session.get(Revision, revision_id).article
+            slug, source = article.slug, article.source_lang
+        outcome = self._localise([_Work(revision_id, None)], source, target)
         self.on_change(slug)
         return outcome
 
-    def _localise(self, revision_id: int, target: str, job_id: str | None) -> JobOutcome:
-        with self.db.session() as session:
-            revision = session.get(Revision, revision_id)
-            source = revision.article.source_lang
-            text = ArticleText(revision.title, revision.summary, list(revision.highlights),
-                               revision.body_html)
-            document = SegmentedArticle(text, source, glossary_for(session, target))
+    def _localise(self, works: list[_Work], source: str, target: str) -> JobOutcome:
         route = self.store.route(source, target, self.pivot)
         model_key = route_key(route)
-        state = _Pass()
-        result = document.translate_with(lambda sentences: self._pass(
-            job_id, sentences, route, source, target, model_key, state))
         with self.db.session() as session:
-            translation = session.scalar(select(Translation).where(
-                Translation.revision_id == revision_id, Translation.target_lang == target))
-            if translation is None:
-                translation = Translation(revision_id=revision_id, target_lang=target,
-                                          published=self.auto_publish,
-                                          published_at=utcnow() if self.auto_publish else None)
-                session.add(translation)
-            translation.title, translation.summary = result.title, result.summary
-            translation.highlights = result.highlights
-            translation.body_html = sanitize_html(result.body_html)
-            translation.route = model_key
-            translation.synthetic_model = any(package.synthetic for package in route)
-            translation.updated_at = utcnow()
-            if translation.id is not None:  # replace: delete first, positions are unique
-                translation.segments.clear()
-                session.flush()
-            translation.segments = [
-                TranslationSegment(position=position, source_text=source_text,
-                                   machine_text=state.known[source_text].machine or "",
-                                   current_text=state.known[source_text].text,
-                                   state=state.known[source_text].origin)
-                for position, source_text in enumerate(document.used_segments())]
-            if job_id is not None:
-                job = session.get(Job, job_id)
-                job.status, job.finished_at = "done", utcnow()
-                job.segments_done = job.segments_total
+            glossary = glossary_for(session, target)
+            for work in works:
+                revision = session.get(Revision, work.revision_id)
+                work.document = SegmentedArticle(
+                    ArticleText(revision.title, revision.summary, list(revision.highlights),
+                                revision.body_html), source, glossary)
+        state = _Pass()
+        results = translate_documents([work.document for work in works], lambda per_doc: (
+            self._pass(works, per_doc, route, source, target, model_key, state)))
+        with self.db.session() as session:
+            for work, result in zip(works, results, strict=True):
+                self._store(session, work, result, route, model_key, target, state)
         return JobOutcome("done", translated=state.translated, memory_hits=state.hits)
 
-    def _pass(self, job_id: str | None, sentences: list[str], route: list[InstalledPackage],
-              source: str, target: str, model_key: str, state: _Pass) -> dict[str, str]:
-        """Translate one pass of unique sentences: memory first, then the model."""
+    def _store(self, session, work: _Work, result: ArticleText,
+               route: list[InstalledPackage], model_key: str, target: str,
+               state: _Pass) -> None:
+        translation = session.scalar(select(Translation).where(
+            Translation.revision_id == work.revision_id, Translation.target_lang == target))
+        if translation is None:
+            translation = Translation(revision_id=work.revision_id, target_lang=target,
+                                      published=self.auto_publish,
+                                      published_at=utcnow() if self.auto_publish else None)
+            session.add(translation)
+        translation.title, translation.summary = result.title, result.summary
+        translation.highlights = result.highlights
+        translation.body_html = sanitize_html(result.body_html)
+        translation.route = model_key
+        translation.synthetic_model = any(package.synthetic for package in route)
+        translation.updated_at = utcnow()
+        if translation.id is not None:  # replace: delete first, positions are unique
+            translation.segments.clear()
+            session.flush()
+        translation.segments = [
+            TranslationSegment(position=position, source_text=source_text,
+                               machine_text=state.known[source_text].machine or "",
+                               current_text=state.known[source_text].text,
+                               state=state.known[source_text].origin)
+            for position, source_text in enumerate(work.document.used_segments())]
+        if work.job_id is not None:
+            job = session.get(Job, work.job_id)
+            job.status, job.finished_at = "done", utcnow()
+            job.segments_done = job.segments_total
+
+    def _pass(self, works: list[_Work], per_document: list[list[str]],
+              route: list[InstalledPackage], source: str, target: str, model_key: str,
+              state: _Pass) -> dict[str, str]:
+        """One pass for all documents: memory first, then one model call for the rest."""
+        sentences = list(dict.fromkeys(s for sentences in per_document for s in sentences))
+        jobs = [(work.job_id, mine) for work, mine in zip(works, per_document, strict=True)
+                if work.job_id is not None]
         with self.db.session() as session:
             known = memory.lookup(session, sentences, source, target, model_key)
-            already_done = 0
-            if job_id is not None:
+            for job_id, mine in jobs:
                 job = session.get(Job, job_id)
+                hits = sum(1 for sentence in mine if sentence in known)
                 job.route = model_key
-                job.segments_total += len(sentences)
-                job.segments_done += len(known)
-                job.memory_hits += len(known)
-                already_done = job.segments_done
+                job.segments_total += len(mine)
+                job.segments_done += hits
+                job.memory_hits += hits
+            already_done = session.get(Job, jobs[0][0]).segments_done if len(jobs) == 1 \
+                else 0
         missing = [sentence for sentence in sentences if sentence not in known]
+        single = jobs[0][0] if len(jobs) == 1 else None  # live progress for a lone job
         fresh = self.engine.translate(missing, route, self._progress_writer(
-            job_id, already_done, len(missing)))
+            single, already_done, len(missing)))
         new = dict(zip(missing, fresh, strict=True))
         with self.db.session() as session:
             memory.remember(session, new, source, target, model_key)
-            if job_id is not None:
-                session.get(Job, job_id).segments_done = already_done + len(missing)
+            for job_id, _ in jobs:
+                job = session.get(Job, job_id)
+                job.segments_done = job.segments_total
         state.known.update(known)
         state.known.update({s: memory.Known(t, "machine", t) for s, t in new.items()})
         state.hits += len(known)

@@ -334,11 +334,7 @@ class SegmentedArticle:
 
     def translate_with(self, translate: Callable[[list[str]], Translations]) -> ArticleText:
         """Run both passes with ``translate`` (unique sentences in, {sentence: text} out)."""
-        translations = translate(list(dict.fromkeys(self.first_pass())))
-        fallback = [s for s in self.second_pass(translations) if s not in translations]
-        translations.update(translate(list(dict.fromkeys(fallback))))
-        self._used = self._current_segments()
-        return self.rebuild(translations)
+        return translate_documents([self], lambda per_document: translate(per_document[0]))[0]
 
     def _current_segments(self) -> list[str]:
         used = [s for u in self._all_units()
@@ -368,3 +364,23 @@ class SegmentedArticle:
 
 def _set(element: Tag, attribute: str, text: str) -> None:
     element[attribute] = text
+
+
+def translate_documents(documents: list[SegmentedArticle],
+                        translate: Callable[[list[list[str]]], Translations]
+                        ) -> list[ArticleText]:
+    """Translate several articles together, so each pass is one batch for all of them.
+
+    ``translate`` gets, per document, its unique sentences of the pass, and returns
+    translations for all of them (shared sentences are translated once).
+    """
+    translations = translate([list(dict.fromkeys(d.first_pass())) for d in documents])
+    fallback = [list(dict.fromkeys(s for s in d.second_pass(translations)
+                                   if s not in translations)) for d in documents]
+    if any(fallback):
+        translations.update(translate(fallback))
+    results = []
+    for document in documents:
+        document._used = document._current_segments()
+        results.append(document.rebuild(translations))
+    return results

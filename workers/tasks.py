@@ -51,18 +51,44 @@ def job_runner() -> JobRunner:
 def translate_job(self, job_id: str) -> str:
     """Transient failures (database down) retry with exponential backoff; permanent ones
     (no model) fail at once with the reason on the job."""
+    batch = [job_id] + _backfill_companions(job_id)
     try:
-        status = job_runner().run(job_id).status
+        status = job_runner().run_many(batch)[job_id].status
     except TRANSIENT_ERRORS as exc:
         retries = self.request.retries
         if retries < current_app.config["JOB_MAX_RETRIES"]:
             log.warning("job %s: transient error, retry %d: %s", job_id, retries + 1, exc)
+            _release(batch[1:])
             raise self.retry(exc=exc, countdown=min(2 ** retries, 60)) from exc
-        job_runner().fail(job_id, f"gave up after {retries + 1} attempts: "
-                                   f"{type(exc).__name__}: {exc}")
+        for failed in batch:
+            job_runner().fail(failed, f"gave up after {retries + 1} attempts: "
+                                      f"{type(exc).__name__}: {exc}")
         status = "failed"
-    _after_job(job_id)
+    for finished in batch:
+        _after_job(finished)
     return status
+
+
+def _release(job_ids: list[str]) -> None:
+    """Hand companions back to the feeder (best effort: the sweeper catches the rest)."""
+    from service.dispatch import release
+    try:
+        release(current_app.extensions["db"], job_ids)
+    except Exception:
+        log.exception("could not release jobs %s; the sweeper will", job_ids)
+
+
+def _backfill_companions(job_id: str) -> list[str]:
+    """A backfill job brings up to BACKFILL_BATCH - 1 others of its language along, so the
+    model translates several archive articles in one batched call."""
+    from service.dispatch import claim_backfill_batch
+    with current_app.extensions["db"].session() as session:
+        job = session.get(Job, job_id)
+        if job is None or job.priority != "low" or job.status == "done":
+            return []
+        language = job.target_lang
+    return claim_backfill_batch(current_app.extensions["db"], language,
+                                current_app.config["BACKFILL_BATCH"] - 1)
 
 
 @shared_task(name="localiser.sweep", ignore_result=True)
