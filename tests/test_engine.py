@@ -163,3 +163,23 @@ def test_real_packages_translate(tmp_path, sample_article):
         out = engine.translate(sample_article["highlights"], [package])
         assert all(o.strip() and o != s for o, s in zip(out, sample_article["highlights"],
                                                         strict=True))
+
+
+def test_jobs_run_together_share_batched_calls(db, store, sample_article):
+    engine = Engine(SETTINGS)
+    runner = JobRunner(db, store, engine)
+    job_ids = []
+    for index in range(3):
+        article = json.loads(json.dumps(sample_article))
+        article["slug"] = f"together-{index}"
+        article["title"] = f"Story number {index} about Xiaomi"
+        job_ids.append(_job(db, article, "hi"))
+    outcomes = runner.run_many(job_ids)
+    assert {outcome.status for outcome in outcomes.values()} == {"done"}
+    assert engine.model_calls <= 2  # one call per pass for all three articles
+    with db.session() as session:
+        translations = session.scalars(select(Translation)).all()
+        assert len(translations) == 3
+        assert all(t.segments for t in translations)
+        jobs = [session.get(Job, job_id) for job_id in job_ids]
+        assert all(job.segments_done == job.segments_total > 0 for job in jobs)

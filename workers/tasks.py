@@ -65,7 +65,7 @@ def translate_job(self, job_id: str) -> str:
                                       f"{type(exc).__name__}: {exc}")
         status = "failed"
     for finished in batch:
-        _after_job(finished)
+        _after_job(finished, feed=finished == job_id)
     return status
 
 
@@ -100,10 +100,12 @@ def sweep() -> int:
                       config["SWEEP_STALE_AFTER_S"], config["BACKFILL_CHUNK"])
 
 
-def _after_job(job_id: str) -> None:
+def _after_job(job_id: str, feed: bool = True) -> None:
+    """Webhook, and (for the job that came as a message) the next backfill message."""
     try:
         _announce(job_id)
-        _feed_next_backfill_job(job_id)
+        if feed:
+            _feed_next_backfill_job(job_id)
     except Exception:  # never let bookkeeping turn a finished job into a failed task
         log.exception("after job %s", job_id)
 
