@@ -138,8 +138,12 @@ def progress(session: Session, scope: Scope) -> dict:
         counts[status] = count
         segments += done_segments or 0
     articles_total = session.scalar(select(func.count()).select_from(revisions)) or 0
-    return {"articles": articles_total, "translations": articles_total * len(scope.languages),
-            **counts, "segments_done": segments}
+    complete = select(Job.revision_id).where(in_scope, Job.status == "done") \
+        .group_by(Job.revision_id).having(func.count() == len(scope.languages)).subquery()
+    articles_done = session.scalar(select(func.count()).select_from(complete)) or 0
+    return {"articles": articles_total, "articles_done": articles_done,
+            "translations": articles_total * len(scope.languages), **counts,
+            "segments_done": segments}
 
 
 def coverage(session: Session, scope: Scope) -> dict:

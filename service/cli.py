@@ -369,9 +369,9 @@ def _watch(app, scope, chunk: int) -> dict:
         remaining = requested - finished
         eta = _format_eta(remaining / rate) if rate > 0 else "?"
         line = (f"backfill: {finished}/{requested} translations "
-                f"({100 * finished / max(requested, 1):.1f}%) of {state['articles']} articles, "
-                f"{state['failed']} failed, {state['segments_done']:,} segments, "
-                f"{rate:.1f}/s, ETA {eta}")
+                f"({100 * finished / max(requested, 1):.1f}%), articles "
+                f"{state['articles_done']}/{state['articles']} done, {state['failed']} failed, "
+                f"{state['segments_done']:,} segments, {rate:.1f} translations/s, ETA {eta}")
         now = time.monotonic()
         if tty:
             click.echo("\r" + line.ljust(110), nl=False, err=True)
@@ -418,31 +418,29 @@ def backfill(ctx, languages, since, until, limit, dry_run, no_wait, chunk_size,
     with db.session() as session:
         missing = plan(session, scope)
     summary: dict = {"planned": len(missing), "dry_run": dry_run}
-    if dry_run:
+
+    def report(text: str) -> dict:
+        """Add the scope's counts to the summary and print it (JSON or ``text``)."""
         with db.session() as session:
             summary.update(progress(session, scope))
-        click.echo(json.dumps(summary) if as_json else
-                   f"would queue {len(missing)} translation job(s) for "
-                   f"{summary['articles']} article(s) in scope")
+        click.echo(json.dumps(summary) if as_json else text.format(**summary))
+        return summary
+
+    if dry_run:
+        report("would queue {planned} translation job(s) for {articles} article(s) in scope")
         return
     summary["created"] = create_jobs(db.session, missing)
     try:
         top_up_backfill(db, app.extensions["celery"], chunk_size)
         if no_wait:
-            with db.session() as session:
-                summary.update(progress(session, scope))
-            click.echo(json.dumps(summary) if as_json else
-                       f"queued {summary['created']} new job(s); workers feed the rest "
-                       f"{chunk_size} at a time")
+            report(f"queued {{created}} new job(s); workers feed the rest {chunk_size} at a "
+                   "time")
             return
-        if summary["created"] == 0:
-            with db.session() as session:
-                state = progress(session, scope)
-            if state["queued"] + state["running"] == 0:
-                summary.update(state)
-                click.echo(json.dumps(summary) if as_json else
-                           "nothing to do: every article in scope has its translations")
-                sys.exit(EXIT_FAILED if state["failed"] else 0)
+        with db.session() as session:
+            state = progress(session, scope)
+        if summary["created"] == 0 and state["queued"] + state["running"] == 0:
+            report("nothing to do: every article in scope has its translations")
+            sys.exit(EXIT_FAILED if summary["failed"] else 0)
         summary.update(_watch(app, scope, chunk_size))
     except KeyboardInterrupt:
         click.echo("\ninterrupted: queued jobs carry on in the workers; run the same command "

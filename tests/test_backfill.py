@@ -8,6 +8,7 @@ with Ctrl-C, run again to completion, and a third run finds nothing to do.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -103,6 +104,7 @@ def test_backfill_archive(tmp_path, archive, models_dir, make_app, redis_url, st
     log.close()
     output = (tmp_path / "backfill-1.log").read_text()
     assert "translations" in output and "ETA" in output and "run the same command" in output
+    assert re.search(r"articles \d+/50[01] done", output)
 
     done = wait_for_jobs(editor, [urgent_job["id"]], worker=worker, timeout_s=120)
     assert done[0]["status"] == "done"
