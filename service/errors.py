@@ -61,11 +61,6 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
-class QueueUnavailable(ServiceError):
-    status = 503
-    code = "queue_unavailable"
-
-
 def error_response(status: int, code: str, message: str, field: str | None = None,
                    extra: dict | None = None) -> tuple[Response, int]:
     body: dict = {"code": code, "message": message}

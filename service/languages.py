@@ -7,10 +7,6 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 
-# The languages the site cares about first; any other code Babel knows works too.
-INDIAN_LANGUAGES = ("hi", "bn", "ur", "ta", "te", "mr", "gu", "kn", "ml", "pa",
-                    "or", "as", "ne", "sa")
-
 _CODE = re.compile(r"^[a-z]{2,3}$")
 
 

@@ -253,7 +253,6 @@ def contains_script(text: str, first: int, last: int) -> bool:
 
 DEVANAGARI = (0x0900, 0x097F)
 ARABIC = (0x0600, 0x06FF)
-TAMIL = (0x0B80, 0x0BFF)
 
 
 def editor_client(app, role: str = "editor"):
