@@ -1,4 +1,5 @@
-"""``localise``: run the service, manage models, re-send jobs, run the demo.
+"""``localise``: run the service and the demo; manage models, tokens and the glossary;
+import and backfill the archive; re-send jobs.
 
 Configuration comes from the environment (see the README); with none set, everything runs
 embedded under ./instance: SQLite, a file-system Celery broker and a locally spawned worker.
@@ -221,7 +222,7 @@ def glossary_remove(term: str, lang: str | None) -> None:
 
 # --- jobs ---------------------------------------------------------------------------------
 
-@cli.group(help="Inspect and re-send translation jobs.")
+@cli.group(help="Re-send translation jobs.")
 def jobs() -> None:
     pass
 
