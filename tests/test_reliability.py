@@ -150,9 +150,14 @@ def test_postgresql_restart_during_a_job_is_retried(make_app, postgres_url, redi
     job_id = client.post("/api/v1/articles",
                          json=long_article("db-restart", 200)).get_json()["jobs"][0]["id"]
     wait_for_status(client, job_id, "running")
+    # A restart with a few seconds of downtime, so the running job is sure to meet it.
     version = sorted(Path("/etc/postgresql").iterdir())[0].name
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"],
-                   check=True, timeout=120)
+    cluster = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+    subprocess.run([*cluster, "stop", "--mode", "fast"], check=True, timeout=120)
+    try:
+        time.sleep(3)
+    finally:
+        subprocess.run([*cluster, "start"], check=True, timeout=120)
     app.extensions["db"].dispose()
     job = wait_for_jobs(client, [job_id], timeout_s=180, worker=worker)[0]
     assert job["status"] == "done", worker.log()[-3000:]

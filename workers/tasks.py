@@ -51,8 +51,9 @@ def job_runner() -> JobRunner:
 def translate_job(self, job_id: str) -> str:
     """Transient failures (database down) retry with exponential backoff; permanent ones
     (no model) fail at once with the reason on the job."""
-    batch = [job_id] + _backfill_companions(job_id)
+    batch = [job_id]
     try:
+        batch += _backfill_companions(job_id)
         status = job_runner().run_many(batch)[job_id].status
     except TRANSIENT_ERRORS as exc:
         retries = self.request.retries
