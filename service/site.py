@@ -93,16 +93,21 @@ def _text(html: str) -> str:
     return BeautifulSoup(html, "html.parser").get_text(" ")
 
 
-def _article_page(slug: str, lang: str) -> Response:
-    """The page from the cache, or rendered (and cached) on a miss."""
-    cached = _cache().get(slug, lang)
+def _article_page(slug: str, lang: str, original: bool = False) -> Response:
+    """The page from the cache, or rendered (and cached) on a miss.
+
+    The original is cached under its own key, so ``/<source>/articles/<slug>`` never finds
+    it and always redirects to the original's one URL.
+    """
+    key = "original" if original else lang
+    cached = _cache().get(slug, key)
     if cached is None:
         with _db().session() as session:
             article = articles.get_article(session, slug)
-            if lang == article.source_lang and request.endpoint == "site.translated":
+            if lang == article.source_lang and not original:
                 return redirect(url_for("site.original", slug=slug, original=1))
             cached = _render_article(session, article, lang)
-        _cache().put(slug, lang, cached)
+        _cache().put(slug, key, cached)
     g.page_lang = lang
     return _serve(cached, vary="Accept-Encoding")
 
@@ -134,7 +139,7 @@ def original(slug: str):
             return response
     with _db().session() as session:
         source = articles.get_article(session, slug).source_lang
-    response = _article_page(slug, source)
+    response = _article_page(slug, source, original=True)
     response.headers["Vary"] = "Cookie, Accept-Encoding"
     return response
 

@@ -166,3 +166,16 @@ def test_pages_are_cached_in_redis_and_invalidated_by_a_new_translation(
     assert cache.misses == 2
     assert 'data-status="published">اردو' in third.get_data(as_text=True)
     assert third.headers["ETag"] != first.headers["ETag"]
+
+
+def test_the_source_language_url_redirects_to_the_original_even_when_cached(
+        make_app, redis_url, sample_article):
+    app = make_app(redis_url=redis_url)
+    translate(app, post(app, sample_article, ["hi"]))
+    client = app.test_client()
+    slug = sample_article["slug"]
+    assert client.get(f"/articles/{slug}").status_code == 200  # now cached
+    for _ in range(2):
+        response = client.get(f"/en/articles/{slug}")
+        assert response.status_code == 302
+        assert response.headers["Location"].endswith(f"/articles/{slug}?original=1")
