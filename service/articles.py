@@ -124,7 +124,9 @@ def language_availability(session: Session, article: Article) -> list[dict]:
 
     Drafts and failed jobs are left out: a reader cannot do anything with them.
     """
-    published = published_translations(session, article)
+    published = set(session.scalars(
+        select(Translation.target_lang).join(Revision)
+        .where(Revision.article_id == article.id, Translation.published.is_(True))))
     pending = {job.target_lang for job in jobs_of(session, article.current_revision)
                if job.status in ("queued", "running")}
     entries = [{**languages.describe(article.source_lang), "status": "original"}]

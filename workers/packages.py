@@ -191,18 +191,22 @@ class PackageStore:
             shutil.rmtree(package.path)
         return removed
 
-    def find(self, from_code: str, to_code: str) -> InstalledPackage | None:
-        candidates = [p for p in self.installed()
+    def find(self, from_code: str, to_code: str,
+             packages: list[InstalledPackage] | None = None) -> InstalledPackage | None:
+        """The newest installed package for the pair (from ``packages`` if given)."""
+        candidates = [p for p in (self.installed() if packages is None else packages)
                       if (p.from_code, p.to_code) == (from_code, to_code)]
         return max(candidates, key=lambda p: _version_key(p.version), default=None)
 
     def route(self, source: str, target: str, pivot: str = "en") -> list[InstalledPackage]:
         """The packages to chain from ``source`` to ``target``: direct, else through ``pivot``."""
-        direct = self.find(source, target)
+        packages = self.installed()  # one scan of the folder for the whole decision
+        direct = self.find(source, target, packages)
         if direct:
             return [direct]
         if pivot not in (source, target):
-            first, second = self.find(source, pivot), self.find(pivot, target)
+            first = self.find(source, pivot, packages)
+            second = self.find(pivot, target, packages)
             if first and second:
                 return [first, second]
         raise PackageError(f"no installed model translates {source}->{target}"
