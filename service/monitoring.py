@@ -133,7 +133,8 @@ class _Collector:
         if client is not None:
             try:
                 counts = client.hgetall(CACHE_COUNTER)
-                hits, misses = int(counts.get(b"hits", 0)), int(counts.get(b"misses", 0))
+                misses = int(counts.get(b"misses", 0))
+                hits = int(counts.get(b"lookups", 0)) - misses
             except redis.RedisError:
                 pass
         hits_total.add_metric(["hit"], hits)

@@ -51,7 +51,10 @@ class PageCache:
         if not self.enabled:
             return None
         try:
-            values = self._client.hmget(self._key(slug, page), "html", "etag", "status", "cc")
+            pipe = self._client.pipeline(transaction=False)
+            pipe.hmget(self._key(slug, page), "html", "etag", "status", "cc")
+            pipe.hincrby(f"{self.prefix}:stats", "lookups", 1)  # shared, for /metrics
+            values, _ = pipe.execute()
         except redis.RedisError as exc:  # a cache outage must never break reading
             log.warning("page cache unavailable: %s", exc)
             return None
@@ -60,12 +63,11 @@ class PageCache:
             self._count("misses")
             return None
         self.hits += 1
-        self._count("hits")
         return CachedPage(values[0].decode(), values[1].decode(), int(values[2]),
                           values[3].decode())
 
     def _count(self, field: str) -> None:
-        """Shared hit/miss counters for /metrics (every web process adds to the same)."""
+        """Shared counters for /metrics (every web process adds to the same)."""
         with contextlib.suppress(redis.RedisError):
             self._client.hincrby(f"{self.prefix}:stats", field, 1)
 
