@@ -106,17 +106,10 @@ def finished_translations(session: Session, revision: Revision) -> dict[str, Tra
     return {row.target_lang: row for row in rows}
 
 
-def published_translations(session: Session, article: Article) -> dict[str, Translation]:
-    """Per language, the newest published translation of any revision of the article.
-
-    After a source edit readers keep the last published translation until the new one is
-    published.
-    """
-    rows = session.execute(
-        select(Translation, Revision.number).join(Revision)
-        .where(Revision.article_id == article.id, Translation.published.is_(True))
-        .order_by(Revision.number))
-    return {translation.target_lang: translation for translation, _ in rows}
+def _published(article: Article):
+    """Published translations of any revision of the article (a select to refine)."""
+    return select(Translation).join(Revision).where(
+        Revision.article_id == article.id, Translation.published.is_(True))
 
 
 def language_availability(session: Session, article: Article) -> list[dict]:
@@ -124,9 +117,8 @@ def language_availability(session: Session, article: Article) -> list[dict]:
 
     Drafts and failed jobs are left out: a reader cannot do anything with them.
     """
-    published = set(session.scalars(
-        select(Translation.target_lang).join(Revision)
-        .where(Revision.article_id == article.id, Translation.published.is_(True))))
+    published = set(session.scalars(_published(article).with_only_columns(
+        Translation.target_lang)))
     pending = {job.target_lang for job in jobs_of(session, article.current_revision)
                if job.status in ("queued", "running")}
     entries = [{**languages.describe(article.source_lang), "status": "original"}]
@@ -137,8 +129,11 @@ def language_availability(session: Session, article: Article) -> list[dict]:
 
 
 def published_translation(session: Session, slug: str, lang: str) -> Translation:
+    """The newest published translation of any revision: after a source edit readers keep
+    the last published one until the new one is published."""
     article = get_article(session, slug)
-    translation = published_translations(session, article).get(lang)
+    translation = session.scalars(_published(article).where(Translation.target_lang == lang)
+                                  .order_by(Revision.number.desc()).limit(1)).first()
     if translation is None:
         raise NotFound(f"article {slug!r} has no published {lang!r} translation",
                        code="translation_not_found")
