@@ -22,9 +22,9 @@ from service.db import Database
 from service.glossary import glossary_for
 from service.models import Job, Revision, Translation, TranslationSegment, utcnow
 from service.sanitize import sanitize_html
-from workers.document import ArticleText, SegmentedArticle, translate_documents
+from workers.document import ArticleText, SegmentedArticle, translate_document_groups
 from workers.engine import Engine, route_key
-from workers.packages import InstalledPackage, PackageError, PackageStore
+from workers.packages import Hop, PackageError, PackageStore
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.5
@@ -50,6 +50,22 @@ class _Work:
     document: SegmentedArticle | None = None
 
 
+@dataclass
+class _Group:
+    """Jobs (or a rebuild) of one language, with the route that translates them."""
+
+    source: str
+    target: str
+    works: list[_Work]
+    route: list[Hop]
+    model_key: str
+    state: _Pass = field(default_factory=_Pass)
+
+    def outcome(self) -> JobOutcome:
+        return JobOutcome("done", translated=self.state.translated,
+                          memory_hits=self.state.hits)
+
+
 @dataclass(frozen=True)
 class JobOutcome:
     status: str
@@ -70,10 +86,11 @@ class JobRunner:
         return self.run_many([job_id])[job_id]
 
     def run_many(self, job_ids: list[str]) -> dict[str, JobOutcome]:
-        """Run several jobs; those with the same language pair share batched model calls.
+        """Run several jobs together: each pass is one batched model call per package, so
+        jobs of one pair share it, and so do the languages of one multi-target package.
 
-        A backfill worker takes a handful of jobs at once this way; an editor's request is
-        a group of one.
+        A backfill worker takes a handful of jobs at once this way; an editor's request
+        for several languages is one group per language.
         """
         outcomes: dict[str, JobOutcome] = {}
         groups: dict[tuple[str, str], list[_Work]] = {}
@@ -96,22 +113,28 @@ class JobRunner:
                 groups.setdefault((article.source_lang, job.target_lang), []).append(
                     _Work(job.revision_id, job_id))
         try:
+            ready: list[_Group] = []
             for (source, target), works in groups.items():
-                ids = [work.job_id for work in works]
                 try:
-                    outcome = self._localise(works, source, target)
+                    ready.append(self._prepare(works, source, target))
                 except PackageError as exc:
-                    for job_id in ids:
-                        self.fail(job_id, str(exc))
-                    outcome = JobOutcome("failed")
-                except TRANSIENT_ERRORS:
-                    raise  # the database went away: the task retries; jobs stay "running"
-                except Exception as exc:
-                    log.exception("jobs %s failed", ids)
-                    for job_id in ids:
-                        self.fail(job_id, f"{type(exc).__name__}: {exc}")
-                    raise
-                outcomes.update(dict.fromkeys(ids, outcome))
+                    for work in works:
+                        self.fail(work.job_id, str(exc))
+                    outcomes.update(dict.fromkeys((w.job_id for w in works),
+                                                  JobOutcome("failed")))
+            ids = [work.job_id for group in ready for work in group.works]
+            try:
+                self._localise_groups(ready)
+            except TRANSIENT_ERRORS:
+                raise  # the database went away: the task retries; jobs stay "running"
+            except Exception as exc:
+                log.exception("jobs %s failed", ids)
+                for job_id in ids:
+                    self.fail(job_id, f"{type(exc).__name__}: {exc}")
+                raise
+            for group in ready:
+                outcomes.update(dict.fromkeys((w.job_id for w in group.works),
+                                              group.outcome()))
         finally:
             for slug in slugs:
                 self.on_change(slug)
@@ -127,8 +150,14 @@ class JobRunner:
         return outcome
 
     def _localise(self, works: list[_Work], source: str, target: str) -> JobOutcome:
+        group = self._prepare(works, source, target)
+        self._localise_groups([group])
+        return group.outcome()
+
+    def _prepare(self, works: list[_Work], source: str, target: str) -> _Group:
+        """Route the language (PackageError when no model reaches it) and segment the
+        articles with the language's glossary."""
         route = self.store.route(source, target, self.pivot)
-        model_key = route_key(route)
         with self.db.session() as session:
             glossary = glossary_for(session, target)
             for work in works:
@@ -136,16 +165,22 @@ class JobRunner:
                 work.document = SegmentedArticle(
                     ArticleText(revision.title, revision.summary, list(revision.highlights),
                                 revision.body_html), source, glossary)
-        state = _Pass()
-        results = translate_documents([work.document for work in works], lambda per_doc: (
-            self._pass(works, per_doc, route, source, target, model_key, state)))
+        return _Group(source, target, works, route, route_key(route))
+
+    def _localise_groups(self, groups: list[_Group]) -> None:
+        if not groups:
+            return
+        results = translate_document_groups(
+            [[work.document for work in group.works] for group in groups],
+            lambda per_group: self._pass(groups, per_group))
         with self.db.session() as session:
-            for work, result in zip(works, results, strict=True):
-                self._store(session, work, result, route, model_key, target, state)
-        return JobOutcome("done", translated=state.translated, memory_hits=state.hits)
+            for group, documents in zip(groups, results, strict=True):
+                for work, result in zip(group.works, documents, strict=True):
+                    self._store(session, work, result, group.route, group.model_key,
+                                group.target, group.state)
 
     def _store(self, session, work: _Work, result: ArticleText,
-               route: list[InstalledPackage], model_key: str, target: str,
+               route: list[Hop], model_key: str, target: str,
                state: _Pass) -> None:
         translation = session.scalar(select(Translation).where(
             Translation.revision_id == work.revision_id, Translation.target_lang == target))
@@ -158,7 +193,7 @@ class JobRunner:
         translation.highlights = result.highlights
         translation.body_html = sanitize_html(result.body_html)
         translation.route = model_key
-        translation.synthetic_model = any(package.synthetic for package in route)
+        translation.synthetic_model = any(hop.package.synthetic for hop in route)
         translation.updated_at = utcnow()
         if translation.id is not None:  # replace: delete first, positions are unique
             translation.segments.clear()
@@ -174,39 +209,55 @@ class JobRunner:
             job.status, job.finished_at = "done", utcnow()
             job.segments_done = job.segments_total
 
-    def _pass(self, works: list[_Work], per_document: list[list[str]],
-              route: list[InstalledPackage], source: str, target: str, model_key: str,
-              state: _Pass) -> dict[str, str]:
-        """One pass for all documents: memory first, then one model call for the rest."""
-        sentences = list(dict.fromkeys(s for sentences in per_document for s in sentences))
-        jobs = [(work.job_id, mine) for work, mine in zip(works, per_document, strict=True)
+    def _pass(self, groups: list[_Group], per_group: list[list[list[str]]]
+              ) -> list[dict[str, str]]:
+        """One pass for every group: memory first, then one model call per package."""
+        wanted = [list(dict.fromkeys(s for sentences in per_document for s in sentences))
+                  for per_document in per_group]
+        jobs = [(work.job_id, mine) for group, per_document in zip(groups, per_group,
+                                                                   strict=True)
+                for work, mine in zip(group.works, per_document, strict=True)
                 if work.job_id is not None]
+        known_per_group = []
         with self.db.session() as session:
-            known = memory.lookup(session, sentences, source, target, model_key)
-            for job_id, mine in jobs:
-                job = session.get(Job, job_id)
-                hits = sum(1 for sentence in mine if sentence in known)
-                job.route = model_key
-                job.segments_total += len(mine)
-                job.segments_done += hits
-                job.memory_hits += hits
+            for group, sentences in zip(groups, wanted, strict=True):
+                known_per_group.append(memory.lookup(session, sentences, group.source,
+                                                     group.target, group.model_key))
+            for group, per_document, known in zip(groups, per_group, known_per_group,
+                                                  strict=True):
+                for work, mine in zip(group.works, per_document, strict=True):
+                    if work.job_id is None:
+                        continue
+                    job = session.get(Job, work.job_id)
+                    hits = sum(1 for sentence in mine if sentence in known)
+                    job.route = group.model_key
+                    job.segments_total += len(mine)
+                    job.segments_done += hits
+                    job.memory_hits += hits
             already_done = session.get(Job, jobs[0][0]).segments_done if len(jobs) == 1 \
                 else 0
-        missing = [sentence for sentence in sentences if sentence not in known]
+        missing = [[s for s in sentences if s not in known]
+                   for sentences, known in zip(wanted, known_per_group, strict=True)]
         single = jobs[0][0] if len(jobs) == 1 else None  # live progress for a lone job
-        fresh = self.engine.translate(missing, route, self._progress_writer(
-            single, already_done, len(missing)))
-        new = dict(zip(missing, fresh, strict=True))
+        fresh = self.engine.translate_many(
+            [(m, group.route) for m, group in zip(missing, groups, strict=True)],
+            self._progress_writer(single, already_done, sum(map(len, missing))))
+        results = []
         with self.db.session() as session:
-            memory.remember(session, new, source, target, model_key)
+            for group, sentences, known, todo, done in zip(
+                    groups, wanted, known_per_group, missing, fresh, strict=True):
+                new = dict(zip(todo, done, strict=True))
+                memory.remember(session, new, group.source, group.target, group.model_key)
+                state = group.state
+                state.known.update(known)
+                state.known.update({s: memory.Known(t, "machine", t) for s, t in new.items()})
+                state.hits += len(known)
+                state.translated += len(todo)
+                results.append({sentence: state.known[sentence].text for sentence in sentences})
             for job_id, _ in jobs:
                 job = session.get(Job, job_id)
                 job.segments_done = job.segments_total
-        state.known.update(known)
-        state.known.update({s: memory.Known(t, "machine", t) for s, t in new.items()})
-        state.hits += len(known)
-        state.translated += len(missing)
-        return {sentence: state.known[sentence].text for sentence in sentences}
+        return results
 
     def _progress_writer(self, job_id: str | None, already_done: int, to_translate: int):
         last_write = [0.0]

@@ -55,7 +55,7 @@ def test_duplicate_sentences_are_translated_once(store):
 
 def test_pivot_through_english(pivot_store):
     route = pivot_store.route("hi", "ta")
-    assert [(p.from_code, p.to_code) for p in route] == [("hi", "en"), ("en", "ta")]
+    assert [(hop.source, hop.target) for hop in route] == [("hi", "en"), ("en", "ta")]
     engine = Engine(SETTINGS)
     progress: list[tuple[int, int]] = []
     out = engine.translate(["यह एक वाक्य है।", "दूसरा वाक्य।"], route,

@@ -106,7 +106,7 @@ def test_refuses_metadata_without_required_fields(store_dir, tmp_path, package_f
             return json.dumps(metadata).encode()
         return data
     bad = rewrite_package(package_files["en", "hi"], tmp_path / "bad.argosmodel", drop_to_code)
-    _refused(store_dir, bad, "metadata.json lacks to_code", package_files)
+    _refused(store_dir, bad, "metadata.json: lacks to_code", package_files)
 
 
 def test_refuses_path_traversal(store_dir, tmp_path, package_files):
@@ -171,4 +171,4 @@ def test_verify_reports_a_package_broken_after_install(store_dir, package_files)
     (PackageStore(store_dir).find("en", "hi").path / "sentencepiece.model").unlink()
     result = CliRunner().invoke(cli, ["models", "verify"])
     assert result.exit_code == 1
-    assert "FAIL en-hi@1.0" in result.output
+    assert "FAIL translate-en_hi-1.0: missing sentencepiece.model" in result.output

@@ -369,18 +369,32 @@ def _set(element: Tag, attribute: str, text: str) -> None:
 def translate_documents(documents: list[SegmentedArticle],
                         translate: Callable[[list[list[str]]], Translations]
                         ) -> list[ArticleText]:
-    """Translate several articles together, so each pass is one batch for all of them.
+    """Translate several articles into one language, each pass one batch for all of them.
 
     ``translate`` gets, per document, its unique sentences of the pass, and returns
     translations for all of them (shared sentences are translated once).
     """
-    translations = translate([list(dict.fromkeys(d.first_pass())) for d in documents])
-    fallback = [list(dict.fromkeys(s for s in d.second_pass(translations)
-                                   if s not in translations)) for d in documents]
-    if any(fallback):
-        translations.update(translate(fallback))
+    return translate_document_groups([documents], lambda groups: [translate(groups[0])])[0]
+
+
+def translate_document_groups(groups: list[list[SegmentedArticle]],
+                              translate: Callable[[list[list[list[str]]]], list[Translations]]
+                              ) -> list[list[ArticleText]]:
+    """Like ``translate_documents`` for several groups at once (one group per target
+    language), so each pass is a single call for every language: a multi-target model
+    decodes all of them together."""
+    translations = translate([[list(dict.fromkeys(d.first_pass())) for d in documents]
+                              for documents in groups])
+    fallback = [[list(dict.fromkeys(s for s in d.second_pass(known) if s not in known))
+                 for d in documents] for documents, known in zip(groups, translations,
+                                                                 strict=True)]
+    if any(any(per_document) for per_document in fallback):
+        for known, extra in zip(translations, translate(fallback), strict=True):
+            known.update(extra)
     results = []
-    for document in documents:
-        document._used = document._current_segments()
-        results.append(document.rebuild(translations))
+    for documents, known in zip(groups, translations, strict=True):
+        results.append([])
+        for document in documents:
+            document._used = document._current_segments()
+            results[-1].append(document.rebuild(known))
     return results

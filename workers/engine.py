@@ -10,6 +10,7 @@ articles with the same ~100 MB model.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -17,7 +18,7 @@ from functools import lru_cache
 import ctranslate2
 import sentencepiece as spm
 
-from workers.packages import InstalledPackage
+from workers.packages import Hop, InstalledPackage
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -36,27 +37,44 @@ class EngineSettings:
 @dataclass(frozen=True)
 class LoadedModel:
     translator: ctranslate2.Translator
-    tokenizer: spm.SentencePieceProcessor
+    source_tokenizer: spm.SentencePieceProcessor
+    target_tokenizer: spm.SentencePieceProcessor
 
 
 @lru_cache(maxsize=16)
 def load_model(package: InstalledPackage, compute_type: str, inter_threads: int,
                intra_threads: int) -> LoadedModel:
-    """Load a package's CTranslate2 model and SentencePiece tokenizer, once per process."""
-    tokenizer_path = package.path / "sentencepiece.model"
-    if not tokenizer_path.exists():
-        raise RuntimeError(f"{package.key}: only SentencePiece packages are supported "
-                           f"(no sentencepiece.model in {package.path})")
+    """Load a package's CTranslate2 model and SentencePiece tokenizers, once per process."""
+    info = package.info
+    paths = [package.path / info.source_tokenizer, package.path / info.target_tokenizer]
+    for path in paths:
+        if not path.exists():
+            raise RuntimeError(f"{package.key}: only SentencePiece packages are supported "
+                               f"(no {path.name} in {package.path})")
     translator = ctranslate2.Translator(str(package.path / "model"), device="cpu",
                                         compute_type=compute_type,
                                         inter_threads=inter_threads,
                                         intra_threads=intra_threads)
-    return LoadedModel(translator, spm.SentencePieceProcessor(model_file=str(tokenizer_path)))
+    source = spm.SentencePieceProcessor(model_file=str(paths[0]))
+    target = source if paths[0] == paths[1] else \
+        spm.SentencePieceProcessor(model_file=str(paths[1]))
+    return LoadedModel(translator, source, target)
 
 
-def route_key(route: Sequence[InstalledPackage]) -> str:
+def route_key(route: Sequence[Hop]) -> str:
     """Names the exact models behind a translation, e.g. ``hi-en@1.0+en-ta@1.1``."""
-    return "+".join(package.key for package in route)
+    return "+".join(hop.package.key for hop in route)
+
+
+def _text_processing(package: InstalledPackage):
+    """The (preprocess, postprocess) pair a package's model was trained with."""
+    if package.info.processing == "indictrans2":
+        from workers import indictrans2_text
+        return indictrans2_text.preprocess, indictrans2_text.postprocess
+    return None
+
+
+Request = tuple[Sequence[str], Sequence[Hop]]
 
 
 class Engine:
@@ -69,38 +87,74 @@ class Engine:
         s = self.settings
         return load_model(package, s.compute_type, s.inter_threads, s.intra_threads)
 
-    def translate(self, sentences: Sequence[str], route: Sequence[InstalledPackage],
+    def translate(self, sentences: Sequence[str], route: Sequence[Hop],
                   on_progress: ProgressCallback | None = None) -> list[str]:
-        """Translate along ``route`` (one package, or two when pivoting through English)."""
-        unique = list(dict.fromkeys(sentences))
-        total = len(unique) * len(route)
-        texts = unique
-        for hop, package in enumerate(route):
-            offset = hop * len(unique)
-            texts = self._translate_with(package, texts, lambda done, o=offset: (
-                on_progress(o + done, total) if on_progress else None))
-        translated = dict(zip(unique, texts, strict=True))
-        return [translated[sentence] for sentence in sentences]
+        """Translate along ``route`` (one hop, or two when pivoting through English)."""
+        return self.translate_many([(sentences, route)], on_progress)[0]
 
-    def _translate_with(self, package: InstalledPackage, texts: list[str],
-                        on_done: Callable[[int], None]) -> list[str]:
-        if not texts:
+    def translate_many(self, requests: Sequence[Request],
+                       on_progress: ProgressCallback | None = None) -> list[list[str]]:
+        """Translate several (sentences, route) requests with one model call per package
+        and hop: an article wanted in five languages of one multi-target package is one
+        batched call, each sentence carrying its own target tag."""
+        uniques = [list(dict.fromkeys(sentences)) for sentences, _ in requests]
+        texts = [list(unique) for unique in uniques]
+        total = sum(len(u) * len(route) for u, (_, route) in zip(uniques, requests,
+                                                                  strict=True))
+        done = [0]
+
+        def advance(count: int) -> None:
+            done[0] += count
+            if on_progress:
+                on_progress(done[0], total)
+
+        for level in range(max((len(route) for _, route in requests), default=0)):
+            calls: dict[InstalledPackage, list[tuple[int, Hop]]] = {}
+            for index, (_, route) in enumerate(requests):
+                if level < len(route) and texts[index]:
+                    calls.setdefault(route[level].package, []).append((index, route[level]))
+            for package, members in calls.items():
+                items = [(text, hop) for index, hop in members for text in texts[index]]
+                outputs = iter(self._translate_with(package, items, advance))
+                for index, _ in members:
+                    texts[index] = [next(outputs) for _ in texts[index]]
+        results = []
+        for (sentences, _), unique, translated in zip(requests, uniques, texts, strict=True):
+            table = dict(zip(unique, translated, strict=True))
+            results.append([table[sentence] for sentence in sentences])
+        return results
+
+    def _translate_with(self, package: InstalledPackage, items: list[tuple[str, Hop]],
+                        advance: Callable[[int], None]) -> list[str]:
+        """One streamed, batched CTranslate2 call for every (text, hop) of one package."""
+        if not items:
             return []
-        model = self._model(package)
-        tokens = [model.tokenizer.encode(text, out_type=str) for text in texts]
-        prefix = [[package.target_prefix]] * len(tokens) if package.target_prefix else None
+        model, info = self._model(package), package.info
+        processing = _text_processing(package)
+        wanted = Counter((text, hop.target) for text, hop in items)
+        unique = list(wanted)
+        sources = {(text, hop.target): hop.source for text, hop in items}
+        tokens, prefixes = [], []
+        for text, target in unique:
+            if processing:
+                text = processing[0](text, sources[text, target])
+            tokens.append(info.source_tokens(target)
+                          + model.source_tokenizer.encode(text, out_type=str))
+            prefixes.append(info.target_tokens(target) or None)
         results = model.translator.translate_iterable(
-            tokens, target_prefix=prefix, max_batch_size=self.settings.max_batch_size,
+            tokens, target_prefix=prefixes if any(prefixes) else None,
+            max_batch_size=self.settings.max_batch_size,
             batch_type="examples", beam_size=self.settings.beam_size,
             max_decoding_length=self.settings.max_decoding_length,
             length_penalty=self.settings.length_penalty, replace_unknowns=True)
         self.model_calls += 1
-        outputs: list[str] = []
-        for result in results:
+        outputs: dict[tuple[str, str], str] = {}
+        for (text, target), prefix, result in zip(unique, prefixes, results, strict=True):
             pieces = result.hypotheses[0]
-            if package.target_prefix and pieces[:1] == [package.target_prefix]:
-                pieces = pieces[1:]
-            outputs.append(model.tokenizer.decode(pieces).strip())
+            if prefix and pieces[:len(prefix)] == prefix:
+                pieces = pieces[len(prefix):]
+            output = model.target_tokenizer.decode(pieces).strip()
+            outputs[text, target] = processing[1](output, target) if processing else output
             self.sentences_translated += 1
-            on_done(len(outputs))
-        return outputs
+            advance(wanted[text, target])
+        return [outputs[text, hop.target] for text, hop in items]

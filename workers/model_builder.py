@@ -66,7 +66,8 @@ def language_corpus(code: str) -> list[str]:
     return [line for line in lines if line.strip()]
 
 
-def _train_sentencepiece(lines: list[str], model_prefix: Path, vocab_size: int) -> None:
+def _train_sentencepiece(lines: list[str], model_prefix: Path, vocab_size: int,
+                         symbols: list[str] | None = None) -> None:
     corpus = model_prefix.with_suffix(".txt")
     corpus.write_text("\n".join(lines), encoding="utf-8")
     spm.SentencePieceTrainer.train(
@@ -78,6 +79,7 @@ def _train_sentencepiece(lines: list[str], model_prefix: Path, vocab_size: int) 
         byte_fallback=True,
         hard_vocab_limit=False,
         minloglevel=2,
+        **({"user_defined_symbols": symbols} if symbols else {}),
     )
 
 
@@ -201,22 +203,29 @@ def build_package(output_dir: Path, from_code: str, to_code: str, *,
                   package_version: str = "1.0", seed: int = 7,
                   shape: ModelShape = ModelShape(), eos_bias: float = 0.0,
                   length_ratio: float = 1.0, extra_source_lines: list[str] | None = None,
-                  weights: str = "float32") -> Path:
+                  weights: str = "float32", to_codes: list[str] | None = None) -> Path:
     """Build ``translate-<from>_<to>-<version>.argosmodel`` in ``output_dir``; return its path.
 
     ``extra_source_lines`` adds source-language text to the tokenizer's training data (so
     e.g. news English is cut into realistic pieces); ``weights`` is the stored precision
-    (``int8`` like published Argos packages, or ``float32``).
+    (``int8`` like published Argos packages, or ``float32``).  ``to_codes`` makes a
+    multi-target package in the OPUS-MT manner: one model, a ``>>code<<`` token before the
+    source per target (recorded in ``metadata.json``), output in the targets' scripts
+    (the random network does not tell them apart: this shape tests batching and routing).
     """
     output_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
+    targets = list(to_codes or [to_code])
     source_lines = language_corpus(from_code) + list(extra_source_lines or [])
-    target_lines = language_corpus(to_code)
-    name = f"translate-{from_code}_{to_code}-{package_version.replace('.', '_')}"
+    target_lines = [line for code in targets for line in language_corpus(code)]
+    label = to_code if len(targets) == 1 else "mul"
+    name = f"translate-{from_code}_{label}-{package_version.replace('.', '_')}"
+    tags = {code: f">>{code}<<" for code in targets} if len(targets) > 1 else {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / name
         root.mkdir()
-        _train_sentencepiece(source_lines + target_lines, Path(tmp) / "sp", shape.vocab_size)
+        _train_sentencepiece(source_lines + target_lines, Path(tmp) / "sp", shape.vocab_size,
+                             list(tags.values()))
         (Path(tmp) / "sp.model").rename(root / "sentencepiece.model")
         processor = spm.SentencePieceProcessor(model_file=str(root / "sentencepiece.model"))
         pieces = [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
@@ -242,14 +251,20 @@ def build_package(output_dir: Path, from_code: str, to_code: str, *,
             "argos_version": "1.9",
             "from_code": from_code,
             "from_name": Locale.parse(from_code).english_name,
-            "to_code": to_code,
-            "to_name": Locale.parse(to_code).english_name,
+            "to_code": targets[0],
+            "to_name": Locale.parse(targets[0]).english_name,
             "type": "translate",
             "synthetic": True,
         }
+        if tags:
+            metadata["to_codes"] = targets
+            metadata["localiser"] = {
+                "format": 1, "kind": "argos", "name": f"synthetic-{from_code}-mul",
+                "source_prefix": {code: [tag] for code, tag in tags.items()}}
         (root / "metadata.json").write_text(json.dumps(metadata, indent=2), encoding="utf-8")
         (root / "README.md").write_text(
-            SYNTHETIC_README.format(from_code=from_code, to_code=to_code), encoding="utf-8")
+            SYNTHETIC_README.format(from_code=from_code, to_code=",".join(targets)),
+            encoding="utf-8")
 
         package_path = output_dir / f"{name}.argosmodel"
         with zipfile.ZipFile(package_path, "w", zipfile.ZIP_DEFLATED) as archive:

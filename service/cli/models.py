@@ -17,44 +17,58 @@ def models() -> None:
     pass
 
 
-@models.command("install", help="Install .argosmodel files, or every one in a directory.")
+@models.command("install", help="Install .argosmodel files, or every one in a directory. "
+                                  "Each file is checked and installed on its own: a bad one "
+                                  "is reported and the others still install.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def models_install(paths: tuple[Path, ...]) -> None:
     from workers.packages import PackageError
     store, failed = _store(), False
     for path in paths:
         try:
-            for package in store.install(path):
-                click.echo(f"installed {package.from_code}->{package.to_code} "
-                           f"{package.version} ({package.path.name})")
+            files = store.package_files(path)
         except PackageError as exc:
             click.echo(f"error: {exc}", err=True)
             failed = True
+            continue
+        for file in files:
+            try:
+                package = store.install_file(file)
+            except PackageError as exc:
+                click.echo(f"error: {exc}", err=True)
+                failed = True
+                continue
+            targets = ",".join(package.to_codes)
+            click.echo(f"installed {package.from_code}->{targets} "
+                       f"{package.version} ({package.path.name})")
     if failed:
         sys.exit(1)
 
 
-@models.command("list", help="Show installed language pairs with version and size.")
+@models.command("list", help="Show installed packages: languages, version, size, and "
+                               "whether each is a real model or a synthetic test one.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def models_list(as_json: bool) -> None:
-    packages = _store().installed()
-    rows = [{"from": p.from_code, "to": p.to_code, "version": p.version,
-             "size_bytes": p.size_bytes, "synthetic": p.synthetic, "path": str(p.path)}
-            for p in packages]
+    rows = [package.describe() for package in _store().installed()]
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
     if not rows:
-        click.echo("no models installed (localise models install PATH)")
+        click.echo("no models installed (localise models download, or models install PATH)")
         return
-    click.echo(f"{'pair':<10} {'version':<10} {'size':>10}  note")
+    click.echo(f"{'package':<28} {'version':<8} {'size':>10}  targets / note")
     for row in rows:
         note = "synthetic test model (not a real translator)" if row["synthetic"] else ""
         size = f"{row['size_bytes'] / 1024 / 1024:.1f} MiB"
-        click.echo(f"{row['from'] + '->' + row['to']:<10} {row['version']:<10} {size:>10}  {note}")
+        multi = len(row["to_codes"]) > 1
+        name = row["key"].rsplit("@", 1)[0] if multi else f"{row['from']}->{row['to']}"
+        targets = f"{row['from']}->{','.join(row['to_codes'])}" if multi else ""
+        click.echo(f"{name:<28} {row['version']:<8} {size:>10}  "
+                   f"{'; '.join(part for part in (targets, note) if part)}")
 
 
-@models.command("remove", help="Remove the installed package(s) for a pair.")
+@models.command("remove", help="Remove the installed package(s) for a pair (FROM TO), or "
+                                 "a multi-target package by its name (FROM NAME, as listed).")
 @click.argument("from_code")
 @click.argument("to_code")
 def models_remove(from_code: str, to_code: str) -> None:
@@ -86,26 +100,32 @@ def models_build_synthetic(from_code: str, to_code: str, out_dir: Path, package_
 
 
 @models.command("verify", help="Load every installed package with CTranslate2 and "
-                                 "translate a test sentence through it.")
+                                 "translate a test sentence into each of its languages.")
 def models_verify() -> None:
     from workers.engine import Engine
-    packages, failed = _store().installed(), 0
-    if not packages:
+    from workers.packages import Hop
+    packages, broken = _store().scan()
+    if not packages and not broken:
         raise click.ClickException("no models installed")
-    engine = Engine()
+    for problem in broken:
+        click.echo(f"FAIL {problem}")
+    failed, engine = len(broken), Engine()
     for package in packages:
         started = time.monotonic()
+        requests = [(["This is a test sentence."], [Hop(package, package.from_code, target)])
+                    for target in package.to_codes]
         try:
-            output = engine.translate(["This is a test sentence."], [package])[0]
+            outputs = [texts[0] for texts in engine.translate_many(requests)]
         except Exception as exc:  # report every broken package, not just the first
             failed += 1
             click.echo(f"FAIL {package.key}: {type(exc).__name__}: {exc}")
             continue
-        if not output.strip():
+        empty = [t for t, out in zip(package.to_codes, outputs, strict=True) if not out.strip()]
+        if empty:
             failed += 1
-            click.echo(f"FAIL {package.key}: empty output")
+            click.echo(f"FAIL {package.key}: empty output for {', '.join(empty)}")
             continue
         click.echo(f"ok   {package.key} ({time.monotonic() - started:.2f}s, "
-                   f"{len(output)} characters out)")
+                   f"{len(outputs)} language(s), {sum(map(len, outputs))} characters out)")
     if failed:
         sys.exit(1)
