@@ -13,8 +13,8 @@ from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from kombu.exceptions import KombuError
 
 from service import articles, dispatch, exchange, glossary, intake, languages, memory, tokens
+from service.dispatch import PRIORITIES, enqueue_rebuild
 from service.errors import Forbidden, Unauthorized, ValidationError
-from workers.tasks import PRIORITIES, enqueue_rebuild
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -111,7 +111,8 @@ def _webhook(value: object) -> str | None:
 def _enqueue(jobs: list[tuple[str, str]], body: dict) -> bool:
     """Send the jobs; on a broker outage keep them as pending-enqueue for the sweeper."""
     try:
-        dispatch.send_jobs(_db(), current_app.extensions["celery"], jobs)
+        dispatch.send_jobs(_db(), current_app.extensions["celery"], jobs, _store(),
+                           current_app.config["PIVOT_LANG"])
     except (KombuError, OSError) as exc:
         current_app.logger.warning("broker unreachable, %d job(s) pending enqueue: %s",
                                    len(jobs), exc)

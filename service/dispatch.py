@@ -17,15 +17,73 @@ from sqlalchemy import and_, func, or_, select, update
 
 from service.db import Database
 from service.models import Job, utcnow
-from workers.tasks import enqueue_translation
+from workers.packages import PackageError, PackageStore
+
+# The tasks are sent by name, so this module needs nothing from workers.tasks (which
+# imports this one): the names are declared here and the tasks register under them.
+TRANSLATE_TASK = "localiser.translate_job"
+REBUILD_TASK = "localiser.rebuild_translation"
+PRIORITIES = ("high", "low")
 
 
-def send_jobs(db: Database, celery_app: Celery, jobs: list[tuple[str, str]]) -> None:
-    """Send (job id, priority) pairs now; raises the broker's error if it is unreachable."""
+def queue_name(base: str, priority: str) -> str:
+    return f"{base}.{priority}"
+
+
+def enqueue_translation(celery_app: Celery, job_id: str, priority: str = "high",
+                        companions: list[str] | None = None) -> None:
+    """Send by name through the given app: each Flask app has its own broker settings.
+
+    ``companions`` ride in the same message and are translated in the same batched call.
+    """
+    queue = queue_name(celery_app.conf.localiser_queue, priority)
+    celery_app.send_task(TRANSLATE_TASK, args=[job_id, *([companions] if companions else [])],
+                         queue=queue)
+
+
+def enqueue_rebuild(celery_app: Celery, revision_id: int, language: str) -> None:
+    celery_app.send_task(REBUILD_TASK, args=[revision_id, language],
+                         queue=queue_name(celery_app.conf.localiser_queue, "high"))
+
+
+def shared_model_batches(db: Database, jobs: list[tuple[str, str]], store: PackageStore,
+                         pivot: str) -> list[tuple[list[str], str]]:
+    """Group (job id, priority) pairs into messages: the languages of one revision that
+    a single multi-target package serves travel together, so one worker decodes them in
+    one batched call (any other job is a message of its own)."""
+    with db.session() as session:
+        rows = {job.id: (job.revision_id, job.revision.article.source_lang, job.target_lang)
+                for job in session.scalars(select(Job).where(
+                    Job.id.in_([job_id for job_id, _ in jobs])))}
+    packages = store.installed()
+    batches: dict[tuple, list[str]] = {}
     for job_id, priority in jobs:
-        enqueue_translation(celery_app, job_id, priority)
+        key: tuple = (job_id,)
+        if job_id in rows:
+            revision_id, source, target = rows[job_id]
+            try:
+                first = store.best_route(packages, source, target, pivot)[0].package
+                if first.multi_target:
+                    key = (priority, revision_id, str(first.path))
+            except PackageError:
+                pass  # the job fails with the reason when it runs
+        batches.setdefault(key, []).append(job_id)
+    priorities = dict(jobs)
+    return [(ids, priorities[ids[0]]) for ids in batches.values()]
+
+
+def send_jobs(db: Database, celery_app: Celery, jobs: list[tuple[str, str]],
+              store: PackageStore | None = None, pivot: str = "en") -> None:
+    """Send (job id, priority) pairs now; raises the broker's error if it is unreachable.
+
+    With ``store``, jobs that share a multi-target model go in one message.
+    """
+    batches = shared_model_batches(db, jobs, store, pivot) if store and len(jobs) > 1 \
+        else [([job_id], priority) for job_id, priority in jobs]
+    for ids, priority in batches:
+        enqueue_translation(celery_app, ids[0], priority, ids[1:])
         with db.session() as session:
-            session.execute(update(Job).where(Job.id == job_id).values(enqueued_at=utcnow()))
+            session.execute(update(Job).where(Job.id.in_(ids)).values(enqueued_at=utcnow()))
 
 
 def backfill_in_flight(db: Database) -> int:

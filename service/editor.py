@@ -26,9 +26,9 @@ from flask import (
 )
 
 from service import articles, tokens
+from service.dispatch import enqueue_rebuild
 from service.errors import ServiceError
 from service.models import ApiToken
-from workers.tasks import enqueue_rebuild
 
 editor = Blueprint("editor", __name__, url_prefix="/editor")
 

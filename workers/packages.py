@@ -304,10 +304,11 @@ class PackageStore:
         shorter route wins.
         """
         packages = self.installed()  # one scan of the folder for the whole decision
-        return self._best_route(packages, source, target, pivot)
+        return self.best_route(packages, source, target, pivot)
 
-    def _best_route(self, packages: list[InstalledPackage], source: str, target: str,
-                    pivot: str) -> list[Hop]:
+    def best_route(self, packages: list[InstalledPackage], source: str, target: str,
+                   pivot: str) -> list[Hop]:
+        """``route`` over an already scanned list of packages."""
         candidates: list[list[Hop]] = []
         direct = self.find(source, target, packages)
         if direct:
@@ -334,5 +335,5 @@ class PackageStore:
                                    for p in packages):
             targets |= {t for p in packages if p.from_code == pivot for t in p.to_codes}
         targets.discard(source)
-        return {target: self._best_route(packages, source, target, pivot)
+        return {target: self.best_route(packages, source, target, pivot)
                 for target in sorted(targets)}

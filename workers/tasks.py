@@ -13,20 +13,24 @@ import logging
 import urllib.error
 import urllib.request
 
-from celery import Celery, shared_task
+from celery import shared_task
 from flask import current_app
 
+from service import dispatch
 from service.articles import job_summary
+from service.dispatch import (  # noqa: F401 - re-exported for older callers
+    PRIORITIES,
+    REBUILD_TASK,
+    TRANSLATE_TASK,
+    enqueue_rebuild,
+    enqueue_translation,
+    queue_name,
+)
 from service.job_runner import TRANSIENT_ERRORS, JobRunner
 from service.models import Job
 from workers.engine import Engine, EngineSettings
 
 log = logging.getLogger(__name__)
-PRIORITIES = ("high", "low")
-
-
-def queue_name(base: str, priority: str) -> str:
-    return f"{base}.{priority}"
 
 
 def job_runner() -> JobRunner:
@@ -47,11 +51,12 @@ def job_runner() -> JobRunner:
     return extensions["job_runner"]
 
 
-@shared_task(name="localiser.translate_job", bind=True, ignore_result=True, max_retries=None)
-def translate_job(self, job_id: str) -> str:
+@shared_task(name=TRANSLATE_TASK, bind=True, ignore_result=True, max_retries=None)
+def translate_job(self, job_id: str, companions: list[str] | None = None) -> str:
     """Transient failures (database down) retry with exponential backoff; permanent ones
-    (no model) fail at once with the reason on the job."""
-    batch = [job_id]
+    (no model) fail at once with the reason on the job.  ``companions`` (jobs sent in the
+    same message because one multi-target model serves them) share the batched calls."""
+    batch = [job_id, *(companions or [])]
     try:
         batch += _backfill_companions(job_id)
         status = job_runner().run_many(batch)[job_id].status
@@ -59,7 +64,7 @@ def translate_job(self, job_id: str) -> str:
         retries = self.request.retries
         if retries < current_app.config["JOB_MAX_RETRIES"]:
             log.warning("job %s: transient error, retry %d: %s", job_id, retries + 1, exc)
-            _release(batch[1:])
+            _release(batch[1 + len(companions or []):])  # backfill ones, for the feeder
             raise self.retry(exc=exc, countdown=min(2 ** retries, 60)) from exc
         for failed in batch:
             job_runner().fail(failed, f"gave up after {retries + 1} attempts: "
@@ -72,9 +77,8 @@ def translate_job(self, job_id: str) -> str:
 
 def _release(job_ids: list[str]) -> None:
     """Hand companions back to the feeder (best effort: the sweeper catches the rest)."""
-    from service.dispatch import release
     try:
-        release(current_app.extensions["db"], job_ids)
+        dispatch.release(current_app.extensions["db"], job_ids)
     except Exception:
         log.exception("could not release jobs %s; the sweeper will", job_ids)
 
@@ -82,22 +86,20 @@ def _release(job_ids: list[str]) -> None:
 def _backfill_companions(job_id: str) -> list[str]:
     """A backfill job brings up to BACKFILL_BATCH - 1 others of its language along, so the
     model translates several archive articles in one batched call."""
-    from service.dispatch import claim_backfill_batch
     with current_app.extensions["db"].session() as session:
         job = session.get(Job, job_id)
         if job is None or job.priority != "low" or job.status == "done":
             return []
         language = job.target_lang
-    return claim_backfill_batch(current_app.extensions["db"], language,
+    return dispatch.claim_backfill_batch(current_app.extensions["db"], language,
                                 current_app.config["BACKFILL_BATCH"] - 1)
 
 
 @shared_task(name="localiser.sweep", ignore_result=True)
 def sweep() -> int:
     """Beat's periodic task: re-send what the broker never got (see service.dispatch)."""
-    from service.dispatch import sweep as sweep_jobs
     config = current_app.config
-    return sweep_jobs(current_app.extensions["db"], current_app.extensions["celery"],
+    return dispatch.sweep(current_app.extensions["db"], current_app.extensions["celery"],
                       config["SWEEP_STALE_AFTER_S"], config["BACKFILL_CHUNK"])
 
 
@@ -113,17 +115,16 @@ def _after_job(job_id: str, feed: bool = True) -> None:
 
 def _feed_next_backfill_job(job_id: str) -> None:
     """A finished backfill job makes room for the next one (see service.dispatch)."""
-    from service.dispatch import feed_backfill
     db = current_app.extensions["db"]
     with db.session() as session:
         job = session.get(Job, job_id)
         finished_low = job is not None and job.priority == "low" \
             and job.status in ("done", "failed")
     if finished_low:
-        feed_backfill(db, current_app.extensions["celery"], 1)
+        dispatch.feed_backfill(db, current_app.extensions["celery"], 1)
 
 
-@shared_task(name="localiser.rebuild_translation", ignore_result=True)
+@shared_task(name=REBUILD_TASK, ignore_result=True)
 def rebuild_translation(revision_id: int, language: str) -> str:
     return job_runner().rebuild(revision_id, language).status
 
@@ -157,14 +158,3 @@ def _announce(job_id: str) -> None:
                                                  "high")
     current_app.extensions["celery"].send_task(deliver_webhook.name, args=[url, payload],
                                                queue=queue)
-
-
-def enqueue_translation(celery_app: Celery, job_id: str, priority: str = "high") -> None:
-    """Send by name through the given app: each Flask app has its own broker settings."""
-    queue = queue_name(celery_app.conf.localiser_queue, priority)
-    celery_app.send_task(translate_job.name, args=[job_id], queue=queue)
-
-
-def enqueue_rebuild(celery_app: Celery, revision_id: int, language: str) -> None:
-    celery_app.send_task(rebuild_translation.name, args=[revision_id, language],
-                         queue=queue_name(celery_app.conf.localiser_queue, "high"))

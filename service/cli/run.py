@@ -179,8 +179,8 @@ def jobs() -> None:
 
 @jobs.command("requeue", help="Send every 'queued' job to the broker again (after an outage).")
 def jobs_requeue() -> None:
+    from service.dispatch import enqueue_translation
     from service.models import Job
-    from workers.tasks import enqueue_translation
     app = _app()
     with app.extensions["db"].session() as session:
         rows = list(session.execute(select(Job.id, Job.priority).where(Job.status == "queued")))
