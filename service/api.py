@@ -15,6 +15,7 @@ from kombu.exceptions import KombuError
 from service import articles, dispatch, exchange, glossary, intake, languages, memory, tokens
 from service.dispatch import PRIORITIES, enqueue_rebuild
 from service.errors import Forbidden, Unauthorized, ValidationError
+from workers.packages import describe_route
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -408,9 +409,10 @@ def list_languages():
     """Languages reachable from the default source language with the installed models."""
     source = request.args.get("source", current_app.config["DEFAULT_SOURCE_LANG"])
     intake.language_code(source, "source")
-    targets = _store().reachable_targets(source, current_app.config["PIVOT_LANG"])
+    routes = _store().routes_from(source, current_app.config["PIVOT_LANG"])
     return jsonify({"source": languages.describe(source),
-                    "targets": [languages.describe(code) for code in targets]})
+                    "targets": [{**languages.describe(code), **describe_route(route)}
+                                for code, route in routes.items()]})
 
 
 @api.get("/openapi.json")

@@ -117,13 +117,16 @@ def language_availability(session: Session, article: Article) -> list[dict]:
 
     Drafts and failed jobs are left out: a reader cannot do anything with them.
     """
-    published = set(session.scalars(_published(article).with_only_columns(
-        Translation.target_lang)))
+    published: dict[str, dict] = {}  # language -> the model of its newest published one
+    for code, route, synthetic in session.execute(_published(article).with_only_columns(
+            Translation.target_lang, Translation.route, Translation.synthetic_model)
+            .order_by(Revision.number)):
+        published[code] = {"model": route, "synthetic": bool(synthetic)}
     pending = {job.target_lang for job in jobs_of(session, article.current_revision)
                if job.status in ("queued", "running")}
     entries = [{**languages.describe(article.source_lang), "status": "original"}]
     for code in sorted(set(published) | pending):
-        entries.append({**languages.describe(code),
+        entries.append({**languages.describe(code), **published.get(code, {}),
                         "status": "published" if code in published else "pending"})
     return entries
 

@@ -134,14 +134,21 @@ SCHEMAS: dict[str, Any] = {
     "Languages": {
         "type": "object", "required": ["source", "targets"],
         "properties": {"source": _ref("Language"),
-                       "targets": {"type": "array", "items": _ref("Language")}}},
+                       "targets": {"type": "array", "items": {"allOf": [_ref("Language"), {
+                           "type": "object", "required": ["via", "route", "synthetic"],
+                           "properties": {
+                               "via": {"enum": ["direct", "multi-target", "pivot"]},
+                               "route": {"type": "string"},
+                               "synthetic": {"type": "boolean"}}}]}}}},
     "ArticleLanguages": {
         "type": "object", "required": ["slug", "languages"],
         "properties": {"slug": {"type": "string"}, "languages": {"type": "array", "items": {
             "allOf": [_ref("Language"), {
                 "type": "object", "required": ["status", "url"],
                 "properties": {"status": {"enum": ["original", "published", "pending"]},
-                               "url": {"type": "string"}}}]}}}},
+                               "url": {"type": "string"},
+                               "model": {"type": "string"},
+                               "synthetic": {"type": "boolean"}}}]}}}},
     "Glossary": {
         "type": "object", "required": ["terms"],
         "properties": {"terms": {"type": "array", "items": {

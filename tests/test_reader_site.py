@@ -164,7 +164,8 @@ def test_pages_are_cached_in_redis_and_invalidated_by_a_new_translation(
     translate(app, jobs[1:])  # the Urdu translation lands: the Hindi page must show it
     third = client.get(f"/hi/articles/{slug}")
     assert cache.misses == 2
-    assert 'data-status="published">اردو' in third.get_data(as_text=True)
+    assert 'data-status="published" data-model="en-ur@1.0" data-synthetic="true">اردو' \
+        in third.get_data(as_text=True)
     assert third.headers["ETag"] != first.headers["ETag"]
 
 

@@ -98,10 +98,11 @@ def _code(value: Any, key: str) -> str:
     return value
 
 
-def _list_of(metadata: dict, key: str, kind: type) -> list:
+def _list_of(metadata: dict, key: str, kind: type | tuple[type, ...]) -> list:
     value = metadata.get(key, [])
     if not isinstance(value, list) or not all(isinstance(item, kind) for item in value):
-        raise MetadataError(f"{key} must be a list of {kind.__name__}, not {value!r:.60}")
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise MetadataError(f"{key} must be a list of {names}, not {value!r:.60}")
     return value
 
 
@@ -149,7 +150,7 @@ def parse_metadata(metadata: Any) -> PackageInfo:
     for key in ("links", "from_codes"):
         _list_of(metadata, key, str)
     for key in ("languages", "dependencies", "source_languages", "target_languages"):
-        _list_of(metadata, key, (dict, str))  # type: ignore[arg-type]
+        _list_of(metadata, key, (dict, str))
     to_codes = tuple(_code(code, "to_codes") for code in _list_of(metadata, "to_codes", str))
     if to_codes and to_code not in to_codes:
         raise MetadataError("to_code must be one of to_codes")

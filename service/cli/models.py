@@ -65,6 +65,21 @@ def models_list(as_json: bool) -> None:
         targets = f"{row['from']}->{','.join(row['to_codes'])}" if multi else ""
         click.echo(f"{name:<28} {row['version']:<8} {size:>10}  "
                    f"{'; '.join(part for part in (targets, note) if part)}")
+    _list_languages()
+
+
+def _list_languages() -> None:
+    """Per language: which package reaches it (direct, multi-target, pivot), real or not."""
+    from service.config import load_config
+    from workers.packages import describe_route
+    config = load_config()
+    source = config["DEFAULT_SOURCE_LANG"]
+    routes = _store().routes_from(source, config["PIVOT_LANG"])
+    click.echo(f"\nlanguages reachable from {source}:")
+    for code, route in routes.items():
+        described = describe_route(route)
+        click.echo(f"{code:<3} {described['via']:<13} {described['route']}  "
+                   f"{'synthetic' if described['synthetic'] else 'real model'}")
 
 
 @models.command("remove", help="Remove the installed package(s) for a pair (FROM TO), or "
