@@ -70,8 +70,12 @@ class _Pieces:
         position = 0
         for span in [*spans, None]:
             gap = text[position:span.start if span else len(text)]
-            if gap:
-                parts.append(_sentences(gap, language) if _HAS_WORDS.search(gap) else gap)
+            if gap and _HAS_WORDS.search(gap):
+                head, core, tail = _edges(gap)
+                parts += [*([head] if head else []), _sentences(core, language),
+                          *([tail] if tail else [])]
+            elif gap:
+                parts.append(gap)
             if span:
                 parts.append(span)
                 position = span.end
@@ -91,6 +95,22 @@ class _Pieces:
             else:
                 out.append(part)
         return "".join(out)
+
+
+# Punctuation standing apart from the words of a gap between spans ("@SamsungIndia. Service
+# centres ...", "... costs ( Rs 9,999 )"): kept verbatim, because a model translating the gap
+# drops it together with the space, gluing the next word to the span.
+_LOOSE_HEAD = re.compile(r"^\s*[^\w\s]+\s+")
+_LOOSE_TAIL = re.compile(r"\s+[^\w\s]+\s*$")
+
+
+def _edges(gap: str) -> tuple[str, str, str]:
+    """``gap`` as (punctuation before the words, the words, punctuation after them)."""
+    head = _LOOSE_HEAD.match(gap)
+    start = head.end() if head else 0
+    tail = _LOOSE_TAIL.search(gap, start)
+    end = tail.start() if tail and _HAS_WORDS.search(gap, start, tail.start()) else len(gap)
+    return gap[:start], gap[start:end], gap[end:]
 
 
 @dataclass
@@ -344,6 +364,14 @@ class SegmentedArticle:
     def used_segments(self) -> list[str]:
         """After ``translate_with``: the sentences and pieces the output is made of."""
         return self._used
+
+    def markup_fallback_segments(self) -> set[str]:
+        """After ``translate_with``: pieces of units whose inline tags (links, emphasis)
+        could not be placed in a whole-sentence translation (the ``markup`` QA flag)."""
+        return {segment for unit in self.units if unit.mode == "pieces" and any(
+                    isinstance(node, Tag) and node.name not in ("br", "img")
+                    for node in unit.nodes)
+                for segment in unit.piece_segments()}
 
     @property
     def segments(self) -> list[str]:

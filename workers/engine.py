@@ -10,6 +10,7 @@ articles with the same ~100 MB model.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,28 @@ def _text_processing(package: InstalledPackage):
 Request = tuple[Sequence[str], Sequence[Hop]]
 
 
+@dataclass(frozen=True)
+class Scored:
+    """A translated sentence and the model's confidence in it (0..1, see ``confidence``)."""
+
+    text: str
+    confidence: float
+
+
+def confidence(score: float, hypothesis_tokens: int, length_penalty: float) -> float:
+    """exp(mean log-probability per generated token) of a CTranslate2 hypothesis.
+
+    CTranslate2 returns ``sum(log p) / n ** length_penalty`` with ``n`` the generated tokens
+    plus the end-of-sentence token (checked against ``score_batch``), so the sum, and from it
+    the per-token mean, is recovered exactly.  The geometric mean of the token
+    probabilities does not grow or shrink with sentence length, so one threshold suits short
+    headlines and long sentences alike.
+    """
+    length = hypothesis_tokens + 1
+    mean = score * length ** length_penalty / length
+    return min(1.0, math.exp(mean))
+
+
 class Engine:
     def __init__(self, settings: EngineSettings = EngineSettings()) -> None:
         self.settings = settings
@@ -97,8 +120,17 @@ class Engine:
         """Translate several (sentences, route) requests with one model call per package
         and hop: an article wanted in five languages of one multi-target package is one
         batched call, each sentence carrying its own target tag."""
+        return [[scored.text for scored in result]
+                for result in self.translate_many_scored(requests, on_progress)]
+
+    def translate_many_scored(self, requests: Sequence[Request],
+                              on_progress: ProgressCallback | None = None
+                              ) -> list[list[Scored]]:
+        """``translate_many`` with each sentence's confidence; through a pivot the
+        confidences of the two hops multiply (both must be right)."""
         uniques = [list(dict.fromkeys(sentences)) for sentences, _ in requests]
         texts = [list(unique) for unique in uniques]
+        confidences = [[1.0] * len(unique) for unique in uniques]
         total = sum(len(u) * len(route) for u, (_, route) in zip(uniques, requests,
                                                                   strict=True))
         done = [0]
@@ -117,16 +149,22 @@ class Engine:
                 items = [(text, hop) for index, hop in members for text in texts[index]]
                 outputs = iter(self._translate_with(package, items, advance))
                 for index, _ in members:
-                    texts[index] = [next(outputs) for _ in texts[index]]
+                    hop_results = [next(outputs) for _ in texts[index]]
+                    texts[index] = [text for text, _ in hop_results]
+                    confidences[index] = [before * hop for before, (_, hop) in zip(
+                        confidences[index], hop_results, strict=True)]
         results = []
-        for (sentences, _), unique, translated in zip(requests, uniques, texts, strict=True):
-            table = dict(zip(unique, translated, strict=True))
+        for (sentences, _), unique, translated, scores in zip(requests, uniques, texts,
+                                                              confidences, strict=True):
+            table = {source: Scored(text, score) for source, text, score in zip(
+                unique, translated, scores, strict=True)}
             results.append([table[sentence] for sentence in sentences])
         return results
 
     def _translate_with(self, package: InstalledPackage, items: list[tuple[str, Hop]],
-                        advance: Callable[[int], None]) -> list[str]:
-        """One streamed, batched CTranslate2 call for every (text, hop) of one package."""
+                        advance: Callable[[int], None]) -> list[tuple[str, float]]:
+        """One streamed, batched CTranslate2 call for every (text, hop) of one package:
+        each output with its confidence."""
         if not items:
             return []
         model, info = self._model(package), package.info
@@ -146,15 +184,18 @@ class Engine:
             max_batch_size=self.settings.max_batch_size,
             batch_type="examples", beam_size=self.settings.beam_size,
             max_decoding_length=self.settings.max_decoding_length,
-            length_penalty=self.settings.length_penalty, replace_unknowns=True)
+            length_penalty=self.settings.length_penalty, replace_unknowns=True,
+            return_scores=True)
         self.model_calls += 1
-        outputs: dict[tuple[str, str], str] = {}
+        outputs: dict[tuple[str, str], tuple[str, float]] = {}
         for (text, target), prefix, result in zip(unique, prefixes, results, strict=True):
             pieces = result.hypotheses[0]
+            score = confidence(result.scores[0], len(pieces), self.settings.length_penalty)
             if prefix and pieces[:len(prefix)] == prefix:
                 pieces = pieces[len(prefix):]
             output = model.target_tokenizer.decode(pieces).strip()
-            outputs[text, target] = processing[1](output, target) if processing else output
+            outputs[text, target] = (processing[1](output, target) if processing else output,
+                                     score)
             self.sentences_translated += 1
             advance(wanted[text, target])
         return [outputs[text, hop.target] for text, hop in items]

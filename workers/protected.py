@@ -1,10 +1,13 @@
 """Spans of text that must come through translation unchanged (or as a fixed rendering).
 
-Glossary terms (brand, company and product names), numbers, URLs, e-mail addresses,
-@handles and #hashtags.  The engine first lets the model translate a whole sentence and
-checks that every protected span is in the output; if one is missing it translates only the
-text *between* the spans and puts the spans back itself, so they always survive byte for
-byte.  See docs/engine.md.
+Glossary terms (brand, company and product names), numbers, and what tech news is made of:
+prices (``Rs 23,999``, ``₹23,999``), numbers with units (``128GB``, ``120Hz``, ``5,100mAh``,
+``6.67-inch``, ``5G``), model names (``OnePlus 12R``, ``Galaxy S24 Ultra``, ``iPhone 15 Pro``),
+URLs, bare domains (``mi.com``), e-mail addresses, @handles and #hashtags.  The engine
+first lets the model translate a whole sentence and checks that every protected span is in
+the output; if one is missing it translates only the text *between* the spans and puts the
+spans back itself, so they always survive byte for byte, with the punctuation and spaces
+next to them (see ``workers.document``).  See docs/engine.md.
 """
 
 from __future__ import annotations
@@ -12,11 +15,29 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+_NUMBER = r"\d+(?:[.,]\d+)*"
+# Units that follow a number in specifications; the multi-letter ones may have a space.
+_UNITS = (r"(?:-inch|-(?:megapixel|MP|W|Hz|mm|cm)\b"
+          r"|\s?(?:mAh|GB|TB|MB|Hz|kHz|MHz|GHz|MP|fps|nm|mm|cm|Wh|kWh|Gbps|Mbps|mph|km/h"
+          r"|km|kg|ppi|nits|inch(?:es)?)|(?:G|K|W|V|A|g|x|X|″))")
+_MODEL_SUFFIX = r"(?:\s(?:Pro|Plus|Ultra|Max|Mini|Lite|Neo|Prime|Edge|Fold|Flip|FE|SE|5G)\b\+?)*"
+_TLDS = r"(?:com|in|org|net|co\.in|co\.uk|co|io|ai|app|dev|gov\.in|gov|edu|info|tech|news|me|tv)"
 _PATTERNS = [
     ("url", r"\b(?:https?://|www\.)[^\s<>\"']+[^\s<>\"'.,;:!?)\]]"),
     ("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b"),
     ("handle", r"(?<![\w@])@\w{1,30}\b"),
     ("hashtag", r"(?<![\w#&])#\w+"),
+    ("domain", rf"(?<![\w@./-])(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+{_TLDS}"
+               r"(?:/[^\s<>\"']*[^\s<>\"'.,;:!?)\]])?(?![\w@-])"),
+    ("price", rf"(?<!\w)(?:Rs\.?\s?|INR\s?|₹\s?|US\$\s?|\$|€|£){_NUMBER}(?![\w])"),
+    # A CamelCase brand (OnePlus, iPhone, iQOO) or a capitalised word, then a model code
+    # with a digit: OnePlus 12R, OnePlus Nord 4, Galaxy S24 Ultra, iPhone 15 Pro Max.
+    ("model", r"(?<![\w@#])(?:(?:[A-Z][a-z]*[A-Z]|i[A-Z])[A-Za-z]*(?:\s[A-Z][a-z]+)?"
+              r"\s[A-Z]?\d+[A-Za-z]*|[A-Z][a-z]+\s[A-Z]{1,3}\d+[A-Za-z]*)"
+              rf"{_MODEL_SUFFIX}(?![\w])"),
+    ("measure", rf"(?<![\w.]){_NUMBER}{_UNITS}(?![\w])"),
+    # A code mixing digits and capitals (12R, S24, 6E, M2) names a product, not a quantity.
+    ("code", r"(?<![\w.])(?=[A-Za-z0-9]*\d)(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]+(?![\w])"),
     ("number", r"(?<![\w.])[-+]?\d+(?:[.,:/]\d+)*%?(?![\w])"),
 ]
 _PATTERN = re.compile("|".join(f"(?P<{name}>{regex})" for name, regex in _PATTERNS))
