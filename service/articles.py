@@ -16,6 +16,7 @@ from service.errors import LanguageUnavailable, NotFound, ValidationError
 from service.intake import ArticleInput
 from service.models import Article, Job, Revision, Translation, TranslationSegment, utcnow
 from workers.packages import PackageError, PackageStore
+from workers.quality import risk_order
 
 
 @dataclass
@@ -175,6 +176,9 @@ def job_summary(job: Job) -> dict:
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "started_at": job.started_at.isoformat() if job.started_at else None,
         "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+        # Segments with a QA flag (None until done); why a gated translation is a draft
+        "flagged": job.flagged_segments,
+        "held": job.held_reason,
     }
 
 
@@ -204,11 +208,17 @@ def article_dict(session: Session, article: Article) -> dict:
 
 
 def translation_dict(translation: Translation, slug: str) -> dict:
+    number = translation.revision.number
+    current = translation.revision.article.current_revision.number
     return {
         "slug": slug,
         "language": translation.target_lang,
         "dir": languages.direction(translation.target_lang),
         "revision": translation.revision_id,
+        # A translation of an earlier revision than the article's current one
+        "outdated": number < current,
+        "revision_number": number,
+        "current_revision_number": current,
         "title": translation.title,
         "summary": translation.summary,
         "highlights": translation.highlights,
@@ -226,7 +236,23 @@ def translation_dict(translation: Translation, slug: str) -> dict:
 def segment_dict(segment: TranslationSegment) -> dict:
     return {"position": segment.position, "source": segment.source_text,
             "machine": segment.machine_text or None, "text": segment.current_text,
-            "state": segment.state, "updated_at": segment.updated_at.isoformat()}
+            "state": segment.state, "updated_at": segment.updated_at.isoformat(),
+            "confidence": None if segment.confidence is None
+            else round(segment.confidence, 4),
+            "flags": list(segment.flags or [])}
+
+
+SEGMENT_VIEWS = ("all", "risk", "flagged")
+
+
+def segments_for_review(segments: list[TranslationSegment], view: str = "all"
+                        ) -> list[TranslationSegment]:
+    """``all`` in reading order; ``risk``: riskiest first (most flags, lowest confidence);
+    ``flagged``: only flagged segments, riskiest first."""
+    if view not in ("risk", "flagged"):
+        return list(segments)
+    chosen = [s for s in segments if s.flags] if view == "flagged" else list(segments)
+    return sorted(chosen, key=lambda s: (*risk_order(s.confidence, s.flags), s.position))
 
 
 SEGMENT_STATES = ("edited", "reviewed")
@@ -255,6 +281,7 @@ def correct_segment(session: Session, translation: Translation, position: int,
     memory.correct(session, segment.source_text, new_text, source, translation.target_lang,
                    new_state)
     segment.current_text, segment.state, segment.updated_at = new_text, new_state, utcnow()
+    segment.confidence, segment.flags = None, []  # a person's text: no model score, no flags
     return segment
 
 

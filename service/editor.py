@@ -102,11 +102,16 @@ def article_page(slug: str):
         article = articles.get_article(db_session, slug)
         revision = article.current_revision
         translations = articles.finished_translations(db_session, revision)
+        view = request.args.get("segments", "all")
+        view = view if view in articles.SEGMENT_VIEWS else "all"
         languages = [{"job": articles.job_summary(job),
-                      "translation": translations.get(job.target_lang)}
+                      "translation": translations.get(job.target_lang),
+                      "segments": articles.segments_for_review(
+                          translations[job.target_lang].segments, view)
+                      if job.target_lang in translations else []}
                      for job in articles.jobs_of(db_session, revision)]
         return render_template("editor_article.html", article=article, revision=revision,
-                               languages=languages)
+                               languages=languages, segment_view=view)
 
 
 def _translation(db_session, slug: str, lang: str):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from service.db import Database
 from service.glossary import glossary_for
 from service.models import Job, Revision, Translation, TranslationSegment, utcnow
 from service.sanitize import sanitize_html
+from workers import quality
 from workers.document import ArticleText, SegmentedArticle, translate_document_groups
 from workers.engine import Engine, route_key
 from workers.packages import Hop, PackageError, PackageStore
@@ -76,11 +78,18 @@ class JobOutcome:
 class JobRunner:
     def __init__(self, db: Database, store: PackageStore, engine: Engine,
                  pivot: str = "en", on_change: Callable[[str], None] | None = None,
-                 auto_publish: bool = True) -> None:
-        """``on_change(slug)`` is called whenever an article's translations change."""
+                 auto_publish: bool = True, publish_policy: str | None = None,
+                 review_threshold: float = 0.3) -> None:
+        """``on_change(slug)`` is called whenever an article's translations change.
+
+        ``publish_policy`` (``auto``, ``review``, ``gated``) decides whether a new
+        translation goes live; without it ``auto_publish`` (its older alias) does.
+        ``review_threshold`` is the confidence below which a segment is flagged.
+        """
         self.db, self.store, self.engine, self.pivot = db, store, engine, pivot
         self.on_change = on_change or (lambda slug: None)
-        self.auto_publish = auto_publish
+        self.publish_policy = publish_policy or ("auto" if auto_publish else "review")
+        self.review_threshold = review_threshold
 
     def run(self, job_id: str) -> JobOutcome:
         return self.run_many([job_id])[job_id]
@@ -184,10 +193,14 @@ class JobRunner:
                state: _Pass) -> None:
         translation = session.scalar(select(Translation).where(
             Translation.revision_id == work.revision_id, Translation.target_lang == target))
+        segments = self._segments(work, state, target)
+        flagged = sum(1 for segment in segments if segment.flags)
+        held = None
         if translation is None:
+            publish, held = self._publication(segments)
             translation = Translation(revision_id=work.revision_id, target_lang=target,
-                                      published=self.auto_publish,
-                                      published_at=utcnow() if self.auto_publish else None)
+                                      published=publish,
+                                      published_at=utcnow() if publish else None)
             session.add(translation)
         translation.title, translation.summary = result.title, result.summary
         translation.highlights = result.highlights
@@ -198,16 +211,73 @@ class JobRunner:
         if translation.id is not None:  # replace: delete first, positions are unique
             translation.segments.clear()
             session.flush()
-        translation.segments = [
-            TranslationSegment(position=position, source_text=source_text,
-                               machine_text=state.known[source_text].machine or "",
-                               current_text=state.known[source_text].text,
-                               state=state.known[source_text].origin)
-            for position, source_text in enumerate(work.document.used_segments())]
+        translation.segments = segments
         if work.job_id is not None:
             job = session.get(Job, work.job_id)
             job.status, job.finished_at = "done", utcnow()
             job.segments_done = job.segments_total
+            job.flagged_segments, job.held_reason = flagged, held
+
+    def _segments(self, work: _Work, state: _Pass, target: str) -> list[TranslationSegment]:
+        """The translation's segments with the model's confidence and QA flags.
+
+        A segment a person wrote or reviewed (from memory) has no model confidence and no
+        flags: the editor's text is the judgement the flags ask for.
+        """
+        document = work.document
+        by_fallback = document.markup_fallback_segments()
+        segments = []
+        for position, source_text in enumerate(document.used_segments()):
+            known = state.known[source_text]
+            machine = known.origin == "machine"
+            flags = quality.check_segment(
+                source_text, known.text, source_lang=document.language, target_lang=target,
+                confidence=known.confidence, threshold=self.review_threshold,
+                glossary=document.glossary, placed_by_fallback=source_text in by_fallback,
+            ) if machine else []
+            segments.append(TranslationSegment(
+                position=position, source_text=source_text, machine_text=known.machine or "",
+                current_text=known.text, state=known.origin,
+                confidence=known.confidence if machine else None,
+                flags=[flag.as_dict() for flag in flags]))
+        return segments
+
+    def _publication(self, segments: list[TranslationSegment]) -> tuple[bool, str | None]:
+        """Whether a new translation goes live under the policy, and if held back, why."""
+        if self.publish_policy != "gated":
+            return self.publish_policy == "auto", None
+        counts = Counter(flag["flag"] for segment in segments for flag in segment.flags)
+        if not counts:
+            return True, None
+        flagged = sum(1 for segment in segments if segment.flags)
+        detail = ", ".join(f"{name} ×{count}" for name, count in counts.most_common())
+        return False, (f"kept as a draft (PUBLISH_POLICY=gated): {flagged} of "
+                       f"{len(segments)} segments flagged ({detail})")
+
+    @staticmethod
+    def _update_segments(translation: Translation, used: list[str], state: _Pass) -> None:
+        """Segments updated in place, row by row, never deleted and recreated: an editor's
+        correction saved while a rebuild runs then always finds its row (a rebuild that
+        replaced every row made concurrent edits fail with StaleDataError).  Only changed
+        columns are written; rows past the new end are removed."""
+        existing = {segment.position: segment for segment in translation.segments} \
+            if translation.id is not None else {}
+        for position, source_text in enumerate(used):
+            known = state.known[source_text]
+            values = {"source_text": source_text, "machine_text": known.machine or "",
+                      "current_text": known.text, "state": known.origin}
+            segment = existing.pop(position, None)
+            if segment is None:
+                translation.segments.append(TranslationSegment(position=position, **values))
+                continue
+            changed = {name: value for name, value in values.items()
+                       if getattr(segment, name) != value}
+            for name, value in changed.items():
+                setattr(segment, name, value)
+            if changed:
+                segment.updated_at = utcnow()
+        for leftover in existing.values():
+            translation.segments.remove(leftover)
 
     def _pass(self, groups: list[_Group], per_group: list[list[list[str]]]
               ) -> list[dict[str, str]]:
@@ -239,18 +309,23 @@ class JobRunner:
         missing = [[s for s in sentences if s not in known]
                    for sentences, known in zip(wanted, known_per_group, strict=True)]
         single = jobs[0][0] if len(jobs) == 1 else None  # live progress for a lone job
-        fresh = self.engine.translate_many(
+        fresh = self.engine.translate_many_scored(
             [(m, group.route) for m, group in zip(missing, groups, strict=True)],
             self._progress_writer(single, already_done, sum(map(len, missing))))
         results = []
         with self.db.session() as session:
             for group, sentences, known, todo, done in zip(
                     groups, wanted, known_per_group, missing, fresh, strict=True):
-                new = dict(zip(todo, done, strict=True))
-                memory.remember(session, new, group.source, group.target, group.model_key)
+                new = {sentence: scored.text for sentence, scored in zip(todo, done,
+                                                                          strict=True)}
+                scores = {sentence: scored.confidence for sentence, scored in zip(
+                    todo, done, strict=True)}
+                memory.remember(session, new, group.source, group.target, group.model_key,
+                                scores)
                 state = group.state
                 state.known.update(known)
-                state.known.update({s: memory.Known(t, "machine", t) for s, t in new.items()})
+                state.known.update({s: memory.Known(t, "machine", t, scores[s])
+                                    for s, t in new.items()})
                 state.hits += len(known)
                 state.translated += len(todo)
                 results.append({sentence: state.known[sentence].text for sentence in sentences})

@@ -33,6 +33,7 @@ class Known:
     text: str      # what to use: the human correction if there is one, else machine output
     origin: str    # "machine", "edited" or "reviewed"
     machine: str | None  # this model's output, when it has translated the sentence
+    confidence: float | None = None  # the model's confidence in ``machine``, when known
 
 
 def lookup(session: Session, texts: Iterable[str], source: str, target: str,
@@ -40,32 +41,36 @@ def lookup(session: Session, texts: Iterable[str], source: str, target: str,
     """Known translations of ``texts``; a human correction wins over any model's output."""
     by_hash = {text_hash(text): text for text in texts}
     hashes = list(by_hash)
-    machine: dict[str, str] = {}
+    machine: dict[str, tuple[str, float | None]] = {}
     human: dict[str, tuple[str, str]] = {}
     for start in range(0, len(hashes), _LOOKUP_CHUNK):
         rows = session.execute(
             select(MemoryEntry.source_hash, MemoryEntry.target_text, MemoryEntry.model_key,
-                   MemoryEntry.origin).where(
+                   MemoryEntry.origin, MemoryEntry.confidence).where(
                 MemoryEntry.source_hash.in_(hashes[start:start + _LOOKUP_CHUNK]),
                 MemoryEntry.source_lang == source, MemoryEntry.target_lang == target,
                 MemoryEntry.model_key.in_([model_key, HUMAN])))
-        for source_hash, target_text, key, origin in rows:
+        for source_hash, target_text, key, origin, score in rows:
             if key == HUMAN:
                 human[by_hash[source_hash]] = (target_text, origin)
             else:
-                machine[by_hash[source_hash]] = target_text
-    found = {text: Known(out, "machine", out) for text, out in machine.items()}
+                machine[by_hash[source_hash]] = (target_text, score)
+    found = {text: Known(out, "machine", out, score) for text, (out, score) in machine.items()}
     for text, (out, origin) in human.items():
-        found[text] = Known(out, origin, machine.get(text))
+        model_out, score = machine.get(text, (None, None))
+        found[text] = Known(out, origin, model_out, score)
     return found
 
 
 def remember(session: Session, pairs: dict[str, str], source: str, target: str,
-             model_key: str) -> None:
+             model_key: str, confidences: dict[str, float] | None = None) -> None:
+    """Store machine output (with the model's confidence in it, when given)."""
     if not pairs:
         return
+    confidences = confidences or {}
     rows = [{"source_hash": text_hash(src), "source_lang": source, "target_lang": target,
-             "model_key": model_key, "source_text": src, "target_text": dst}
+             "model_key": model_key, "source_text": src, "target_text": dst,
+             "confidence": confidences.get(src)}
             for src, dst in pairs.items()]
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(MemoryEntry).on_conflict_do_nothing()

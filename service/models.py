@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -110,6 +111,10 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Quality of the finished translation: segments with a QA flag, and why it was kept a
+    # draft under PUBLISH_POLICY=gated (None: it was not held back).
+    flagged_segments: Mapped[int | None] = mapped_column(Integer)
+    held_reason: Mapped[str | None] = mapped_column(Text)
 
     revision: Mapped[Revision] = relationship()
 
@@ -154,6 +159,8 @@ class MemoryEntry(Base):
     target_text: Mapped[str] = mapped_column(Text)
     # "machine", or for human entries (model_key "human") "edited" / "reviewed"
     origin: Mapped[str] = mapped_column(String(16), default="machine")
+    # The model's confidence in a machine entry (workers.engine.confidence); None for humans
+    confidence: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
@@ -188,6 +195,10 @@ class TranslationSegment(Base):
     current_text: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(String(16), default="machine")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The model's confidence (0..1) in machine_text; None when a person wrote the text.
+    confidence: Mapped[float | None] = mapped_column(Float)
+    # QA flags of workers.quality: [{"flag": name, "reason": text}, ...]
+    flags: Mapped[list | None] = mapped_column(JSON)
 
     __table_args__ = (UniqueConstraint("translation_id", "position"),)
 

@@ -65,7 +65,11 @@ SCHEMAS: dict[str, Any] = {
             "error": NULLABLE_STRING, "attempts": {"type": "integer"},
             "priority": {"enum": ["high", "low"]}, "revision": {"type": "integer"},
             "created_at": NULLABLE_DATE_TIME, "started_at": NULLABLE_DATE_TIME,
-            "finished_at": NULLABLE_DATE_TIME}},
+            "finished_at": NULLABLE_DATE_TIME,
+            "flagged": {"type": ["integer", "null"], "minimum": 0,
+                        "description": "segments with a QA flag; null until done"},
+            "held": {**NULLABLE_STRING,
+                     "description": "why PUBLISH_POLICY=gated kept the translation a draft"}}},
     "Submission": {
         "type": "object", "required": ["article", "revision", "created", "jobs"],
         "properties": {
@@ -102,9 +106,14 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["slug", "language", "dir", "revision", "title", "summary", "highlights",
                      "body_html", "route", "synthetic_model", "published", "published_at",
-                     "created_at", "updated_at"],
+                     "created_at", "updated_at", "outdated", "revision_number",
+                     "current_revision_number"],
         "properties": {"slug": {"type": "string"}, "language": LANG,
                        "dir": {"enum": ["ltr", "rtl"]}, "revision": {"type": "integer"},
+                       "outdated": {"type": "boolean", "description":
+                                    "translates an earlier revision than the current one"},
+                       "revision_number": {"type": "integer"},
+                       "current_revision_number": {"type": "integer"},
                        "title": {"type": "string"}, "summary": {"type": "string"},
                        "highlights": {"type": "array", "items": {"type": "string"}},
                        "body_html": {"type": "string"}, "route": {"type": "string"},
@@ -113,11 +122,21 @@ SCHEMAS: dict[str, Any] = {
                        "created_at": DATE_TIME, "updated_at": DATE_TIME}},
     "Segment": {
         "type": "object",
-        "required": ["position", "source", "machine", "text", "state", "updated_at"],
+        "required": ["position", "source", "machine", "text", "state", "updated_at",
+                     "confidence", "flags"],
         "properties": {"position": {"type": "integer"}, "source": {"type": "string"},
                        "machine": NULLABLE_STRING, "text": {"type": "string"},
                        "state": {"enum": ["machine", "edited", "reviewed"]},
-                       "updated_at": DATE_TIME}},
+                       "updated_at": DATE_TIME,
+                       "confidence": {"type": ["number", "null"], "minimum": 0, "maximum": 1,
+                                      "description": "exp(mean token log-prob) of the "
+                                                     "model; null for a person's text"},
+                       "flags": {"type": "array", "items": {
+                           "type": "object", "required": ["flag", "reason"],
+                           "properties": {"flag": {"enum": [
+                               "number_mismatch", "glossary", "markup", "untranslated",
+                               "length_ratio", "low_confidence"]},
+                               "reason": {"type": "string"}}}}}},
     "Segments": {
         "type": "object", "required": ["slug", "language", "revision", "segments"],
         "properties": {"slug": {"type": "string"}, "language": LANG,
