@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/engine_speed.py [--articles 6] [--package FILE] [--beam 2]
                                            [--compute-type int8] [--threads 2]
+                                           [--multi-target]
 
 Three runs over the same article set, one installed package, in this one process:
 
@@ -19,6 +20,12 @@ Both sides use the same model, beam size, compute type, thread counts, length pe
 and the same offline sentence splitter (Argos' MiniSBD would download a model).  Model
 loading is excluded from both (each side translates one warm-up sentence first).  The
 article set's sentence count is the unit of work for every run, so segments/s compare.
+
+With --multi-target it measures something else: one article requested in five languages
+through one multi-target package (en -> hi, bn, ta, te, mr), decoded (m1) one job per
+language, one model call each, against (m5) the five jobs together, where every sentence
+carries its own target tag and one batched call serves all five languages (target: m1/m5
+>= 1.5).  Same package, settings and articles on both sides.
 
 Without --package it uses the first en->hi package in ../shared/models, else builds a
 synthetic one of transformer-base size (6+6 layers, d_model 512, 8 heads, FFN 2048, 32k
@@ -70,13 +77,13 @@ def find_package(explicit: str | None, articles: list[dict]) -> Path:
     if real:
         return real[0]
     CACHE.mkdir(parents=True, exist_ok=True)
-    built = CACHE / "translate-en_hi-0_base.argosmodel"
+    built = CACHE / "translate-en_hi-0_1-base.argosmodel"
     if not built.exists():
         print("building a synthetic transformer-base en->hi package (once; cached in "
               "bench/.cache)...", flush=True)
         english = [article["title"] for article in articles] + [
             BeautifulSoup(article["body_html"], "html.parser").get_text() for article in articles]
-        path = build_package(CACHE, "en", "hi", package_version="0.base", shape=BASE_SHAPE,
+        path = build_package(CACHE, "en", "hi", package_version="0.1", shape=BASE_SHAPE,
                              extra_source_lines=english, weights="int8")
         path.rename(built)
     return built
@@ -148,6 +155,70 @@ def run_set(db: Database, runner: JobRunner, articles: list[dict]) -> None:
     assert all(outcome.status == "done" for outcome in outcomes.values()), outcomes
 
 
+MULTI_TARGETS = ["hi", "bn", "ta", "te", "mr"]
+
+
+def multi_target_package(articles: list[dict]) -> Path:
+    CACHE.mkdir(parents=True, exist_ok=True)
+    built = CACHE / "translate-en_mul-0_1-base.argosmodel"
+    if not built.exists():
+        print("building a synthetic transformer-base multi-target package (once; cached in "
+              "bench/.cache)...", flush=True)
+        english = [article["title"] for article in articles] + [
+            BeautifulSoup(article["body_html"], "html.parser").get_text() for article in articles]
+        path = build_package(CACHE, "en", "hi", package_version="0.1", shape=BASE_SHAPE,
+                             extra_source_lines=english, weights="int8",
+                             to_codes=MULTI_TARGETS)
+        path.rename(built)
+    return built
+
+
+def compare_multi_target(articles: list[dict], settings: EngineSettings) -> None:
+    """(m1) one job per language against (m5) an article's five languages together."""
+    with tempfile.TemporaryDirectory() as tmp:
+        store = PackageStore(Path(tmp) / "models")
+        package = store.install(multi_package := multi_target_package(articles))[0]
+        engine = Engine(settings)
+        engine.translate_many([(["Warm-up sentence."], store.route("en", code))
+                               for code in MULTI_TARGETS])
+        print(f"model {package.key} from {multi_package.name} ({package.size_bytes / 2**20:.0f}"
+              f" MiB{', synthetic random weights' if package.synthetic else ''}); both sides: "
+              f"beam {settings.beam_size}, compute {settings.compute_type}, inter_threads "
+              f"{settings.inter_threads}, intra_threads {settings.intra_threads}, "
+              f"max batch {settings.max_batch_size}")
+        print(f"{len(articles)} articles x {len(MULTI_TARGETS)} languages "
+              f"({', '.join(MULTI_TARGETS)}), empty translation memory on both sides")
+        databases = []
+        for name in ("one-by-one", "together"):
+            db = Database(f"sqlite:///{Path(tmp) / f'{name}.db'}")
+            db.create_all()
+            databases.append(JobRunner(db, store, engine))
+
+        def submit_languages(runner: JobRunner, article: dict) -> list[str]:
+            data = parse_article(article, default_source="en", max_body_chars=1_000_000)
+            with runner.db.session() as session:
+                return [job.id for job in submit_article(session, data,
+                                                         MULTI_TARGETS).new_jobs]
+
+        def one_by_one() -> None:
+            for article in articles:
+                for job_id in submit_languages(databases[0], article):
+                    assert databases[0].run(job_id).status == "done"
+
+        def together() -> None:
+            for article in articles:
+                outcomes = databases[1].run_many(submit_languages(databases[1], article))
+                assert {o.status for o in outcomes.values()} == {"done"}
+
+        calls = engine.model_calls
+        time_m1 = timed("(m1) one job per language, a model call each", one_by_one)
+        calls_m1, calls = engine.model_calls - calls, engine.model_calls
+        time_m5 = timed("(m5) the five languages together, one batched call", together)
+        calls_m5 = engine.model_calls - calls
+    print(f"model calls: m1 {calls_m1}, m5 {calls_m5}")
+    print(f"ratio m1/m5 = {time_m1 / time_m5:.2f}   (target >= 1.5 for five languages)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=6)
@@ -155,12 +226,20 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=2)
     parser.add_argument("--compute-type", default="int8")
     parser.add_argument("--threads", type=int, default=2, help="CTranslate2 intra_threads")
+    parser.add_argument("--max-batch", type=int, default=EngineSettings().max_batch_size,
+                        help="CTranslate2 max_batch_size (examples), both sides")
+    parser.add_argument("--multi-target", action="store_true",
+                        help="only compare one call per language with one call for five")
     args = parser.parse_args()
 
     articles = article_set(args.articles)
     edited = [edit_one_sentence(article) for article in articles]
     settings = EngineSettings(compute_type=args.compute_type, beam_size=args.beam,
-                              inter_threads=1, intra_threads=args.threads)
+                              inter_threads=1, intra_threads=args.threads,
+                              max_batch_size=args.max_batch)
+    if args.multi_target:
+        compare_multi_target(articles, settings)
+        return
     segments = sum(len(SegmentedArticle(ArticleText(a["title"], a.get("summary", ""),
                                                     a["highlights"], a["body_html"]),
                                         "en").first_pass()) for a in articles)
@@ -182,7 +261,7 @@ def main() -> None:
               f"penalty {settings.length_penalty}, same sentence splitter")
         print(f"article set: {len(articles)} articles, {segments} segments, {words} words")
         naive.translate("Warm-up sentence.")
-        engine.translate(["Warm-up sentence."], [package])
+        engine.translate(["Warm-up sentence."], store.route("en", "hi"))
         rss_loaded = peak_rss_mib()
         naive.sentencizer.sentences = engine.sentences_translated = 0
 

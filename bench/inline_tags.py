@@ -50,13 +50,15 @@ def main() -> None:
         real = sorted(shared.glob(f"*en_{args.target}*.argosmodel")) if shared.is_dir() else []
         source = Path(args.package) if args.package else real[0] if real else \
             build_package(Path(tmp), "en", args.target)
-        package = PackageStore(Path(tmp) / "models").install(source)[0]
+        store = PackageStore(Path(tmp) / "models")
+        package = store.install(source)[0]
+        route = store.route("en", args.target)
         engine = Engine()
         totals = {"source": 0, "output": 0, "units": 0, "aligned_units": 0}
         for body in bodies:
             document = SegmentedArticle(ArticleText("", "", [], body), "en")
             result = document.translate_with(lambda s: dict(zip(
-                s, engine.translate(s, [package]), strict=True)))
+                s, engine.translate(s, route), strict=True)))
             stats = document.stats()
             totals["source"] += inline_count(body)
             totals["output"] += inline_count(result.body_html)
