@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import ctranslate2
 import sentencepiece as spm
@@ -33,6 +34,15 @@ class EngineSettings:
     max_batch_size: int = 32
     max_decoding_length: int = 256
     length_penalty: float = 0.2  # Argos Translate's value
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> EngineSettings:
+        """The settings of the ``CT2_*`` configuration (service.config), as workers use."""
+        return cls(compute_type=config["CT2_COMPUTE_TYPE"], beam_size=config["CT2_BEAM_SIZE"],
+                   inter_threads=config["CT2_INTER_THREADS"],
+                   intra_threads=config["CT2_INTRA_THREADS"],
+                   max_batch_size=config["CT2_MAX_BATCH_SIZE"],
+                   length_penalty=config["CT2_LENGTH_PENALTY"])
 
 
 @dataclass(frozen=True)
