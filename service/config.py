@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 def _env_int(name: str, default: int) -> int:
@@ -21,6 +22,35 @@ def _env_int(name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+
+
+PUBLISH_POLICIES = ("auto", "review", "gated")
+OUTDATED_POLICIES = ("notice", "original")
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
+
+
+def _env_choice(name: str, choices: tuple[str, ...]) -> str | None:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw and raw not in choices:
+        raise ValueError(f"environment variable {name} must be one of {', '.join(choices)}, "
+                         f"got {raw!r}")
+    return raw or None
+
+
+def publish_policy(config: dict[str, Any]) -> str:
+    """``PUBLISH_POLICY`` when set, else the older ``AUTO_PUBLISH`` switch as its alias:
+    true is ``auto``, false is ``review``."""
+    return config.get("PUBLISH_POLICY") or ("auto" if config.get("AUTO_PUBLISH", True)
+                                            else "review")
 
 
 def _env_list(name: str) -> list[str]:
@@ -56,6 +86,17 @@ def load_config() -> dict[str, Any]:
         "TRANSLATION_QUEUE": os.environ.get("TRANSLATION_QUEUE", "translations"),
         # Machine output goes live as soon as it is done, unless editors publish by hand.
         "AUTO_PUBLISH": os.environ.get("AUTO_PUBLISH", "true").lower() in ("1", "true", "yes"),
+        # auto | review | gated (see publish_policy); unset: AUTO_PUBLISH decides.
+        "PUBLISH_POLICY": _env_choice("PUBLISH_POLICY", PUBLISH_POLICIES),
+        # Segments the model is less sure of than this get the low_confidence flag.
+        "REVIEW_CONFIDENCE_THRESHOLD": _env_float("REVIEW_CONFIDENCE_THRESHOLD", 0.3),
+        # notice | original: what readers get while the newest translation is outdated.
+        "OUTDATED_POLICY": _env_choice("OUTDATED_POLICY", OUTDATED_POLICIES) or "notice",
+        # Test data of `localise models evaluate` (FLORES-200 devtest files).
+        "EVAL_DATA_DIR": os.environ.get("EVAL_DATA_DIR") or str(
+            Path(os.environ.get("LOCALISER_SHARED_DIR",
+                                Path(__file__).resolve().parents[2] / "shared"))
+            / "eval" / "flores200-devtest"),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(data_dir),
         "WEBHOOK_MAX_RETRIES": _env_int("WEBHOOK_MAX_RETRIES", 5),
         "RATE_LIMITS_ENABLED": os.environ.get("RATE_LIMITS_ENABLED", "true").lower()
@@ -63,6 +104,9 @@ def load_config() -> dict[str, Any]:
         "RATE_LIMIT_ANONYMOUS": os.environ.get("RATE_LIMIT_ANONYMOUS", "600/minute"),
         "RATE_LIMIT_AUTH_FAILURES": os.environ.get("RATE_LIMIT_AUTH_FAILURES", "10/minute"),
         "PROXY_FIX_HOPS": _env_int("PROXY_FIX_HOPS", 0),
+        # Public address of the site; absolute links (hreflang, the embed's URLs) come only
+        # from it, never from the request's Host header. Empty: links are relative.
+        "SITE_URL": site_url(os.environ.get("SITE_URL", "")),
         "WEBHOOK_TIMEOUT_S": _env_int("WEBHOOK_TIMEOUT_S", 10),
         "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 1),
         "CELERY": celery_settings(redis_url, broker_dir,
@@ -78,6 +122,21 @@ def load_config() -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SITE_TIMEZONE", "Asia/Kolkata"),
     }
+
+
+def site_url(raw: str) -> str:
+    """``SITE_URL`` checked and without its trailing slash: ``https://host[:port]``.
+
+    Checked at start-up so a typo fails loudly instead of putting broken links on pages.
+    """
+    value = raw.strip().rstrip("/")
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path \
+            or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"SITE_URL must look like https://news.example.com, got {raw!r}")
+    return value
 
 
 def _secret_key(data_dir: Path) -> str:

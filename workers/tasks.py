@@ -18,6 +18,7 @@ from flask import current_app
 
 from service import dispatch
 from service.articles import job_summary
+from service.config import publish_policy
 from service.dispatch import (  # noqa: F401 - re-exported for older callers
     PRIORITIES,
     REBUILD_TASK,
@@ -38,16 +39,12 @@ def job_runner() -> JobRunner:
     extensions = current_app.extensions
     if "job_runner" not in extensions:
         config = current_app.config
-        settings = EngineSettings(
-            compute_type=config["CT2_COMPUTE_TYPE"], beam_size=config["CT2_BEAM_SIZE"],
-            inter_threads=config["CT2_INTER_THREADS"],
-            intra_threads=config["CT2_INTRA_THREADS"],
-            max_batch_size=config["CT2_MAX_BATCH_SIZE"],
-            length_penalty=config["CT2_LENGTH_PENALTY"])
+        settings = EngineSettings.from_config(config)
         extensions["job_runner"] = JobRunner(
             extensions["db"], extensions["packages"], Engine(settings), config["PIVOT_LANG"],
             on_change=extensions["page_cache"].invalidate,
-            auto_publish=config["AUTO_PUBLISH"])
+            publish_policy=publish_policy(config),
+            review_threshold=config["REVIEW_CONFIDENCE_THRESHOLD"])
     return extensions["job_runner"]
 
 
