@@ -7,14 +7,24 @@ tokens, the glossary, memory imports and models an ``admin`` one (``Authorizatio
 from __future__ import annotations
 
 import functools
-import json
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from kombu.exceptions import KombuError
 
-from service import articles, dispatch, exchange, glossary, intake, languages, memory, tokens
-from service.dispatch import PRIORITIES, enqueue_rebuild
+from service import (
+    articles,
+    dispatch,
+    exchange,
+    glossary,
+    intake,
+    languages,
+    memory,
+    rebuild_requests,
+    tokens,
+)
+from service.dispatch import PRIORITIES
 from service.errors import Forbidden, Unauthorized, ValidationError
+from service.site_urls import site_url
 from workers.packages import describe_route
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -48,6 +58,11 @@ def current_principal() -> tokens.Principal | None:
     return principal
 
 
+def _is_editor() -> bool:
+    principal = current_principal()
+    return principal is not None and principal.can("editor")
+
+
 def require(role: str):
     def decorate(view):
         @functools.wraps(view)
@@ -64,19 +79,20 @@ def require(role: str):
 
 # --- helpers ------------------------------------------------------------------------------
 
+@api.before_app_request
+def _refuse_unsafe_url_text() -> None:
+    """Path parts and query values reach database queries on every page and endpoint:
+    a NUL in them (``/articles/a%00b``) is refused here with a 400, for the whole app."""
+    for name, value in [*(request.view_args or {}).items(), *request.args.items(multi=True)]:
+        if isinstance(value, str):
+            intake.refuse_unsafe_text(value, name)
+
+
 def _json_body() -> object:
     if not request.is_json:
         raise ValidationError("send JSON with Content-Type: application/json",
                               code="invalid_json")
-    raw = request.get_data(cache=False)
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise ValidationError("the request body is not valid UTF-8", code="invalid_json") \
-            from exc
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"malformed JSON: {exc.msg} at line {exc.lineno} column "
-                              f"{exc.colno}", code="invalid_json") from exc
+    return intake.parse_json(request.get_data(cache=False))
 
 
 def _object_body(allowed: set[str] | None = None) -> dict:
@@ -126,6 +142,17 @@ def _enqueue(jobs: list[tuple[str, str]], body: dict) -> bool:
     return True
 
 
+def _rebuild_request(session, revision_id: int, lang: str) -> tuple[int, str, int]:
+    """Record, with the corrections, that the translation must be re-assembled."""
+    return revision_id, lang, rebuild_requests.record(session, revision_id, lang)
+
+
+def _send_rebuild(revision_id: int, lang: str, request_id: int) -> bool:
+    """Send the rebuild now; False when the broker is down (the sweeper sends it later)."""
+    return dispatch.send_rebuild(_db(), current_app.extensions["celery"], revision_id, lang,
+                                 request_id)
+
+
 def _editable(session, slug: str, lang: str):
     intake.language_code(lang, "lang")
     return articles.get_translation(session, slug, lang)
@@ -152,10 +179,9 @@ def post_article():
     priority, webhook = _priority(payload.get("priority")), _webhook(payload.get("webhook_url"))
     targets = articles.resolve_targets(_store(), data.source_lang, requested,
                                        config["DEFAULT_TARGET_LANGS"], config["PIVOT_LANG"])
-    with _db().session() as session:
+    def submit(session) -> tuple[bool, list[tuple[str, str]], dict]:
         submission = articles.submit_article(session, data, targets, priority, webhook)
-        new_jobs = [(job.id, job.priority) for job in submission.new_jobs]
-        body = {
+        return submission.new_revision, [(job.id, job.priority) for job in submission.new_jobs], {
             "article": {"slug": submission.article.slug,
                         "source_lang": submission.article.source_lang},
             "revision": {"id": submission.revision.id, "number": submission.revision.number,
@@ -163,11 +189,15 @@ def post_article():
             "created": submission.new_revision,
             "jobs": [articles.job_summary(job) for job in submission.jobs],
         }
-    if submission.new_revision or new_jobs:
+
+    # Concurrent posts of one slug race on unique keys: the loser runs again and answers
+    # as if it had come second (200 same content, 201 a newer revision).
+    new_revision, new_jobs, body = _db().run_retrying(submit)
+    if new_revision or new_jobs:
         current_app.extensions["page_cache"].invalidate(data.slug)
     if not _enqueue(new_jobs, body):
         return jsonify(body), 202  # stored; the sweeper sends the jobs when the broker is back
-    return jsonify(body), 201 if submission.new_revision else 200
+    return jsonify(body), 201 if new_revision else 200
 
 
 @api.post("/articles/<slug>/translations")
@@ -176,7 +206,7 @@ def request_translations(slug: str):
     """Ask for languages of the current revision; asking twice returns the same jobs."""
     payload = _object_body({"languages", "priority", "webhook_url"})
     priority, webhook = _priority(payload.get("priority")), _webhook(payload.get("webhook_url"))
-    with _db().session() as session:
+    def request_jobs(session) -> tuple[list[tuple[str, str]], dict]:
         article = articles.get_article(session, slug)
         requested = intake.parse_languages(payload.get("languages"), article.source_lang)
         if not requested:
@@ -186,8 +216,10 @@ def request_translations(slug: str):
                                            current_app.config["PIVOT_LANG"])
         existing, created = articles.request_jobs(session, article.current_revision, targets,
                                                   priority, webhook)
-        new_jobs = [(job.id, job.priority) for job in created]
-        body = {"jobs": [articles.job_summary(job) for job in existing + created]}
+        return [(job.id, job.priority) for job in created], \
+            {"jobs": [articles.job_summary(job) for job in existing + created]}
+
+    new_jobs, body = _db().run_retrying(request_jobs)  # a concurrent twin: same jobs
     if new_jobs:
         current_app.extensions["page_cache"].invalidate(slug)
     _enqueue(new_jobs, body)
@@ -196,8 +228,10 @@ def request_translations(slug: str):
 
 @api.get("/articles/<slug>")
 def get_article(slug: str):
+    full = _is_editor()
     with _db().session() as session:
-        return jsonify(articles.article_dict(session, articles.get_article(session, slug)))
+        return jsonify(articles.article_dict(session, articles.get_article(session, slug),
+                                             full))
 
 
 @api.get("/articles/<slug>/translations/<lang>")
@@ -226,13 +260,18 @@ def list_segments(slug: str, lang: str):
 @require("editor")
 def correct_segment(slug: str, lang: str, position: int):
     payload = _object_body({"text", "state"})
-    with _db().session() as session:
+
+    def correct(session) -> tuple[dict, tuple[int, str, int]]:
         translation = _editable(session, slug, lang)
         segment = articles.correct_segment(session, translation, position, payload.get("text"),
                                            payload.get("state"))
-        body = articles.segment_dict(segment)
-        revision_id = translation.revision_id
-    enqueue_rebuild(current_app.extensions["celery"], revision_id, lang)
+        return articles.segment_dict(segment), _rebuild_request(session, translation.revision_id,
+                                                                lang)
+
+    body, rebuild = _db().run_retrying(correct)
+    if not _send_rebuild(*rebuild):
+        body["rebuild"] = "pending"  # stored; the sweeper sends the rebuild later
+        return jsonify(body), 202
     return jsonify(body)
 
 
@@ -275,9 +314,10 @@ def import_xliff(slug: str, lang: str):
         for correction in corrections:
             articles.correct_segment(session, translation, correction.position,
                                      correction.text, correction.state)
-        revision_id = translation.revision_id
-    if corrections:
-        enqueue_rebuild(current_app.extensions["celery"], revision_id, lang)
+        rebuild = _rebuild_request(session, translation.revision_id, lang) \
+            if corrections else None
+    if rebuild and not _send_rebuild(*rebuild):
+        return jsonify({"updated": len(corrections), "rebuild": "pending"}), 202
     return jsonify({"updated": len(corrections)})
 
 
@@ -288,9 +328,9 @@ def article_languages(slug: str):
         article = articles.get_article(session, slug)
         entries = articles.language_availability(session, article)
     for entry in entries:
-        entry["url"] = url_for("site.original", slug=slug, original=1, _external=True) \
+        entry["url"] = site_url("site.original", slug=slug, original=1) \
             if entry["status"] == "original" else \
-            url_for("site.translated", lang=entry["code"], slug=slug, _external=True)
+            site_url("site.translated", lang=entry["code"], slug=slug)
     response = jsonify({"slug": slug, "languages": entries})
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "public, max-age=30"
@@ -299,8 +339,9 @@ def article_languages(slug: str):
 
 @api.get("/jobs/<job_id>")
 def get_job(job_id: str):
+    full = _is_editor()  # anyone else gets a short error, never SQL
     with _db().session() as session:
-        return jsonify(articles.job_summary(articles.get_job(session, job_id)))
+        return jsonify(articles.job_summary(articles.get_job(session, job_id), full))
 
 
 # --- translation memory -------------------------------------------------------------------
@@ -349,7 +390,10 @@ def list_tokens():
 @api.post("/tokens")
 @require("admin")
 def create_token():
-    payload = _object_body()
+    payload = _object_body({"name", "role"})
+    for name in ("name", "role"):
+        if not isinstance(payload.get(name), str):
+            raise ValidationError(f"'{name}' must be a string", field=name)
     with _db().session() as session:
         token, secret = tokens.create_token(session, payload.get("name"), payload.get("role"))
         body = {**tokens.token_dict(token), "token": secret}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from service import languages, memory
 from service.errors import LanguageUnavailable, NotFound, ValidationError
-from service.intake import ArticleInput
+from service.intake import ArticleInput, refuse_unsafe_text
 from service.models import Article, Job, Revision, Translation, TranslationSegment, utcnow
 from workers.packages import PackageError, PackageStore
 from workers.quality import risk_order
@@ -159,7 +159,26 @@ def get_translation(session: Session, slug: str, lang: str) -> Translation:
     return translation
 
 
-def job_summary(job: Job) -> dict:
+PUBLIC_ERROR_CHARS = 200
+DATABASE_ERROR_MARKS = ("[SQL:", "(psycopg", "(sqlite3", "sqlalchemy", "[parameters:")
+
+
+def public_error(error: str) -> str | None:
+    """A job's error as anyone may read it: one short line, never SQL or parameters.
+
+    Database errors carry the statement and its values (article text included); readers
+    get a plain sentence, editors the stored detail (see ``job_summary``).
+    """
+    if not error:
+        return None
+    if any(mark in error for mark in DATABASE_ERROR_MARKS):
+        return "the translation could not be stored (database error)"
+    line = error.strip().splitlines()[0] if error.strip() else error
+    return line if len(line) <= PUBLIC_ERROR_CHARS else line[:PUBLIC_ERROR_CHARS - 1] + "…"
+
+
+def job_summary(job: Job, full_error: bool = False) -> dict:
+    """``full_error``: the stored error as it is (for editors), else :func:`public_error`."""
     return {
         "id": job.id,
         "language": job.target_lang,
@@ -169,7 +188,7 @@ def job_summary(job: Job) -> dict:
         "progress": {"done": job.segments_done, "total": job.segments_total},
         "memory_hits": job.memory_hits,
         "route": job.route or None,
-        "error": job.error or None,
+        "error": (job.error or None) if full_error else public_error(job.error),
         "attempts": job.attempts,
         "priority": job.priority,
         "revision": job.revision_id,
@@ -197,13 +216,13 @@ def revision_dict(revision: Revision) -> dict:
     }
 
 
-def article_dict(session: Session, article: Article) -> dict:
+def article_dict(session: Session, article: Article, full_errors: bool = False) -> dict:
     revision = article.current_revision
     return {
         "slug": article.slug,
         "source_lang": article.source_lang,
         "revision": revision_dict(revision),
-        "translations": [job_summary(job) for job in jobs_of(session, revision)],
+        "translations": [job_summary(job, full_errors) for job in jobs_of(session, revision)],
     }
 
 
@@ -272,6 +291,8 @@ def correct_segment(session: Session, translation: Translation, position: int,
                              or len(text) > 10_000):
         raise ValidationError("'text' must be a non-empty string of at most 10000 "
                               "characters", field="text")
+    if text is not None:
+        refuse_unsafe_text(text, "text")  # NUL, lone surrogates (also from the editor page)
     if state is not None and state not in SEGMENT_STATES:
         raise ValidationError(f"'state' must be one of {', '.join(SEGMENT_STATES)}",
                               field="state")

@@ -7,15 +7,41 @@ process and the worker process write to the same file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import fcntl
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
+from service import rebuild_requests  # noqa: F401 - registers its table on Base
 from service.models import Base
+
+T = TypeVar("T")
+# Any constant shared by every localiser process; "loca" in ASCII.
+SCHEMA_LOCK_KEY = 0x6C6F6361
+# SQLSTATEs of a lost race on PostgreSQL: deadlock detected, serialization failure.
+RACE_SQLSTATES = {"40P01", "40001"}
+
+
+class RaceLost(Exception):
+    """A unit of work kept losing to concurrent ones; the client should retry."""
+
+
+def is_race(exc: Exception) -> bool:
+    """Whether a database error means "someone else changed this at the same moment"."""
+    if isinstance(exc, IntegrityError | StaleDataError):
+        return True
+    original = getattr(exc, "orig", None)
+    if getattr(original, "sqlstate", None) in RACE_SQLSTATES:
+        return True
+    return "database is locked" in str(original or "")  # SQLite: a write lock lost
 
 
 class Database:
@@ -46,7 +72,53 @@ class Database:
         return engine
 
     def create_all(self) -> None:
-        Base.metadata.create_all(self.engine)
+        """Create missing tables; safe when web, worker and beat start at the same moment.
+
+        On PostgreSQL the check-and-create runs in one transaction holding an advisory
+        lock, so a second process waits, then finds the tables there; without it, two
+        processes both saw no table and one failed to boot.  On SQLite a file lock beside
+        the database does the same.
+        """
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.begin() as connection:
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": SCHEMA_LOCK_KEY})
+                Base.metadata.create_all(connection)
+            return
+        with self._sqlite_schema_lock():
+            Base.metadata.create_all(self.engine)
+
+    @contextmanager
+    def _sqlite_schema_lock(self) -> Iterator[None]:
+        path = self.engine.url.database
+        if not path or path == ":memory:":
+            yield
+            return
+        with open(f"{path}.schema-lock", "a") as lock_file:
+            fcntl.flock(lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+    def run_retrying(self, work: Callable[[Session], T], attempts: int = 4) -> T:
+        """``work(session)`` in a transaction of its own, run again when it lost a race
+        with a concurrent request (a unique key taken, a deadlock, SQLite busy).
+
+        The second run sees the winner's rows, so it answers as if it had come second.
+        :class:`RaceLost` when every attempt lost.
+        """
+        for attempt in range(attempts):
+            try:
+                with self.session() as session:
+                    return work(session)
+            except (IntegrityError, OperationalError, StaleDataError) as exc:
+                if not is_race(exc):
+                    raise
+                if attempt == attempts - 1:
+                    raise RaceLost(str(exc.__class__.__name__)) from exc
+                time.sleep(0.02 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     @contextmanager
     def session(self) -> Iterator[Session]:

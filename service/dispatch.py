@@ -10,11 +10,14 @@ conditional UPDATE, so two workers never send the same job.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import Celery
+from kombu.exceptions import KombuError
 from sqlalchemy import and_, func, or_, select, update
 
+from service import rebuild_requests
 from service.db import Database
 from service.models import Job, utcnow
 from workers.packages import PackageError, PackageStore
@@ -24,6 +27,9 @@ from workers.packages import PackageError, PackageStore
 TRANSLATE_TASK = "localiser.translate_job"
 REBUILD_TASK = "localiser.rebuild_translation"
 PRIORITIES = ("high", "low")
+# What sending raises when the broker is down (kombu's errors, refused connections).
+BROKER_ERRORS = (KombuError, OSError)
+log = logging.getLogger(__name__)
 
 
 def queue_name(base: str, priority: str) -> str:
@@ -44,6 +50,32 @@ def enqueue_translation(celery_app: Celery, job_id: str, priority: str = "high",
 def enqueue_rebuild(celery_app: Celery, revision_id: int, language: str) -> None:
     celery_app.send_task(REBUILD_TASK, args=[revision_id, language],
                          queue=queue_name(celery_app.conf.localiser_queue, "high"))
+
+
+def send_rebuild(db: Database, celery_app: Celery, revision_id: int, language: str,
+                 request_id: int) -> bool:
+    """Send a recorded rebuild request now; False (request kept for the sweeper) when the
+    broker is unreachable."""
+    try:
+        enqueue_rebuild(celery_app, revision_id, language)
+    except BROKER_ERRORS as exc:
+        log.warning("broker unreachable, rebuild of %s/%s pending: %s", revision_id,
+                    language, exc)
+        return False
+    with db.session() as session:
+        rebuild_requests.clear(session, revision_id, language, request_id)
+    return True
+
+
+def send_pending_rebuilds(db: Database, celery_app: Celery) -> int:
+    """Send every rebuild still waiting (the broker was down when it was asked for)."""
+    with db.session() as session:
+        waiting = rebuild_requests.pending(session)
+    for revision_id, language, newest in waiting:
+        enqueue_rebuild(celery_app, revision_id, language)
+        with db.session() as session:
+            rebuild_requests.clear(session, revision_id, language, newest)
+    return len(waiting)
 
 
 def shared_model_batches(db: Database, jobs: list[tuple[str, str]], store: PackageStore,
@@ -133,8 +165,8 @@ def sweep(db: Database, celery_app: Celery, stale_after_s: int, backfill_chunk: 
 
     Run periodically by Celery beat.  Editor jobs not yet sent go first; jobs sent more
     than ``stale_after_s`` ago and still queued, or running for that long, are sent again
-    (a duplicate delivery finds the job done and does nothing); backfills are topped up to
-    their chunk.
+    (a duplicate delivery finds the job done and does nothing); then rebuilds asked for
+    during an outage; backfills are topped up to their chunk.
     """
     stale_before = utcnow() - timedelta(seconds=stale_after_s)
     with db.session() as session:
@@ -147,7 +179,8 @@ def sweep(db: Database, celery_app: Celery, stale_after_s: int, backfill_chunk: 
             or_(and_(Job.enqueued_at.is_(None), Job.priority == "high"),
                 Job.enqueued_at < stale_before)).order_by(Job.created_at)))
     send_jobs(db, celery_app, [(job_id, priority) for job_id, priority in rows])
-    return len(rows) + top_up_backfill(db, celery_app, backfill_chunk)
+    rebuilds = send_pending_rebuilds(db, celery_app)
+    return len(rows) + rebuilds + top_up_backfill(db, celery_app, backfill_chunk)
 
 
 def claim_backfill_batch(db: Database, target_lang: str, count: int) -> list[str]:

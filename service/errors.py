@@ -6,10 +6,15 @@ Every API error is ``{"error": {"code": ..., "message": ..., "field": ...}}`` wi
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from service.db import RaceLost
 from workers.packages import PackageError
+
+RETRY_AFTER_RACE_S = 1
 
 
 class ServiceError(Exception):
@@ -85,6 +90,29 @@ def register_error_handlers(app: Flask) -> None:
             return response
         return render_template("error.html", status=error.status, message=error.message), \
             error.status
+
+    @app.errorhandler(RaceLost)
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(StaleDataError)
+    def _race_lost(error: Exception):
+        """Two requests changed the same rows at once and this one lost: the client should
+        simply send it again (never a 500; the database stayed consistent)."""
+        app.logger.warning("concurrent update lost: %s", type(error).__name__)
+        g.retry_after = RETRY_AFTER_RACE_S
+        message = "another request changed the same data at the same moment; send it again"
+        if _wants_json():
+            return error_response(409, "concurrent_update", message)
+        return render_template("error.html", status=409, message=message), 409
+
+    @app.errorhandler(DataError)
+    def _data_error(error: DataError):
+        """A value the database refuses (the intake checks should have caught it): a 400
+        without the statement, which would show SQL and parameters."""
+        app.logger.warning("database refused a value: %s", error.orig)
+        message = "a value in the request cannot be stored"
+        if _wants_json():
+            return error_response(400, "invalid", message)
+        return render_template("error.html", status=400, message=message), 400
 
     @app.errorhandler(PackageError)
     def _package_error(error: PackageError):

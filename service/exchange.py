@@ -19,6 +19,7 @@ from service.models import MemoryEntry, Translation
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:2.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 TO_XLIFF_STATE = {"machine": "initial", "edited": "translated", "reviewed": "reviewed"}
+MAX_MODEL_KEY = MemoryEntry.model_key.type.length  # the column's size
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,11 @@ def parse_xliff(data: bytes, translation: Translation, slug: str) -> list[Correc
         if segment is None or xliff_segment is None:
             raise Conflict(f"unit {unit.get('id')!r} is not in this translation",
                            code="stale_file")
-        source = "".join(xliff_segment.find(f"{ns}source").itertext())
+        source_element = xliff_segment.find(f"{ns}source")
+        if source_element is None:
+            raise ValidationError(f"unit {unit.get('id')!r} has no <source>",
+                                  code="invalid_file")
+        source = "".join(source_element.itertext())
         if source != segment.source_text:
             raise Conflict(f"unit {unit.get('id')!r}: its source differs from the article's",
                            code="stale_file")
@@ -143,6 +148,9 @@ def parse_tmx(data: bytes) -> list[TmxUnit]:
             raise ValidationError(f"translation unit {number} needs one source and one target "
                                   "variant with xml:lang and text", code="invalid_file")
         origin = props.get("x-localiser-origin", "edited")
+        if len(props.get("x-localiser-model", "")) > MAX_MODEL_KEY:
+            raise ValidationError(f"translation unit {number}: the x-localiser-model property "
+                                  f"is over {MAX_MODEL_KEY} characters", code="invalid_file")
         units.append(TmxUnit(source_lang, targets[0][0], sources[0][1], targets[0][1],
                              origin if origin in ("machine", "edited", "reviewed") else "edited",
                              props.get("x-localiser-model", "")))

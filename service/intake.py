@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
@@ -28,6 +29,78 @@ MAX_AUTHOR = 300
 MAX_TAGS = 50
 KNOWN_FIELDS = {"slug", "title", "summary", "highlights", "body_html", "author",
                 "published_at", "source_lang", "languages", "tags"}
+
+
+MAX_INT_DIGITS = 18  # every integer the API takes fits in 64 bits with room to spare
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise ValidationError(f"a number in the request has {len(digits)} digits; the limit "
+                              f"is {MAX_INT_DIGITS}", code="invalid_json")
+    return int(digits)
+
+
+def _no_constant(name: str) -> None:
+    raise ValidationError(f"{name} is not a JSON number", code="invalid_json")
+
+
+def parse_json(raw: bytes) -> Any:
+    """A request body decoded, then checked whole by :func:`refuse_unsafe_text`.
+
+    Every input the API stores passes here first, so NUL characters, lone surrogates,
+    huge integers, NaN/Infinity and absurd nesting are refused once, with a 400, instead
+    of failing later in a database driver or a job.
+    """
+    try:
+        value = json.loads(raw.decode("utf-8"), parse_int=_bounded_int,
+                           parse_constant=_no_constant)
+    except UnicodeDecodeError as exc:
+        raise ValidationError("the request body is not valid UTF-8", code="invalid_json") \
+            from exc
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"malformed JSON: {exc.msg} at line {exc.lineno} column "
+                              f"{exc.colno}", code="invalid_json") from exc
+    except RecursionError as exc:
+        raise ValidationError("the JSON is nested too deeply", code="invalid_json") from exc
+    refuse_unsafe_text(value)
+    return value
+
+
+def unsafe_text_reason(text: str) -> str | None:
+    """Why ``text`` cannot be stored (NUL, lone surrogate), or ``None`` when it can."""
+    if "\x00" in text:
+        return "contains a NUL character"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "contains a lone surrogate (not valid Unicode text)"
+    return None
+
+
+def refuse_unsafe_text(value: Any, field_name: str | None = None) -> None:
+    """Refuse any string (key or value, at any depth) that no database can store.
+
+    Walks iteratively: nesting depth is no risk here.  ``field_name`` names a single
+    value; in an object the top-level key names the field in the error.
+    """
+    stack: list[tuple[Any, str | None]] = [(value, field_name)]
+    while stack:
+        item, name = stack.pop()
+        if isinstance(item, str):
+            reason = unsafe_text_reason(item)
+            if reason:
+                where = f"'{name}'" if name else "the request"
+                raise ValidationError(f"{where} {reason}", field=name, code="invalid_text")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                reason = unsafe_text_reason(key)
+                if reason:  # never echo the key itself: it may not even be encodable
+                    raise ValidationError(f"a field name {reason}", field=name,
+                                          code="invalid_text")
+                stack.append((child, name or key))
+        elif isinstance(item, list):
+            stack.extend((child, name) for child in item)
 
 
 @dataclass(frozen=True)
@@ -100,6 +173,11 @@ def _published_at(payload: dict) -> datetime | None:
     if parsed.tzinfo is None:
         raise ValidationError("'published_at' needs a UTC offset, e.g. "
                               "2023-05-31T16:09:00+05:30", field="published_at")
+    try:
+        parsed.astimezone(UTC)  # it is stored in UTC: 0001-01-01T00:00+05:30 has no UTC
+    except OverflowError as exc:
+        raise ValidationError(f"'published_at' is out of range: {value!r}",
+                              field="published_at") from exc
     return parsed
 
 
@@ -128,23 +206,39 @@ def parse_languages(value: Any, source_lang: str) -> list[str] | None:
 
 
 class _DepthMeter(HTMLParser):
-    """Deepest element nesting of an HTML fragment, without building a tree."""
+    """Deepest element nesting of an HTML fragment, as a tree builder would nest it.
+
+    An end tag closes the innermost open element of its name (and everything opened inside
+    it); an end tag with no such open element is ignored, as parsers ignore it: counting it
+    would let ``"<div></x>" * 20000`` look one level deep while it is stored 20,000 deep.
+    """
 
     VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link",
                       "meta", "source", "track", "wbr"})
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=False)
-        self.depth = self.deepest = 0
+        self.open: list[str] = []
+        self.open_count: Counter[str] = Counter()
+        self.deepest = 0
 
     def handle_starttag(self, tag: str, attrs) -> None:
         if tag not in self.VOID:
-            self.depth += 1
-            self.deepest = max(self.deepest, self.depth)
+            self.open.append(tag)
+            self.open_count[tag] += 1
+            self.deepest = max(self.deepest, len(self.open))
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        self.handle_starttag(tag, attrs)  # HTML ignores the slash: <div/> stays open
 
     def handle_endtag(self, tag: str) -> None:
-        if tag not in self.VOID:
-            self.depth = max(self.depth - 1, 0)
+        if not self.open_count[tag]:
+            return
+        while self.open:
+            closed = self.open.pop()
+            self.open_count[closed] -= 1
+            if closed == tag:
+                break
 
 
 def html_depth(html: str) -> int:
@@ -154,14 +248,24 @@ def html_depth(html: str) -> int:
     return meter.deepest
 
 
-def _body_html(payload: dict, max_chars: int, max_depth: int) -> str:
-    """The body, checked for size and nesting, then sanitised: what is stored is safe."""
-    body = _string(payload, "body_html", required=True, max_length=max_chars)
-    depth = html_depth(body)
+def _check_depth(html: str, max_depth: int) -> None:
+    depth = html_depth(html)
     if depth > max_depth:
         raise ValidationError(f"'body_html' nests elements {depth} deep; the limit is "
                               f"{max_depth}", field="body_html", code="too_deep")
-    return sanitize_html(body)
+
+
+def _body_html(payload: dict, max_chars: int, max_depth: int) -> str:
+    """The body, checked for size and nesting, then sanitised: what is stored is safe.
+
+    Depth is measured before sanitising (which is slow on deep trees) and again on the
+    sanitised HTML, the tree that is stored, translated and served.
+    """
+    body = _string(payload, "body_html", required=True, max_length=max_chars)
+    _check_depth(body, max_depth)
+    clean = sanitize_html(body)
+    _check_depth(clean, max_depth)
+    return clean
 
 
 def parse_article(payload: Any, *, default_source: str, max_body_chars: int,

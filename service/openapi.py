@@ -242,6 +242,8 @@ POSITION = {"name": "position", "in": "path", "required": True, "schema": {"type
 def document() -> dict:
     bad = _error("Invalid input; nothing was stored")
     missing = _error("Not found")
+    race = _error("A concurrent request changed the same data; send it again "
+                  "(Retry-After), code concurrent_update")
     return {
         "openapi": "3.1.0",
         "info": {"title": "localiser API", "version": "1.0.0",
@@ -260,6 +262,7 @@ def document() -> dict:
                  "400": bad, "413": _error("Request too large"),
                  "202": _json(_ref("Submission"), "Stored, but the broker is unreachable: "
                                                   "jobs are pending-enqueue"),
+                 "409": race,
                  "422": _error("No installed model reaches a requested language")},
                 body=_ref("ArticleInput"), secured=True)},
             "/articles/{slug}": {"get": _op(
@@ -288,7 +291,10 @@ def document() -> dict:
                 params=TRANSLATION_PARAMS, secured=True)},
             "/articles/{slug}/translations/{lang}/segments/{position}": {"patch": _op(
                 "Correct or review a segment; it goes into translation memory",
-                {"200": _json(_ref("Segment")), "400": bad, "404": missing},
+                {"200": _json(_ref("Segment")), "400": bad, "404": missing,
+                 "202": _json(_ref("Segment"), "Stored, but the broker is unreachable: the "
+                                               "rebuild is pending (\"rebuild\": \"pending\")"),
+                 "409": race},
                 params=[*TRANSLATION_PARAMS, POSITION], body=_ref("SegmentPatch"),
                 secured=True)},
             "/articles/{slug}/translations/{lang}/publish": {"post": _op(
@@ -303,6 +309,8 @@ def document() -> dict:
                            params=TRANSLATION_PARAMS, secured=True),
                 "put": _op("Import corrections from XLIFF 2.0",
                            {"200": _json(_ref("Count")), "400": bad, "404": missing,
+                            "202": _json(_ref("Count"), "Stored; the rebuild is pending "
+                                                        "(broker unreachable)"),
                             "409": _error("The file is for another revision")},
                            params=TRANSLATION_PARAMS, secured=True,
                            body={"type": "string"}, body_type="application/xliff+xml")},

@@ -16,7 +16,7 @@
     select.setAttribute("aria-label", host.getAttribute("data-label") || "Select Language");
     data.languages.forEach(function (language) {
       var option = document.createElement("option");
-      option.value = language.url;
+      option.value = new URL(language.url, origin + "/").href;  // relative without SITE_URL
       option.lang = language.code;
       option.dir = language.dir;
       option.textContent = language.native_name + (language.status === "pending" ? " …" : "");
