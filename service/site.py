@@ -28,8 +28,10 @@ from service.i18n import LANGUAGE_COOKIE
 from service.models import Article
 from service.page_cache import CachedPage, etag_for
 from service.sanitize import sanitize_html
+from service.site_urls import request_host_expected, site_url
 
 site = Blueprint("site", __name__)
+site.add_app_template_global(site_url, "site_url")
 COOKIE_MAX_AGE = 365 * 24 * 3600
 PUBLISHED_CACHE_CONTROL = "public, max-age=60"
 PENDING_RETRY_AFTER_S = 30
@@ -68,6 +70,11 @@ def _render_article(session, article: Article, lang: str) -> CachedPage:
     elif status_of.get(lang) == "published":
         translation = articles.published_translation(session, article.slug, lang)
         content = articles.translation_dict(translation, article.slug)
+        if content["outdated"]:  # translates an earlier revision: say so, or hold it back
+            notice = "outdated"
+            if current_app.config.get("OUTDATED_POLICY", "notice") == "original":
+                translation, notice = None, "updating"
+                content = articles.revision_dict(revision)
     elif status_of.get(lang) == "pending":
         content, notice, status = articles.revision_dict(revision), "pending", 503
         cache_control = "no-cache"
@@ -107,7 +114,8 @@ def _article_page(slug: str, lang: str, original: bool = False) -> Response:
             if lang == article.source_lang and not original:
                 return redirect(url_for("site.original", slug=slug, original=1))
             cached = _render_article(session, article, lang)
-        _cache().put(slug, key, cached)
+        if request_host_expected():  # a page built under a forged Host is never shared
+            _cache().put(slug, key, cached)
     g.page_lang = lang
     return _serve(cached, vary="Accept-Encoding")
 
