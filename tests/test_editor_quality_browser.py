@@ -1,0 +1,82 @@
+"""The editor page in real Chromium: each segment's confidence and flags, flagged-only view
+sorted riskiest first.  Translated by the real job runner and engine (synthetic package)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.articles import submit_article
+from service.intake import parse_article
+from service.job_runner import JobRunner
+from tests.conftest import LiveServer, auth_headers
+from tests.test_pages_browser import ARTIFACTS, CHROMIUM, page  # noqa: F401 (fixture)
+from workers.engine import Engine
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Debian chromium is not installed (make browser)")
+
+
+def rows(view) -> list[dict]:
+    found = []
+    for row in view.locator("#hi tr.segment").all():
+        confidence = row.locator("td.confidence").inner_text()
+        found.append({"position": int(row.get_attribute("data-position")),
+                      "confidence": float(confidence),
+                      "flags": [li.get_attribute("data-flag")
+                                for li in row.locator("li[data-flag]").all()],
+                      "flagged_class": "flagged" in (row.get_attribute("class") or "")})
+    return found
+
+
+def test_editor_sees_confidence_and_flags_and_filters_to_flagged(make_app, page,  # noqa: F811
+                                                                 sample_article):
+    app = make_app(PUBLISH_POLICY="gated")
+    db, store = app.extensions["db"], app.extensions["packages"]
+    data = parse_article(sample_article, default_source="en", max_body_chars=200_000)
+    with db.session() as session:
+        job_id = submit_article(session, data, ["hi"]).new_jobs[0].id
+    runner = JobRunner(db, store, Engine(), publish_policy="gated", review_threshold=0.3)
+    assert runner.run(job_id).status == "done"
+    job = app.test_client().get(f"/api/v1/jobs/{job_id}").get_json()
+    assert job["flagged"] > 0  # the synthetic model never keeps a link's words: markup
+    token = auth_headers(app)["Authorization"].removeprefix("Bearer ")
+    server = LiveServer(app)
+    try:
+        slug = sample_article["slug"]
+        page.goto(f"{server.url}/editor/login?next=/editor/articles/{slug}")
+        page.fill("#token", token)
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert page.url == f"{server.url}/editor/articles/{slug}"
+        everything = rows(page)
+        assert [r["position"] for r in everything] == list(range(len(everything)))
+        assert all(0 < r["confidence"] <= 1 for r in everything)
+        flagged = [r for r in everything if r["flags"]]
+        assert len(flagged) == job["flagged"]
+        assert all(r["flagged_class"] == bool(r["flags"]) for r in everything)
+        assert "markup" in {flag for r in flagged for flag in r["flags"]}
+        assert page.locator("#hi .flagged-count").inner_text() == f"{job['flagged']} flagged"
+        assert "kept as a draft (PUBLISH_POLICY=gated)" in page.locator("#hi .held").inner_text()
+        reason = page.locator("#hi li[data-flag=markup]").first.inner_text()
+        assert reason.startswith("markup: An inline tag")
+
+        with page.expect_navigation():
+            page.click("nav.segment-view a[data-view=flagged]")
+        only = rows(page)
+        assert sorted(r["position"] for r in only) == sorted(r["position"] for r in flagged)
+        risks = [(-len(r["flags"]), r["confidence"]) for r in only]
+        assert risks == sorted(risks)
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "editor-flagged-segments.png"), full_page=False)
+
+        with page.expect_navigation():
+            page.click("nav.segment-view a[data-view=risk]")
+        ordered = rows(page)
+        assert len(ordered) == len(everything)
+        assert [(-len(r["flags"]), r["confidence"]) for r in ordered] == \
+            sorted((-len(r["flags"]), r["confidence"]) for r in everything)
+        assert ordered[0]["flags"]
+    finally:
+        server.stop()
