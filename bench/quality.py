@@ -1,0 +1,113 @@
+"""Score every installed package on FLORES-200 and write the table into docs/models.md.
+
+    .venv/bin/python bench/quality.py [--limit N] [--dry-run]
+
+For every (source, target) an installed package serves, runs what `localise models evaluate`
+runs (workers.evaluation: the job path with the configured CT2_* settings, the route the
+job runner picks) on the FLORES-200 devtest in EVAL_DATA_DIR, and replaces the table between
+the quality markers of docs/models.md (the section is added when it is missing; nothing
+else in the file is touched).  Pairs without FLORES files are listed as skipped.  A
+synthetic package's row says that its score measures nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from service.config import load_config  # noqa: E402
+from workers.engine import Engine, EngineSettings  # noqa: E402
+from workers.evaluation import (  # noqa: E402
+    EvaluationError,
+    evaluate,
+    flores_files,
+    load_test_set,
+)
+from workers.packages import PackageStore  # noqa: E402
+
+MODELS_DOC = ROOT / "docs" / "models.md"
+START, END = "<!-- quality-table:start -->", "<!-- quality-table:end -->"
+SECTION = f"""## Quality on FLORES-200
+
+`bench/quality.py` writes this table: every installed package, scored by `localise models
+evaluate` on the FLORES-200 devtest (`../shared/eval/`, en → xx unless the package goes the
+other way). chrF is the number to compare with the published scores in
+`../shared/eval/README.md`; BLEU uses sacrebleu's `13a` tokenizer (spBLEU's tokenizers need a
+download), so it is not comparable with published spBLEU. Speed and peak RSS are this
+machine's, with the settings shown. A synthetic package's score measures nothing.
+
+{START}
+{END}
+"""
+
+
+def rows(limit: int | None) -> tuple[list[str], list[str]]:
+    config = load_config()
+    settings = EngineSettings.from_config(config)
+    store = PackageStore(config["MODELS_DIR"])
+    engine = Engine(settings)
+    table, skipped = [], []
+    for package in store.installed():
+        for target in package.to_codes:
+            pair = f"{package.from_code}→{target}"
+            try:
+                source_file, reference_file = flores_files(Path(config["EVAL_DATA_DIR"]),
+                                                           package.from_code, target)
+                test_set = load_test_set(source_file, reference_file, limit)
+            except EvaluationError as exc:
+                skipped.append(f"{pair} ({package.key}): {exc}")
+                continue
+            route = store.route(package.from_code, target, config["PIVOT_LANG"])
+            result = evaluate(engine, route, test_set, package.from_code)
+            note = "synthetic: measures nothing" if result.synthetic else ""
+            print(f"{pair:8} {result.model:24} chrF {result.chrf:6.2f}  chrF++ "
+                  f"{result.chrf_pp:6.2f}  BLEU {result.bleu:6.2f}  "
+                  f"{result.sentences_per_s:6.1f} sent/s  {note}", flush=True)
+            table.append(f"| {pair} | `{result.model}` | {result.sentences} | "
+                         f"{result.chrf:.1f} | {result.chrf_pp:.1f} | {result.bleu:.1f} | "
+                         f"{result.sentences_per_s:.1f} | {result.peak_rss_mib:.0f} | "
+                         f"{note or 'real model'} |")
+    header = [f"Measured {datetime.now(UTC):%Y-%m-%d}; {os.cpu_count()} CPUs; "
+              f"compute {settings.compute_type}, beam {settings.beam_size}, batch "
+              f"{settings.max_batch_size}, intra threads {settings.intra_threads or 'all'}.",
+              "",
+              "| pair | package | sentences | chrF | chrF++ | BLEU (13a) | sentences/s "
+              "| peak RSS MiB | note |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    if not table:
+        table = ["| — | no installed package could be scored | | | | | | | |"]
+    return header + table, skipped
+
+
+def write_table(lines: list[str], skipped: list[str]) -> None:
+    text = MODELS_DOC.read_text(encoding="utf-8") if MODELS_DOC.exists() else "# Models\n"
+    if START not in text:
+        text = text.rstrip("\n") + "\n\n" + SECTION
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    body = lines + ([""] + [f"Skipped: {line}" for line in skipped] if skipped else [])
+    MODELS_DOC.write_text(before + START + "\n" + "\n".join(body) + "\n" + END + after,
+                          encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, help="first N sentences only (a quick look)")
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write")
+    args = parser.parse_args()
+    lines, skipped = rows(args.limit)
+    for line in skipped:
+        print(f"skipped {line}")
+    if not args.dry_run:
+        write_table(lines, skipped)
+        print(f"wrote {MODELS_DOC.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
