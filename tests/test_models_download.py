@@ -253,6 +253,25 @@ def test_remote_index_cannot_point_at_local_files(packages):
     assert "no http(s) or file link" in index.skipped[0]
 
 
+def test_default_index_is_argostranslates_own(monkeypatch):
+    from argostranslate import settings
+
+    from service.config import load_config
+    monkeypatch.delenv("MODELS_INDEX_URL", raising=False)
+    assert load_config()["MODELS_INDEX_URL"] == settings.remote_package_index  # not fetched
+
+
+def test_checksum_fields(packages):
+    digest = sha256(packages["bn-1.0"])
+    base = "http://127.0.0.1:9/index.json"
+    link = "http://127.0.0.1:9/bn.argosmodel"
+    plain = parse_index([entry(packages["bn-1.0"], link, sha256=digest.upper())], base, base)
+    prefixed = parse_index([entry(packages["bn-1.0"], link, checksum=f"sha256:{digest}")],
+                           base, base)
+    argos = parse_index([entry(packages["bn-1.0"], link)], base, base)
+    assert [i.entries[0].sha256 for i in (plain, prefixed, argos)] == [digest, digest, None]
+
+
 # --- download -------------------------------------------------------------------------------
 
 def test_download_installs_then_skips(env, server, packages):

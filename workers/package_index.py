@@ -167,7 +167,8 @@ def load_index(location: str, timeout: float = NETWORK_TIMEOUT_S) -> PackageInde
 
 
 def parse_index(raw: object, location: str, base: str) -> PackageIndex:
-    """Validate every entry; a malformed one is skipped with a warning, never fatal.
+    """Validate every entry; a malformed one is skipped (its reason in ``skipped``, for the
+    caller to warn about), never fatal.
 
     ``base`` is the URL relative links are resolved against (the index's own URL).
     """
@@ -182,9 +183,7 @@ def parse_index(raw: object, location: str, base: str) -> PackageIndex:
             entries.append(_parse_entry(item, base))
         except (MetadataError, PackageIndexError) as exc:
             label = item.get("code") if isinstance(item, dict) else None
-            reason = f"entry {position}{f' ({label!r:.60})' if label else ''}: {exc}"
-            log.warning("package index %s: skipping %s", location, reason)
-            skipped.append(reason)
+            skipped.append(f"entry {position}{f' ({label!r:.60})' if label else ''}: {exc}")
     return PackageIndex(location=location, entries=tuple(entries), skipped=tuple(skipped))
 
 
@@ -218,7 +217,7 @@ def _resolve_link(link: str, base: str) -> str | None:
         return urljoin(base, link) if scheme == "" else None
     if scheme == "file":
         return link
-    if scheme == "" or (len(scheme) == 1 and link[1:3] in (":\\", ":/")):  # path, or C:\
+    if scheme == "":  # a path, relative to the index's folder unless absolute
         path = Path(link).expanduser()
         if not path.is_absolute():
             path = _local_path(base).parent / path
