@@ -181,3 +181,17 @@ def convert(folder: Path, model_dir: Path, quantization: str = "int8") -> None:
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise CheckpointError(f"CTranslate2 could not convert {folder}: "
                               f"{type(exc).__name__}: {exc}") from exc
+    _add_source_eos(model_dir)
+
+
+def _add_source_eos(model_dir: Path) -> None:
+    """Have CTranslate2 end every source with ``</s>``, as Marian was trained.
+
+    Hugging Face's MarianTokenizer appends ``</s>`` to every source; the converter leaves
+    that to the caller (``add_source_eos: false``), but our engine passes SentencePiece
+    pieces only.  CTranslate2 reads this flag from the model's config.json.
+    """
+    config_path = model_dir / "config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["add_source_eos"] = True
+    config_path.write_text(json.dumps(config, indent=2), encoding="utf-8")
