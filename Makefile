@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+PORT   ?= 8000
 
 .PHONY: setup demo serve test lint catalogs browser
 
@@ -11,9 +12,10 @@ setup: $(VENV)/.installed catalogs
 # the CPU build on local disk (an unpinned one downloads several GB of CUDA wheels).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	@echo "installing localiser into $(VENV) (a few minutes the first time)"
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e '.[dev]'
 	touch $@
 
 catalogs: $(VENV)/.installed
@@ -26,10 +28,10 @@ browser:
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core wrk >/dev/null; }
 
 demo: setup
-	$(BIN)/localise demo
+	$(BIN)/localise demo --port $(PORT)
 
 serve: setup
-	$(BIN)/localise serve
+	$(BIN)/localise serve --port $(PORT)
 
 lint: setup
 	$(BIN)/ruff check .

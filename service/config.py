@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 
@@ -53,25 +53,37 @@ def publish_policy(config: dict[str, Any]) -> str:
                                             else "review")
 
 
+# Argos Translate's own package index (argostranslate.settings.remote_package_index).
+ARGOS_PACKAGE_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    return default if not raw else raw in ("1", "true", "yes", "on")
+
+
 def _env_list(name: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
 
 
 def load_config() -> dict[str, Any]:
     """Return the configuration mapping; called by ``create_app`` and never at import time."""
-    data_dir = Path(os.environ.get("LOCALISER_DATA_DIR", "instance")).resolve()
+    data_dir = find_data_dir().path
     redis_url = os.environ.get("REDIS_URL", "")
     broker_dir = data_dir / "broker"
     return {
         "DATA_DIR": str(data_dir),
-        "DATABASE_URL": os.environ.get("DATABASE_URL", f"sqlite:///{data_dir / 'localiser.db'}"),
+        "DATABASE_URL": database_url(data_dir),
         "REDIS_URL": redis_url,
-        "MODELS_DIR": str(Path(os.environ.get("MODELS_DIR", data_dir / "models")).resolve()),
+        "MODELS_DIR": str(models_dir(data_dir)),
         # Request limits: the whole JSON request, and the body HTML inside it.
         "MAX_CONTENT_LENGTH": _env_int("MAX_REQUEST_BYTES", 2 * 1024 * 1024),
         "MAX_BODY_HTML_CHARS": _env_int("MAX_BODY_HTML_CHARS", 200_000),
         "MAX_HTML_DEPTH": _env_int("MAX_HTML_DEPTH", 64),
         "MAX_PACKAGE_BYTES": _env_int("MAX_PACKAGE_BYTES", 4 * 1024**3),
+        # Where `localise models download` finds packages: an Argos-format index.json at an
+        # http(s) URL, or a local path / file:// URL (a mirror on an air-gapped network).
+        "MODELS_INDEX_URL": os.environ.get("MODELS_INDEX_URL") or ARGOS_PACKAGE_INDEX_URL,
         "DEFAULT_SOURCE_LANG": os.environ.get("DEFAULT_SOURCE_LANG", "en"),
         # Empty: every language an installed package reaches from the source language.
         "DEFAULT_TARGET_LANGS": _env_list("DEFAULT_TARGET_LANGS"),
@@ -108,6 +120,17 @@ def load_config() -> dict[str, Any]:
         # from it, never from the request's Host header. Empty: links are relative.
         "SITE_URL": site_url(os.environ.get("SITE_URL", "")),
         "WEBHOOK_TIMEOUT_S": _env_int("WEBHOOK_TIMEOUT_S", 10),
+        # Receivers inside the network that webhooks may call (host[:port], comma-separated);
+        # every other non-public address is refused (see service.webhooks).
+        "WEBHOOK_ALLOWED_HOSTS": _env_list("WEBHOOK_ALLOWED_HOSTS"),
+        # Key of the webhooks' HMAC signature; workers of several machines share one value.
+        "WEBHOOK_SECRET": os.environ.get("WEBHOOK_SECRET")
+        or _secret_key(data_dir, "webhook_secret"),
+        # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when set.
+        "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
+        # Editor session cookie: HttpOnly and SameSite=Lax always, Secure when set (HTTPS).
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
+        "SESSION_COOKIE_SAMESITE": "Lax",
         "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 1),
         "CELERY": celery_settings(redis_url, broker_dir,
                                   _env_int("BROKER_VISIBILITY_TIMEOUT", 600),
@@ -122,6 +145,49 @@ def load_config() -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SITE_TIMEZONE", "Asia/Kolkata"),
     }
+
+
+class DataDir(NamedTuple):
+    """The data folder and the rule that chose it (``localise info`` shows both)."""
+
+    path: Path
+    found_by: str
+
+
+def project_checkout() -> Path | None:
+    """The source checkout this package runs from, or None for an installed copy."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").is_file() and (root / "service").is_dir() else None
+
+
+def find_data_dir(cwd: Path | None = None) -> DataDir:
+    """One data folder, found the same way from any working directory.
+
+    ``LOCALISER_DATA_DIR`` when set; else ``<checkout>/instance`` when the command runs
+    inside the project checkout (the demo and the developer's case); else the per-user data
+    folder (``platformdirs``: ``~/.local/share/localiser`` on Linux).  The working directory
+    alone never decides, so ``cd /tmp && localise ...`` cannot start a second, empty service.
+    """
+    raw = os.environ.get("LOCALISER_DATA_DIR", "").strip()
+    if raw:
+        return DataDir(Path(raw).expanduser().resolve(), "LOCALISER_DATA_DIR")
+    here = (cwd or Path.cwd()).resolve()
+    checkout = project_checkout()
+    if checkout is not None and (here == checkout or checkout in here.parents):
+        return DataDir(checkout / "instance", f"inside the project checkout {checkout}")
+    import platformdirs
+    return DataDir(Path(platformdirs.user_data_dir("localiser", appauthor=False)),
+                   "the per-user data folder (outside the project checkout)")
+
+
+def database_url(data_dir: Path) -> str:
+    """``DATABASE_URL``, else the embedded SQLite file in the data folder (creates nothing,
+    unlike :func:`load_config`, so ``localise info`` can ask)."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'localiser.db'}"
+
+
+def models_dir(data_dir: Path) -> Path:
+    return Path(os.environ.get("MODELS_DIR") or data_dir / "models").resolve()
 
 
 def site_url(raw: str) -> str:
@@ -139,12 +205,13 @@ def site_url(raw: str) -> str:
     return value
 
 
-def _secret_key(data_dir: Path) -> str:
+def _secret_key(data_dir: Path, name: str = "secret_key") -> str:
     """A key kept in the data folder, so editor sessions survive restarts of one machine.
 
     Several web machines must share one ``SECRET_KEY`` from the environment instead.
+    ``name`` picks the file (``webhook_secret`` holds the webhooks' signing key).
     """
-    path = data_dir / "secret_key"
+    path = data_dir / name
     if not path.exists():
         import secrets
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -192,6 +259,8 @@ def celery_settings(redis_url: str, broker_dir: Path, visibility_timeout_s: int 
             "data_folder_in": folder,
             "data_folder_out": folder,
             "processed_folder": str(broker_dir / "processed"),
+            # kombu's exchange tables (pidbox, remote control): default ./control, the cwd.
+            "control_folder": str(broker_dir / "control"),
             "store_processed": False,
         },
     }

@@ -19,7 +19,7 @@ def celery_init_app(app: Flask) -> Celery:
                 return self.run(*args, **kwargs)
 
     options = app.config["CELERY"].get("broker_transport_options", {})
-    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
         if key in options:  # kombu's file-system transport needs its folders to exist
             Path(options[key]).mkdir(parents=True, exist_ok=True)
     celery_app = Celery(app.name, task_cls=FlaskTask)

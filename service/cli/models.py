@@ -12,7 +12,8 @@ import click
 from service.cli.base import _store, cli
 
 
-@cli.group(help="Install, list and remove Argos Translate packages (offline, from files).")
+@cli.group(help="Install, list and remove Argos Translate packages: from local files, or "
+                "downloaded from a package index (`models available`, `models download`).")
 def models() -> None:
     pass
 
@@ -100,13 +101,15 @@ def models_remove(from_code: str, to_code: str) -> None:
     "Its output is gibberish in the target script, never a translation."))
 @click.argument("from_code")
 @click.argument("to_code")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("."),
-              show_default=True)
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder for the file  [default: synthetic-packages/ in the data folder]")
 @click.option("--version", "package_version", default="1.0", show_default=True)
 @click.option("--install", is_flag=True, help="Install it after building.")
-def models_build_synthetic(from_code: str, to_code: str, out_dir: Path, package_version: str,
-                           install: bool) -> None:
+def models_build_synthetic(from_code: str, to_code: str, out_dir: Path | None,
+                           package_version: str, install: bool) -> None:
+    from service.config import find_data_dir
     from workers.model_builder import build_package
+    out_dir = out_dir or find_data_dir().path / "synthetic-packages"  # never the cwd
     path = build_package(out_dir, from_code, to_code, package_version=package_version)
     click.echo(f"built {path}")
     if install:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import signal
-import subprocess
+import socket
 import sys
 import time
 import urllib.error
@@ -15,66 +15,108 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from service.cli.base import _app, _db, _store, cli
+from service.cli.base import _app, _store, cli
+from service.config import find_data_dir
+from service.supervisor import ChildSpec, GaveUp, Supervisor
 
 SHARED = Path(os.environ.get("LOCALISER_SHARED_DIR",
                            Path(__file__).resolve().parents[3] / "shared"))
 SAMPLE_ARTICLE = SHARED / "samples" / "article-xiaomi-dixon.json"
 DEMO_TARGETS = ("hi", "ur", "ta")
 
-def _spawn_service(host: str, port: int, worker: bool, web_workers: int) -> list[subprocess.Popen]:
-    _app()  # creates the database tables before two processes race to do it
+
+def _spawn_service(app, host: str, port: int, worker: bool, web_workers: int,
+                   verbose: bool) -> Supervisor:
+    """Start web, worker and beat under a :class:`Supervisor`; their logs go to the data
+    folder's ``logs/`` unless ``verbose``."""
+    data_dir = Path(app.config["DATA_DIR"])
+    # Children find the same data folder whatever their working directory.
+    env = {**os.environ, "LOCALISER_DATA_DIR": str(data_dir)}
     python = sys.executable
-    processes = []
+    specs = [ChildSpec("web", [
+        python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+        "--access-logfile", "-", "service:create_app()"], restart=False, env=env)]
     if worker:
-        concurrency = os.environ.get("WORKER_CONCURRENCY", "1")
-        processes.append(subprocess.Popen([
+        concurrency = str(app.config["WORKER_CONCURRENCY"])
+        specs.append(ChildSpec("worker", [
             python, "-m", "celery", "-A", "workers", "worker", "--loglevel", "INFO",
             "--concurrency", concurrency, "--pool", "solo" if concurrency == "1" else "prefork",
-            "--without-gossip", "--without-mingle", "--beat"]))
-    processes.append(subprocess.Popen([
-        python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-        "--access-logfile", "-", "service:create_app()"]))
-    return processes
+            "--without-gossip", "--without-mingle"], restart=True, env=env))
+        # Beat on its own (not `worker --beat`): one beat, whatever happens to the worker.
+        specs.append(ChildSpec("beat", [
+            python, "-m", "celery", "-A", "workers", "beat", "--loglevel", "INFO"],
+            restart=True, env=env))
+
+    def worker_lost(name: str) -> None:
+        if name != "worker":
+            return
+        from service.worker_recovery import requeue_running_jobs
+        job_ids = requeue_running_jobs(app.extensions["db"], app.extensions["celery"])
+        if job_ids:
+            click.echo(f"  handed {len(job_ids)} interrupted job(s) to the new worker", err=True)
+
+    supervisor = Supervisor(specs, None if verbose else data_dir / "logs", data_dir / "run",
+                            say=lambda line: click.echo(line, err=True), on_exit=worker_lost)
+    supervisor.install_signal_handlers()
+    supervisor.start()
+    return supervisor
 
 
-def _supervise(processes: list[subprocess.Popen]) -> int:
-    """Wait until one process exits or we are told to stop; then stop them all."""
-    stopping = []
+def _check_port_free(host: str, port: int, flag_hint: str) -> None:
+    """One clear line instead of gunicorn's retries and traceback when the port is taken."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            reason = "is already in use" if exc.errno == errno.EADDRINUSE else f"failed: {exc}"
+            raise click.ClickException(
+                f"port {port} on {host} {reason}; choose another with {flag_hint}") from exc
 
-    def _stop(signum, _frame) -> None:
-        stopping.append(signum)
 
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+def _announce(app, what: str, verbose: bool) -> None:
+    where = find_data_dir()
+    click.echo(f"{what}\n  data folder: {app.config['DATA_DIR']} ({where.found_by})")
+    if not verbose:
+        click.echo(f"  logs:        {Path(app.config['DATA_DIR']) / 'logs'} "
+                   "(web.log, worker.log, beat.log; --verbose shows them here)")
+
+
+def _supervise_until_stopped(supervisor: Supervisor) -> int:
+    """Run until Ctrl-C/SIGTERM (exit 0) or a child that cannot be kept running (exit 1)."""
     try:
-        while not stopping and all(p.poll() is None for p in processes):
-            time.sleep(0.3)
+        supervisor.run()
+        return 0
+    except GaveUp as exc:
+        click.echo(f"Error: {exc}", err=True)
+        return 1
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-    return 0 if stopping else 1
+        supervisor.stop()
 
 
-@cli.command(help="Run the web app (gunicorn) and a translation worker (celery) together.")
+@cli.command(help="Run the web app (gunicorn), a translation worker and the scheduler (celery "
+                  "worker and beat), restarting a worker that dies; Ctrl-C stops them all.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--web-workers", default=2, show_default=True, type=int)
 @click.option("--no-worker", is_flag=True, help="Web only; run `celery -A workers worker` "
                                                "separately.")
-def serve(host: str, port: int, web_workers: int, no_worker: bool) -> None:
-    sys.exit(_supervise(_spawn_service(host, port, not no_worker, web_workers)))
+@click.option("--verbose", is_flag=True, help="Server, worker and beat logs on the console "
+                                             "instead of the data folder's logs/.")
+def serve(host: str, port: int, web_workers: int, no_worker: bool, verbose: bool) -> None:
+    _check_port_free(host, port, "--port")
+    app = _app()  # creates the database tables before the processes race to do it
+    _announce(app, f"starting localiser on http://{host}:{port}", verbose)
+    supervisor = _spawn_service(app, host, port, not no_worker, web_workers, verbose)
+    click.echo("serving; press Ctrl-C to stop")
+    sys.exit(_supervise_until_stopped(supervisor))
 
 
 def _ensure_demo_models() -> None:
     store = _store()
-    if store.installed():
+    installed = store.installed()
+    if installed:
+        click.echo(f"  models:      {len(installed)} installed in {store.root}")
         return
     shared_models = SHARED / "models"
     if shared_models.is_dir() and any(shared_models.glob("*.argosmodel")):
@@ -82,8 +124,8 @@ def _ensure_demo_models() -> None:
         store.install(shared_models)
         return
     from workers.model_builder import build_package
-    click.echo("no real Argos package is available: building SYNTHETIC test models "
-               "(random weights; their output is gibberish, not a translation)")
+    click.echo("Warning: no real Argos package is available: building SYNTHETIC test models "
+               "(random weights; their output is gibberish, not a translation)", err=True)
     build_dir = store.root.parent / "synthetic-packages"
     for target in DEMO_TARGETS:
         store.install(build_package(build_dir, "en", target))
@@ -116,56 +158,89 @@ def _demo_article() -> dict:
 @cli.command(help="Install models, start the embedded service, translate the sample article.")
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--exit-when-done", is_flag=True, help="Stop once the article is translated.")
-def demo(port: int, exit_when_done: bool) -> None:
+@click.option("--verbose", is_flag=True, help="Server, worker and beat logs on the console "
+                                             "instead of the data folder's logs/.")
+def demo(port: int, exit_when_done: bool, verbose: bool) -> None:
+    _check_port_free("127.0.0.1", port, "--port (make demo PORT=...)")
+    app = _app()
+    _announce(app, "localiser demo", verbose)
     _ensure_demo_models()
-    processes = _spawn_service("127.0.0.1", port, worker=True, web_workers=2)
     base = f"http://127.0.0.1:{port}"
+    click.echo(f"starting the web server, a worker and beat on {base}")
+    supervisor = _spawn_service(app, "127.0.0.1", port, worker=True, web_workers=2,
+                                verbose=verbose)
     try:
-        for _ in range(100):
-            try:
-                _http("GET", f"{base}/api/v1/health")
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.2)
+        _wait_until_up(base, supervisor)
         from service.tokens import create_token
-        with _db().session() as session:
+        with app.extensions["db"].session() as session:
             _, token = create_token(session, "localise demo", "editor")
         status, body = _http("POST", f"{base}/api/v1/articles", _demo_article(), token)
         if status >= 400:
             raise click.ClickException(f"posting the article failed: {body}")
         slug = body["article"]["slug"]
-        click.echo(f"posted {slug!r}: {len(body['jobs'])} translation job(s)")
-        _wait_for_jobs(base, [job["id"] for job in body["jobs"]])
-        click.echo(f"\neditor token (for the API and {base}/editor/login):\n  {token}")
-        click.echo(f"\noriginal:     {base}/articles/{slug}")
+        click.echo(f"translating {slug!r} into {len(body['jobs'])} language(s):")
+        _show_progress(base, body["jobs"], supervisor)
+        click.echo(f"\noriginal:      {base}/articles/{slug}")
         for job in body["jobs"]:
-            click.echo(f"{job['language']:<13} {base}/{job['language']}/articles/{slug}")
+            click.echo(f"{job['language']:<14} {base}/{job['language']}/articles/{slug}")
+        click.echo(f"editor:        {base}/editor/login  token: {token}")
         if exit_when_done:
             return
         click.echo("\nserving; press Ctrl-C to stop")
-        sys.exit(_supervise(processes))
+        code = _supervise_until_stopped(supervisor)
+        if code:
+            sys.exit(code)
+    except GaveUp as exc:
+        raise click.ClickException(str(exc)) from exc
     finally:
-        for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=20)
+        supervisor.stop()
 
 
-def _wait_for_jobs(base: str, job_ids: list[str], timeout_s: float = 600) -> None:
+def _wait_until_up(base: str, supervisor: Supervisor, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
-    pending = set(job_ids)
-    while pending and time.monotonic() < deadline:
-        for job_id in sorted(pending):
-            _, job = _http("GET", f"{base}/api/v1/jobs/{job_id}")
-            progress = job["progress"]
-            click.echo(f"  {job['language']}: {job['status']} "
-                       f"{progress['done']}/{progress['total']} segments"
-                       + (f" - {job['error']}" if job.get("error") else ""))
-            if job["status"] in ("done", "failed"):
-                pending.discard(job_id)
-        time.sleep(1)
+    while time.monotonic() < deadline:
+        supervisor.check()
+        try:
+            _http("GET", f"{base}/api/v1/health")
+            return
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.2)
+    raise click.ClickException(f"the web server did not answer on {base} within "
+                               f"{timeout_s:.0f}s; see {supervisor.log_path('web')}")
+
+
+def _show_progress(base: str, jobs: list[dict], supervisor: Supervisor,
+                   timeout_s: float = 600) -> None:
+    """One progress bar per job (rich), polled from the jobs API until each ends."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    columns = (TextColumn("  {task.description:<6}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("segments  {task.fields[status]}"))
+    deadline = time.monotonic() + timeout_s
+    pending = {job["id"]: job for job in jobs}
+    failed = []
+    with Progress(*columns, console=Console(highlight=False)) as progress:
+        bars = {job["id"]: progress.add_task(job["language"], total=None, status="queued")
+                for job in jobs}
+        while pending and time.monotonic() < deadline:
+            supervisor.check()
+            for job_id in list(pending):
+                _, job = _http("GET", f"{base}/api/v1/jobs/{job_id}")
+                total = job["progress"]["total"] or None  # unknown until the worker splits it
+                status = job["status"] + (f": {job['error']}" if job.get("error") else "")
+                progress.update(bars[job_id], total=total, completed=job["progress"]["done"],
+                                status=status)
+                if job["status"] in ("done", "failed"):
+                    del pending[job_id]
+                    if job["status"] == "failed":
+                        failed.append(job["language"])
+            time.sleep(0.5)
     if pending:
-        raise click.ClickException(f"jobs still unfinished after {timeout_s:.0f}s: {pending}")
+        raise click.ClickException(f"jobs still unfinished after {timeout_s:.0f}s; see "
+                                   f"{supervisor.log_path('worker')}")
+    if failed:
+        click.echo(f"Warning: translation into {', '.join(failed)} failed; see "
+                   f"{supervisor.log_path('worker')}", err=True)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ def tokens_create(name: str, role: str) -> None:
 @tokens.command("list", help="Show tokens (never their secrets).")
 def tokens_list() -> None:
     from service.tokens import list_tokens
-    with _db().session() as session:
+    with _db(must_exist=True).session() as session:
         rows = list_tokens(session)
     for row in rows:
         state = "revoked" if row["revoked"] else "active"
@@ -40,7 +40,7 @@ def tokens_revoke(token_id: str) -> None:
     from service.errors import ServiceError
     from service.tokens import revoke_token
     try:
-        with _db().session() as session:
+        with _db(must_exist=True).session() as session:
             revoke_token(session, token_id)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc

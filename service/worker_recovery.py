@@ -1,0 +1,31 @@
+"""Hand back the jobs of a worker that died without saying so (killed, out of memory).
+
+The embedded supervisor (``localise serve``) calls this when it sees its worker exit.  The
+file-system broker deletes a message when a worker takes it, so a job whose worker was
+killed would otherwise stay ``running`` until the sweep's stale limit (30 minutes).  Runs
+are idempotent (see :mod:`service.job_runner`): if another worker is in fact still on one of
+these jobs, the second delivery finds it done and does nothing.
+"""
+
+from __future__ import annotations
+
+from celery import Celery
+from sqlalchemy import select, update
+
+from service.db import Database
+from service.dispatch import send_jobs
+from service.models import Job
+
+
+def requeue_running_jobs(db: Database, celery_app: Celery) -> list[str]:
+    """Mark every ``running`` job queued again and send it; returns their ids."""
+    with db.session() as session:
+        rows = [(job_id, priority) for job_id, priority in session.execute(
+            select(Job.id, Job.priority).where(Job.status == "running")
+            .order_by(Job.created_at))]
+        if rows:
+            session.execute(update(Job).where(Job.id.in_([job_id for job_id, _ in rows]),
+                                              Job.status == "running")
+                            .values(status="queued", enqueued_at=None))
+    send_jobs(db, celery_app, rows)
+    return [job_id for job_id, _ in rows]
