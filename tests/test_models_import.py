@@ -376,6 +376,9 @@ def test_indictrans2_package_serves_many_targets_through_its_processing(imported
     assert ours["target_tokenizer"] == "target.spm"
     assert ours["license"] == "MIT"  # from the release's LICENSE file
     assert metadata["synthetic"] is True
+    with zipfile.ZipFile(imported["indictrans2"]) as archive:
+        config = json.loads(archive.read("translate-en_mul-1_0/model/config.json"))
+    assert config["add_source_eos"] is True  # fairseq sources end with </s>
 
     store = PackageStore(tmp_path / "models")
     (package,) = store.install(imported["indictrans2"])

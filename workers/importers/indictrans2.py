@@ -17,7 +17,10 @@ script).  One package serves every target whose tag the model's source vocabular
 
 A ``SYNTHETIC`` file in the folder (the tests' random checkpoints) gives a package marked
 ``"synthetic": true``.  The model is copied as published: an fp16 model is quantised to
-the worker's ``CT2_COMPUTE_TYPE`` (int8 by default) when it is loaded.
+the worker's ``CT2_COMPUTE_TYPE`` (int8 by default) when it is loaded.  Fairseq, which
+IndicTrans2 was trained with, ends every source with ``</s>``; today's CTranslate2
+converter records that in the model's config (``add_source_eos``), a model converted by an
+older one may not say it, so the importer sets it.
 """
 
 from __future__ import annotations
@@ -51,13 +54,12 @@ def find_model_dir(folder: Path) -> Path:
     if not candidates:
         raise CheckpointError(f"{folder} is not an IndicTrans2 CTranslate2 release: no "
                               f"model.bin in it or in a sub-folder such as ct2_int8_model/")
-    require_files(candidates[0], ["model.bin", "config.json"], "a CTranslate2 model")
     return candidates[0]
 
 
-def find_vocab_dir(folder: Path) -> Path:
+def find_vocab_dir(folder: Path, model_dir: Path) -> Path:
     """Where model.SRC / model.TGT are: ``vocab/`` as released, or the folder itself."""
-    for candidate in (folder / "vocab", folder):
+    for candidate in (folder / "vocab", model_dir.parent / "vocab", folder):
         if all((candidate / name).is_file() for name in TOKENIZERS):
             return candidate
     require_files(folder / "vocab", TOKENIZERS, "an IndicTrans2 vocabulary folder")
@@ -83,7 +85,7 @@ def plan(folder: Path, *, from_code: str | None = None, to_code: str | None = No
     if not folder.is_dir():
         raise CheckpointError(f"{folder}: not a directory (an IndicTrans2 release is a folder)")
     model_dir = find_model_dir(folder)
-    vocab_dir = find_vocab_dir(folder)
+    vocab_dir = find_vocab_dir(folder, model_dir)
     source_vocabulary, _ = model_vocabularies(model_dir)
     dictionary = _dictionary_tokens(vocab_dir)
     source = from_code or "en"
@@ -116,5 +118,6 @@ def plan(folder: Path, *, from_code: str | None = None, to_code: str | None = No
         processing="indictrans2", synthetic=(folder / SYNTHETIC_MARK).exists(),
         licence=licence or model_card_licence(folder) or licence_of_file(shipped_licence),
         origin=str(folder.resolve()), licence_file=shipped_licence, version=version,
+        model_config={"add_source_eos": True},
         notes=["Source lines are `<source tag> <target tag> <pieces>`; text is processed "
                "by workers/indictrans2_text.py (docs/models.md)."])

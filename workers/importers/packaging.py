@@ -56,6 +56,8 @@ class PackagePlan:
     licence_file: Path | None = None
     version: str = "1.0"
     notes: list[str] = field(default_factory=list)  # for the package's README
+    # Settings merged into the copied model's config.json (when it has one).
+    model_config: dict = field(default_factory=dict)
 
 
 def model_card_licence(folder: Path) -> str:
@@ -175,6 +177,7 @@ def write_package(plan: PackagePlan, out_path: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="localiser-import-") as tmp:
         root = Path(tmp) / folder_name(plan)
         shutil.copytree(plan.model_dir, root / "model")
+        _update_model_config(root / "model" / "config.json", plan.model_config)
         shutil.copyfile(plan.source_tokenizer, root / SOURCE_TOKENIZER)
         if plan.target_tokenizer is not None:
             shutil.copyfile(plan.target_tokenizer, root / TARGET_TOKENIZER)
@@ -198,6 +201,13 @@ def write_package(plan: PackagePlan, out_path: Path) -> Path:
                 archive.write(path, path.relative_to(Path(tmp)).as_posix())
         partial.replace(out_path)
     return out_path
+
+
+def _update_model_config(path: Path, updates: dict) -> None:
+    if updates and path.is_file():
+        config = json.loads(path.read_text(encoding="utf-8"))
+        config.update(updates)
+        path.write_text(json.dumps(config, indent=2), encoding="utf-8")
 
 
 def model_vocabularies(model_dir: Path) -> tuple[set[str], set[str]]:
