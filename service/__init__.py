@@ -36,6 +36,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.errors import register_error_handlers
     register_error_handlers(app)
 
+    from service.security_headers import init_security_headers
+    init_security_headers(app)
+
     from service.api import api
     from service.editor import editor
     from service.rate_limits import init_rate_limits, limit_auth_failures

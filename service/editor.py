@@ -1,9 +1,12 @@
 """The editor's page: source and translations side by side, segment by segment.
 
 Server-rendered forms over the same domain functions as the API.  Editors sign in with
-their API token; the session (a signed cookie) keeps only the token id, which is checked
-against the database on every request, so revoking a token signs its sessions out.  Every
-form carries a per-session CSRF token.
+their API token; the session (a signed cookie) keeps only a random session id, checked
+against the database on every request (``service.editor_sessions``): signing out ends it
+server-side, so a saved copy of the cookie opens nothing, and revoking a token ends its
+sessions too.  Every form, the sign-in form included, carries a per-session CSRF token; a
+POST without one (or from a browser that never loaded the form) is refused.  Editor pages
+may not be framed (``service.security_headers``).
 """
 
 from __future__ import annotations
@@ -25,10 +28,10 @@ from flask import (
     url_for,
 )
 
-from service import articles, tokens
+from service import articles, editor_sessions, tokens
 from service.dispatch import enqueue_rebuild
 from service.errors import ServiceError
-from service.models import ApiToken
+from service.security_headers import no_framing
 
 editor = Blueprint("editor", __name__, url_prefix="/editor")
 
@@ -49,22 +52,37 @@ def _csrf():
 
 
 def _check_csrf() -> None:
-    sent = request.form.get("csrf", "")
-    if not hmac.compare_digest(sent, session.get("csrf", "")):
+    """Both tokens must be present and equal: an empty pair is no proof of anything."""
+    sent, expected = request.form.get("csrf", ""), session.get("csrf", "")
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
         abort(400, "the form expired; reload the page and try again")
+
+
+def _live_editor_name() -> str | None:
+    """The signed-in editor's token name, or None when the session is not live."""
+    if "editor_name" not in g:
+        with _db().session() as db_session:
+            token = editor_sessions.editor_token(db_session, session.get("editor_session"))
+            g.editor_name = token.name if token is not None else None
+    return g.editor_name
+
+
+def presents_editor_credential() -> bool:
+    """A live editor session, or a sign-in form whose token is an editor's (rate limits)."""
+    if not request.path.startswith(editor.url_prefix + "/"):
+        return False
+    if request.endpoint == "editor.login" and request.method == "POST":
+        with _db().session() as db_session:
+            principal = tokens.authenticate(db_session, request.form.get("token", "").strip())
+        return principal is not None and principal.can("editor")
+    return "editor_session" in session and _live_editor_name() is not None
 
 
 def signed_in(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
-        token_id = session.get("token_id")
-        with _db().session() as db_session:
-            token = db_session.get(ApiToken, token_id) if token_id else None
-            valid = token is not None and token.revoked_at is None and \
-                tokens.RANK[token.role] >= tokens.RANK["editor"]
-            g.editor_name = token.name if valid else None
-        if not valid:
-            session.pop("token_id", None)
+        if _live_editor_name() is None:
+            session.pop("editor_session", None)
             return redirect(url_for("editor.login", next=request.path))
         if request.method == "POST":
             _check_csrf()
@@ -73,6 +91,7 @@ def signed_in(view):
 
 
 @editor.route("/login", methods=["GET", "POST"])
+@no_framing
 def login():
     error = None
     if request.method == "POST":
@@ -82,20 +101,27 @@ def login():
         if principal is None or not principal.can("editor"):
             error = "That token is unknown, revoked or not an editor's."
         else:
-            session["token_id"] = principal.token_id
+            with _db().session() as db_session:
+                session_id = editor_sessions.start(db_session, principal.token_id)
+            session.clear()  # a new session and CSRF token: nothing carried over
+            session["editor_session"] = session_id
             target = request.args.get("next", "")
             return redirect(target if target.startswith("/editor/") else url_for("site.index"))
     return render_template("editor_login.html", error=error), 401 if error else 200
 
 
 @editor.post("/logout")
+@no_framing
 @signed_in
 def logout():
-    session.pop("token_id", None)
+    with _db().session() as db_session:
+        editor_sessions.end(db_session, session.get("editor_session"))
+    session.clear()
     return redirect(url_for("editor.login"))
 
 
 @editor.get("/articles/<slug>")
+@no_framing
 @signed_in
 def article_page(slug: str):
     with _db().session() as db_session:
@@ -119,6 +145,7 @@ def _translation(db_session, slug: str, lang: str):
 
 
 @editor.post("/articles/<slug>/<lang>/segments/<int:position>")
+@no_framing
 @signed_in
 def save_segment(slug: str, lang: str, position: int):
     state = "reviewed" if request.form.get("action") == "review" else "edited"
@@ -137,6 +164,7 @@ def save_segment(slug: str, lang: str, position: int):
 
 
 @editor.post("/articles/<slug>/<lang>/<action>")
+@no_framing
 @signed_in
 def set_published(slug: str, lang: str, action: str):
     if action not in ("publish", "unpublish"):

@@ -1,5 +1,10 @@
 """Health checks and Prometheus metrics.
 
+``/healthz`` and ``/readyz`` answer as ``/api/v1/health`` and ``/api/v1/ready`` do, at the
+paths probes expect.  With ``METRICS_TOKEN`` set, ``/metrics`` answers only a scraper that
+sends ``Authorization: Bearer <METRICS_TOKEN>`` (job counts and queue depths say how busy
+the newsroom is); unset, it is open, for a scraper on a private network.
+
 Metrics are computed when scraped, from the shared state (database, Redis), not from
 per-process counters, so any web process gives the same answer and gunicorn's several
 workers need no multiprocess setup.
@@ -7,15 +12,17 @@ workers need no multiprocess setup.
 
 from __future__ import annotations
 
+import hmac
 import statistics
 from datetime import timedelta
 
 import redis
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, jsonify, request
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select, text
 
+from service.errors import Unauthorized
 from service.models import Job, utcnow
 from workers.packages import PackageError
 
@@ -49,6 +56,13 @@ def readiness() -> tuple[bool, dict]:
     return all(not value.startswith("error") for value in checks.values()), checks
 
 
+@monitoring.get("/healthz")
+def healthz():
+    """Liveness: the process answers (the same answer as ``/api/v1/health``)."""
+    return jsonify({"status": "ok"})
+
+
+@monitoring.get("/readyz")
 @monitoring.get("/api/v1/ready")
 def ready():
     ok, checks = readiness()
@@ -144,8 +158,20 @@ class _Collector:
         yield ratio
 
 
+def _require_metrics_token() -> None:
+    expected = current_app.config.get("METRICS_TOKEN", "")
+    if not expected:
+        return
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(),
+                                                              expected.encode()):
+        raise Unauthorized("send 'Authorization: Bearer <METRICS_TOKEN>'",
+                           code="invalid_token")
+
+
 @monitoring.get("/metrics")
 def metrics():
+    _require_metrics_token()
     registry = CollectorRegistry(auto_describe=False)
     registry.register(_Collector(current_app._get_current_object()))
     return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

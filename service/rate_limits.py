@@ -1,17 +1,20 @@
 """Rate limits: per client address, for anonymous requests and for failed authentication.
 
-Anonymous requests (no ``Authorization`` header) share one budget per address across the
-whole site (``RATE_LIMIT_ANONYMOUS``); requests that fail authentication (401 from the API,
-a refused editor sign-in) count against a small budget per address
-(``RATE_LIMIT_AUTH_FAILURES``), which stops token guessing.  Counters live in Redis when it
-is configured, so every web process shares them; if Redis fails, limits fall back to
-per-process memory rather than failing requests.  Behind a reverse proxy set
+Requests without a *valid* credential (an API token that authenticates, or a signed-in
+editor session) share one budget per address across the whole site
+(``RATE_LIMIT_ANONYMOUS``): a header such as ``Authorization: x`` exempts nothing.
+Requests that fail authentication (401 from the API, a refused editor sign-in) count
+against a small budget per address (``RATE_LIMIT_AUTH_FAILURES``), which stops token
+guessing; a valid credential is never refused by that budget, so a burst of bad guesses
+from a shared address (an office NAT) does not lock out the editors behind it.  Counters
+live in Redis when it is configured, so every web process shares them; if Redis fails,
+limits fall back to per-process memory rather than failing requests.  Behind a reverse proxy set
 ``PROXY_FIX_HOPS`` so the client address is the real one.
 """
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -23,6 +26,24 @@ def _is_auth_failure(response) -> bool:
         "Authorization" in request.headers or request.path == "/editor/login")
 
 
+def _presents_valid_credential() -> bool:
+    """A token that authenticates (header, or the sign-in form) or a live editor session.
+
+    Evaluated once per request (cached on ``g``); tokens are 256 random bits, so telling a
+    valid one apart from a refused guess leaks nothing a guesser could use.
+    """
+    if "valid_credential" not in g:
+        from service.api import current_principal
+        from service.editor import presents_editor_credential
+        from service.errors import ServiceError
+        try:
+            valid = current_principal() is not None
+        except ServiceError:
+            valid = False
+        g.valid_credential = valid or presents_editor_credential()
+    return g.valid_credential
+
+
 def init_rate_limits(app: Flask) -> Limiter:
     config = app.config
     if config["PROXY_FIX_HOPS"]:
@@ -32,8 +53,7 @@ def init_rate_limits(app: Flask) -> Limiter:
     limiter = Limiter(
         get_remote_address, app=app, storage_uri=config["REDIS_URL"] or "memory://",
         application_limits=anonymous,
-        application_limits_exempt_when=lambda: "Authorization" in request.headers
-        or request.path.startswith("/editor/"),
+        application_limits_exempt_when=_presents_valid_credential,
         headers_enabled=True, swallow_errors=True, in_memory_fallback_enabled=True,
         key_prefix="localiser:limits", enabled=bool(config["RATE_LIMITS_ENABLED"]))
     app.extensions["limiter"] = limiter
@@ -46,6 +66,7 @@ def limit_auth_failures(limiter: Limiter, app: Flask, *targets) -> None:
     if not budget:
         return
     shared = limiter.shared_limit(budget, scope="auth-failures",
-                                  deduct_when=_is_auth_failure, override_defaults=False)
+                                  deduct_when=_is_auth_failure, override_defaults=False,
+                                  exempt_when=_presents_valid_credential)
     for target in targets:
         shared(target)

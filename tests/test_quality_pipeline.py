@@ -36,9 +36,10 @@ class _Hook(BaseHTTPRequestHandler):
 
 def test_gated_policy_keeps_a_flagged_translation_a_draft_and_says_why(
         make_app, database_url, redis_url, start_worker, sample_article):
-    app = make_app(database_url, redis_url, PUBLISH_POLICY="gated")
+    app = make_app(database_url, redis_url, PUBLISH_POLICY="gated",
+                   WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"])  # the loopback receiver below
     worker = start_worker(database_url, redis_url, PUBLISH_POLICY="gated",
-                          REVIEW_CONFIDENCE_THRESHOLD="0.99")
+                          REVIEW_CONFIDENCE_THRESHOLD="0.99", WEBHOOK_ALLOWED_HOSTS="127.0.0.1")
     editor, reader = editor_client(app), app.test_client()
     slug = sample_article["slug"]
     _Hook.received = []

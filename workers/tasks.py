@@ -8,15 +8,12 @@ worker may be in the middle of.
 
 from __future__ import annotations
 
-import json
 import logging
-import urllib.error
-import urllib.request
 
 from celery import shared_task
 from flask import current_app
 
-from service import dispatch
+from service import dispatch, webhooks
 from service.articles import job_summary
 from service.config import publish_policy
 from service.dispatch import (  # noqa: F401 - re-exported for older callers
@@ -129,15 +126,19 @@ def rebuild_translation(revision_id: int, language: str) -> str:
 @shared_task(name="localiser.deliver_webhook", bind=True, ignore_result=True,
              max_retries=None)
 def deliver_webhook(self, url: str, payload: dict) -> None:
-    """POST the finished job to the requester's URL; retry with backoff until it says 2xx."""
-    request = urllib.request.Request(url, data=json.dumps(payload).encode(), method="POST",
-                                     headers={"Content-Type": "application/json",
-                                              "User-Agent": "localiser-webhook"})
+    """POST the finished job, signed, to the requester's URL (checked again here, see
+    service.webhooks); retry with backoff until it says 2xx.  The task id is the delivery
+    id: it stays the same across retries, so receivers can drop duplicates."""
+    config = current_app.config
     try:
-        with urllib.request.urlopen(request, timeout=current_app.config["WEBHOOK_TIMEOUT_S"]):
-            return
-    except (urllib.error.URLError, OSError) as exc:
-        if self.request.retries >= current_app.config["WEBHOOK_MAX_RETRIES"]:
+        webhooks.deliver(url, payload, secret=config["WEBHOOK_SECRET"],
+                         delivery_id=self.request.id,
+                         allowed_hosts=config["WEBHOOK_ALLOWED_HOSTS"],
+                         timeout_s=config["WEBHOOK_TIMEOUT_S"])
+    except webhooks.WebhookRefused as exc:
+        log.error("webhook %s refused, not retried: %s", url, exc)
+    except webhooks.DeliveryFailed as exc:
+        if self.request.retries >= config["WEBHOOK_MAX_RETRIES"]:
             log.error("webhook %s failed %d times, giving up: %s", url,
                       self.request.retries + 1, exc)
             return
