@@ -71,28 +71,34 @@ def package_for(name: str, english: list[str]) -> Path:
     return path
 
 
-def measure(package_file: str, sentences: int, beam: int, threads: int) -> dict:
-    """In this (fresh) process: install, load, translate; report size, memory, speed."""
+def current_rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def measure(models_dir: str, sentences: int, beam: int, threads: int) -> dict:
+    """In this (fresh) process: load the installed model and translate; report memory and
+    speed (installing happened in the parent, so its peak is not counted here)."""
     english = FLORES.read_text(encoding="utf-8").splitlines()[:sentences]
     settings = EngineSettings(beam_size=beam, inter_threads=1, intra_threads=threads)
-    before = rss_mib()
-    with tempfile.TemporaryDirectory() as tmp:
-        store = PackageStore(Path(tmp) / "models")
-        package = store.install(package_file)[0]
-        engine = Engine(settings)
-        route = store.route("en", "hi")
-        engine.translate(["Warm-up sentence."], route)
-        loaded = rss_mib()
-        started = time.perf_counter()
-        outputs = engine.translate(english, route)
-        elapsed = time.perf_counter() - started
-        return {"size_mib": package.size_bytes / 2**20, "rss_loaded_mib": loaded - before,
-                "rss_peak_mib": rss_mib(), "sentences": len(english),
-                "sentences_per_s": len(english) / elapsed,
-                "output_chars_per_sentence": sum(map(len, outputs)) / len(outputs),
-                "settings": f"beam {settings.beam_size}, {settings.compute_type}, "
-                            f"intra_threads {settings.intra_threads}, batch "
-                            f"{settings.max_batch_size}"}
+    store = PackageStore(models_dir)
+    route = store.route("en", "hi")
+    engine = Engine(settings)
+    before = current_rss_mib()
+    engine.translate(["Warm-up sentence."], route)
+    loaded = current_rss_mib()
+    started = time.perf_counter()
+    outputs = engine.translate(english, route)
+    elapsed = time.perf_counter() - started
+    return {"size_mib": route[0].package.size_bytes / 2**20,
+            "rss_loaded_mib": loaded - before, "rss_peak_mib": rss_mib(),
+            "sentences": len(english), "sentences_per_s": len(english) / elapsed,
+            "output_chars_per_sentence": sum(map(len, outputs)) / len(outputs),
+            "settings": f"beam {settings.beam_size}, {settings.compute_type}, "
+                        f"intra_threads {settings.intra_threads}, batch "
+                        f"{settings.max_batch_size}"}
 
 
 def main() -> None:
@@ -109,11 +115,12 @@ def main() -> None:
     english = FLORES.read_text(encoding="utf-8").splitlines()[:200]
     rows = []
     for name in args.shapes.split(","):
-        path = package_for(name, english)
-        child = subprocess.run(
-            [sys.executable, __file__, "--measure", str(path), "--sentences",
-             str(args.sentences), "--beam", str(args.beam), "--threads", str(args.threads)],
-            capture_output=True, text=True, check=True)
+        with tempfile.TemporaryDirectory() as tmp:
+            PackageStore(Path(tmp)).install(package_for(name, english))
+            child = subprocess.run(
+                [sys.executable, __file__, "--measure", tmp, "--sentences",
+                 str(args.sentences), "--beam", str(args.beam), "--threads",
+                 str(args.threads)], capture_output=True, text=True, check=True)
         rows.append((name, json.loads(child.stdout.strip().splitlines()[-1])))
     print(f"same settings for every shape: {rows[0][1]['settings']}; "
           f"{rows[0][1]['sentences']} FLORES-200 devtest sentences; random weights")
