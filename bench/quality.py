@@ -2,9 +2,10 @@
 
     .venv/bin/python bench/quality.py [--limit N] [--dry-run]
 
-For every (source, target) an installed package serves, runs what `localise models evaluate`
-runs (workers.evaluation: the job path with the configured CT2_* settings, the route the
-job runner picks) on the FLORES-200 devtest in EVAL_DATA_DIR, and replaces the table between
+For every (source, target) an installed package serves, runs `localise models evaluate
+--json` (the job path with the configured CT2_* settings, the route the job runner picks)
+on the FLORES-200 devtest in EVAL_DATA_DIR, one process per pair so that each peak RSS is
+that model's alone, and replaces the table between
 the quality markers of docs/models.md (the section is added when it is missing; nothing
 else in the file is touched).  Pairs without FLORES files are listed as skipped.  A
 synthetic package's row says that its score measures nothing.
@@ -13,7 +14,9 @@ synthetic package's row says that its score measures nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,14 +25,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from service.config import load_config  # noqa: E402
-from workers.engine import Engine, EngineSettings  # noqa: E402
-from workers.evaluation import (  # noqa: E402
-    EvaluationError,
-    evaluate,
-    flores_files,
-    load_test_set,
-)
+from workers.engine import EngineSettings  # noqa: E402
+from workers.evaluation import EvaluationError, flores_files  # noqa: E402
 from workers.packages import PackageStore  # noqa: E402
+
+LOCALISE = Path(sys.executable).parent / "localise"
 
 MODELS_DOC = ROOT / "docs" / "models.md"
 START, END = "<!-- quality-table:start -->", "<!-- quality-table:end -->"
@@ -40,7 +40,9 @@ evaluate` on the FLORES-200 devtest (`../shared/eval/`, en → xx unless the pac
 other way). chrF is the number to compare with the published scores in
 `../shared/eval/README.md`; BLEU uses sacrebleu's `13a` tokenizer (spBLEU's tokenizers need a
 download), so it is not comparable with published spBLEU. Speed and peak RSS are this
-machine's, with the settings shown. A synthetic package's score measures nothing.
+machine's, with the settings shown (peak RSS: the whole `localise` process with one
+model loaded). A synthetic package's score measures nothing; rows of real packages appear
+when real packages are installed and the bench is run again.
 
 {START}
 {END}
@@ -51,28 +53,30 @@ def rows(limit: int | None) -> tuple[list[str], list[str]]:
     config = load_config()
     settings = EngineSettings.from_config(config)
     store = PackageStore(config["MODELS_DIR"])
-    engine = Engine(settings)
     table, skipped = [], []
     for package in store.installed():
         for target in package.to_codes:
             pair = f"{package.from_code}→{target}"
             try:
-                source_file, reference_file = flores_files(Path(config["EVAL_DATA_DIR"]),
-                                                           package.from_code, target)
-                test_set = load_test_set(source_file, reference_file, limit)
+                flores_files(Path(config["EVAL_DATA_DIR"]), package.from_code, target)
             except EvaluationError as exc:
                 skipped.append(f"{pair} ({package.key}): {exc}")
                 continue
-            route = store.route(package.from_code, target, config["PIVOT_LANG"])
-            result = evaluate(engine, route, test_set, package.from_code)
-            note = "synthetic: measures nothing" if result.synthetic else ""
-            print(f"{pair:8} {result.model:24} chrF {result.chrf:6.2f}  chrF++ "
-                  f"{result.chrf_pp:6.2f}  BLEU {result.bleu:6.2f}  "
-                  f"{result.sentences_per_s:6.1f} sent/s  {note}", flush=True)
-            table.append(f"| {pair} | `{result.model}` | {result.sentences} | "
-                         f"{result.chrf:.1f} | {result.chrf_pp:.1f} | {result.bleu:.1f} | "
-                         f"{result.sentences_per_s:.1f} | {result.peak_rss_mib:.0f} | "
-                         f"{note or 'real model'} |")
+            command = [str(LOCALISE), "models", "evaluate", package.from_code, target,
+                       "--json", *(["--limit", str(limit)] if limit else [])]
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode != 0:
+                skipped.append(f"{pair} ({package.key}): {done.stderr.strip()[-300:]}")
+                continue
+            result = json.loads(done.stdout)
+            note = "synthetic: measures nothing" if result["synthetic"] else ""
+            print(f"{pair:8} {result['model']:24} chrF {result['chrf']:6.2f}  chrF++ "
+                  f"{result['chrf++']:6.2f}  BLEU {result['bleu']:6.2f}  "
+                  f"{result['sentences_per_s']:6.1f} sent/s  {note}", flush=True)
+            table.append(f"| {pair} | `{result['model']}` | {result['sentences']} | "
+                         f"{result['chrf']:.1f} | {result['chrf++']:.1f} | "
+                         f"{result['bleu']:.1f} | {result['sentences_per_s']:.1f} | "
+                         f"{result['peak_rss_mib']:.0f} | {note or 'real model'} |")
     header = [f"Measured {datetime.now(UTC):%Y-%m-%d}; {os.cpu_count()} CPUs; "
               f"compute {settings.compute_type}, beam {settings.beam_size}, batch "
               f"{settings.max_batch_size}, intra threads {settings.intra_threads or 'all'}.",
