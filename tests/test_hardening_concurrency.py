@@ -1,0 +1,229 @@
+"""Issue 12, items 6, 7 and 8: concurrent requests and a broker outage never answer 500 and
+never lose an editor's correction.
+
+Real HTTP to a threaded live server, real Celery workers, real Redis (the outage test stops a
+redis-server of its own), SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from service.models import Article, Revision
+from tests.conftest import LiveServer, auth_headers, wait_for_jobs
+
+OUTAGE_REDIS_PORT = 6397
+
+
+def http(method: str, url: str, body: dict | None = None,
+         headers: dict[str, str] | None = None) -> tuple[int, dict, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json",
+                                              **(headers or {})})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return response.status, json.loads(response.read() or b"null"), \
+                dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"null"), dict(exc.headers)
+
+
+def at_once(calls: list) -> list:
+    """Run the calls from as many threads, all at the same moment."""
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        return list(pool.map(lambda call: call(), calls))
+
+
+def assert_no_server_error(responses) -> None:
+    for status, body, headers in responses:
+        assert status < 500, body
+        if status == 409:  # a lost race: the client is told to send it again
+            assert body["error"]["code"] == "concurrent_update"
+            assert headers.get("Retry-After")
+
+
+# --- item 8: concurrent posts of one article -----------------------------------------------
+
+def revisions_of(app, slug: str) -> list[int]:
+    with app.extensions["db"].session() as session:
+        return list(session.scalars(select(Revision.number).join(
+            Article, Revision.article_id == Article.id).where(Article.slug == slug)
+            .order_by(Revision.number)))
+
+
+@pytest.mark.timeout(300)
+def test_concurrent_posts_of_one_article_answer_as_the_winner_did(make_app, database_url,
+                                                                  redis_url):
+    app = make_app(database_url, redis_url)
+    server = LiveServer(app)
+    editor = auth_headers(app)
+    url = f"{server.url}/api/v1/articles"
+    try:
+        same = {"slug": "same-content", "title": "One text", "body_html": "<p>Same.</p>",
+                "languages": ["hi", "ta"]}
+        responses = at_once([lambda: http("POST", url, same, editor)] * 30)
+        assert_no_server_error(responses)
+        statuses = [status for status, _, _ in responses]
+        assert statuses.count(201) == 1 and set(statuses) <= {200, 201, 409}
+        assert revisions_of(app, "same-content") == [1]
+        job_ids = {tuple(sorted(job["id"] for job in body["jobs"]))
+                   for status, body, _ in responses if status in (200, 201)}
+        assert len(job_ids) == 1  # every success names the same two jobs
+
+        responses = at_once([
+            (lambda n=n: http("POST", url, {"slug": "different-content",
+                                            "title": f"Version {n}",
+                                            "body_html": f"<p>Text {n}.</p>",
+                                            "languages": ["hi"]}, editor))
+            for n in range(30)])
+        assert_no_server_error(responses)
+        created = [body for status, body, _ in responses if status == 201]
+        assert len(created) + sum(status == 409 for status, _, _ in responses) == 30
+        numbers = sorted(body["revision"]["number"] for body in created)
+        assert numbers == list(range(1, len(created) + 1))  # each success its own revision
+        assert revisions_of(app, "different-content") == numbers
+    finally:
+        server.stop()
+
+
+# --- item 7: concurrent segment edits while rebuilds run -----------------------------------
+
+def published_text(server, slug: str, headers: dict) -> str:
+    status, body, _ = http("GET", f"{server.url}/api/v1/articles/{slug}/translations/hi",
+                           headers=headers)
+    assert status == 200, body
+    return " ".join([body["title"], body["summary"], *body["highlights"], body["body_html"]])
+
+
+def wait_until(condition, timeout_s: float, what: str, log=None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"{what} not reached after {timeout_s}s\n{log() if log else ''}")
+
+
+@pytest.mark.timeout(400)
+def test_concurrent_segment_edits_all_land_while_rebuilds_run(make_app, database_url,
+                                                               redis_url, start_worker,
+                                                               sample_article):
+    app = make_app(database_url, redis_url)
+    worker = start_worker(database_url, redis_url)
+    server = LiveServer(app)
+    editor = auth_headers(app)
+    slug = sample_article["slug"]
+    try:
+        status, body, _ = http("POST", f"{server.url}/api/v1/articles",
+                               {**sample_article, "languages": ["hi"]}, editor)
+        client = app.test_client()
+        wait_for_jobs(client, [body["jobs"][0]["id"]], worker=worker)
+        base = f"{server.url}/api/v1/articles/{slug}/translations/hi/segments"
+        segments = http("GET", base, headers=editor)[1]["segments"]
+        positions = [s["position"] for s in segments if s["source"].strip()][:20]
+        assert len(positions) >= 10
+
+        # Each edit queues a rebuild; the worker rebuilds while the next edits arrive.
+        responses = at_once([
+            (lambda p=p: http("PATCH", f"{base}/{p}", {"text": f"Edited segment {p}"}, editor))
+            for p in positions])
+        assert_no_server_error(responses)
+        landed = [p for p, (status, _, _) in zip(positions, responses, strict=True)
+                  if status == 200]
+        assert all(status in (200, 409) for status, _, _ in responses)
+        assert len(landed) >= len(positions) // 2
+
+        def all_edits_published() -> bool:
+            html = published_text(server, slug, editor)
+            return all(f"Edited segment {p}" in html for p in landed)
+
+        wait_until(all_edits_published, 120, "every landed edit in the published text",
+                   worker.log)
+        now = {s["position"]: s for s in http("GET", base, headers=editor)[1]["segments"]}
+        for p in landed:
+            assert now[p]["text"] == f"Edited segment {p}" and now[p]["state"] == "edited"
+        assert sorted(now) == list(range(len(now)))  # no segment lost or doubled
+        assert "StaleDataError" not in worker.log()
+    finally:
+        server.stop()
+
+
+# --- item 6: a correction while the broker is down ----------------------------------------
+
+@pytest.fixture
+def outage_redis(tmp_path: Path):
+    """A redis-server of this test's own (port 6397), so stopping it disturbs no one."""
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server is not installed")
+    servers: list[subprocess.Popen] = []
+
+    def start() -> None:
+        servers.append(subprocess.Popen(
+            ["redis-server", "--port", str(OUTAGE_REDIS_PORT), "--bind", "127.0.0.1",
+             "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+            stdout=subprocess.DEVNULL))
+        client = redis.Redis(port=OUTAGE_REDIS_PORT)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop() -> None:
+        servers[-1].terminate()
+        servers[-1].wait()
+
+    start()
+    yield f"redis://127.0.0.1:{OUTAGE_REDIS_PORT}/0", start, stop
+    for server in servers:
+        if server.poll() is None:
+            server.terminate()
+            server.wait()
+
+
+@pytest.mark.timeout(300)
+def test_a_correction_during_a_broker_outage_is_published_when_it_returns(
+        make_app, tmp_path, outage_redis, start_worker, sample_article):
+    url, start_redis, stop_redis = outage_redis
+    database_url = f"sqlite:///{tmp_path / 'outage.db'}"
+    app = make_app(database_url, url)
+    worker = start_worker(database_url, url, beat=True, SWEEP_INTERVAL_S="1")
+    server = LiveServer(app)
+    editor = auth_headers(app)
+    slug = sample_article["slug"]
+    try:
+        status, body, _ = http("POST", f"{server.url}/api/v1/articles",
+                               {**sample_article, "languages": ["hi"]}, editor)
+        wait_for_jobs(app.test_client(), [body["jobs"][0]["id"]], worker=worker)
+        base = f"{server.url}/api/v1/articles/{slug}/translations/hi/segments"
+
+        stop_redis()
+        started = time.monotonic()
+        status, body, _ = http("PATCH", f"{base}/0", {"text": "Corrected during the outage"},
+                               editor)
+        assert time.monotonic() - started < 10  # no hanging on the dead broker
+        assert status == 202, body
+        assert body["rebuild"] == "pending" and body["text"] == "Corrected during the outage"
+        assert http("GET", base, headers=editor)[1]["segments"][0]["text"] == \
+            "Corrected during the outage"  # stored
+        assert "Corrected during the outage" not in published_text(server, slug, editor)
+
+        start_redis()  # beat's sweeper sends the pending rebuild
+        wait_until(lambda: "Corrected during the outage" in published_text(server, slug, editor),
+                   120, "the correction in the published text", worker.log)
+    finally:
+        server.stop()
