@@ -20,10 +20,15 @@ from flask_limiter.util import get_remote_address
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
+def _presents_credential() -> bool:
+    """A token in the header, or the editor sign-in form being sent."""
+    return "Authorization" in request.headers or (
+        request.path == "/editor/login" and request.method == "POST")
+
+
 def _is_auth_failure(response) -> bool:
     """A presented credential was refused (a missing token is not a guess)."""
-    return response.status_code == 401 and (
-        "Authorization" in request.headers or request.path == "/editor/login")
+    return response.status_code == 401 and _presents_credential()
 
 
 def _presents_valid_credential() -> bool:
@@ -42,6 +47,12 @@ def _presents_valid_credential() -> bool:
             valid = False
         g.valid_credential = valid or presents_editor_credential()
     return g.valid_credential
+
+
+def _not_a_guess() -> bool:
+    """The failure budget refuses guesses only: a request with no credential (reading,
+    loading the sign-in form) or a valid one passes even when the address is cut off."""
+    return not _presents_credential() or _presents_valid_credential()
 
 
 def init_rate_limits(app: Flask) -> Limiter:
@@ -67,6 +78,6 @@ def limit_auth_failures(limiter: Limiter, app: Flask, *targets) -> None:
         return
     shared = limiter.shared_limit(budget, scope="auth-failures",
                                   deduct_when=_is_auth_failure, override_defaults=False,
-                                  exempt_when=_presents_valid_credential)
+                                  exempt_when=_not_a_guess)
     for target in targets:
         shared(target)

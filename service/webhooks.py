@@ -2,15 +2,16 @@
 
 Any editor token can name a webhook URL, and the worker that POSTs to it sits inside the
 network, so the URL is checked twice: when the request arrives (``check_url``, a 400 for
-the requester) and again when the worker delivers (``deliver``), after DNS resolution, on
-the very addresses the connection then uses (a name that resolved to a public address at
-request time may resolve to ``127.0.0.1`` later).  Refused: any scheme but http(s), and
-loopback, private, link-local, multicast, reserved, shared and unspecified addresses, in
-every spelling (``0x7f000001``, ``2130706433``, ``0``, ``127.1``, ``[::1]``,
-``[::ffff:127.0.0.1]``).  Redirects are never followed (a 3xx is a failed delivery), and
-proxy environment variables are ignored, because either would send the POST somewhere
-that was not checked.  ``WEBHOOK_ALLOWED_HOSTS`` names receivers inside the network that
-are wanted; only their exact host (and port, when given) skips the address check.
+the requester: form, literal addresses, internal names, no DNS) and again when the worker
+delivers (``deliver``), after DNS resolution, on the very addresses the connection then
+uses (a name may resolve to a public address today and to ``127.0.0.1`` tomorrow).
+Refused: any scheme but http(s), and loopback, private, link-local, multicast, reserved,
+shared and unspecified addresses, in every spelling (``0x7f000001``, ``2130706433``,
+``0``, ``127.1``, ``[::1]``, ``[::ffff:127.0.0.1]``).  Redirects are never followed (a
+3xx is a failed delivery), and proxy environment variables are ignored, because either
+would send the POST somewhere that was not checked.  ``WEBHOOK_ALLOWED_HOSTS`` names
+receivers inside the network that are wanted; only their exact host (and port, when
+given) skips the address check.
 
 Every POST is signed (see ``signature``): receivers check ``X-Localiser-Signature`` and
 the age of ``X-Localiser-Timestamp``, and drop repeated ``X-Localiser-Delivery`` ids.
@@ -20,7 +21,6 @@ Plain Python (no Flask, no Celery): the API view and the Celery task pass the se
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import http.client
@@ -37,6 +37,9 @@ SCHEMES = {"http": 80, "https": 443}
 MAX_URL_CHARS = 2000
 NAT64_PREFIX = ipaddress.ip_network("64:ff9b::/96")
 USER_AGENT = "localiser-webhook"
+# Names that never leave the local network (RFC 6761, 6762, 8375 and common practice).
+INTERNAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa",
+                     ".lan", ".intranet", ".corp")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -175,16 +178,31 @@ def checked_addresses(target: Target) -> list[IPAddress]:
 
 
 def check_url(url: object, allowed_hosts: Iterable[str] = ()) -> str:
-    """Request-time check: the URL's form, and its addresses when they can be known now.
+    """Request-time check, without DNS: the URL's form, a literal address, and names that
+    are internal by definition (``localhost``, single-label names such as ``redis``,
+    ``.local``, ``.internal``...).
 
-    A literal address is checked at once; a name is resolved and refused if it leads to a
-    forbidden address.  A name that does not resolve now is accepted: a DNS hiccup must not
-    refuse an article, and delivery checks again anyway.
+    Other names are resolved only at delivery, where the check that counts happens (on the
+    addresses connected to); resolving here too would make the web process wait on DNS and
+    prove nothing, as the answer may change before delivery.
     """
     target = parse_url(url, allowed_hosts)
-    with contextlib.suppress(DeliveryFailed):
-        checked_addresses(target)
+    if not target.allowed_by_setting:
+        literal = literal_address(target.host)
+        reason = forbidden_reason(literal) if literal is not None else internal_name(target.host)
+        if reason:
+            raise WebhookRefused(f"leads to a {reason}; name the receiver in "
+                                 "WEBHOOK_ALLOWED_HOSTS to allow it")
     return url.strip()  # type: ignore[union-attr]  # parse_url proved it is a str
+
+
+def internal_name(host: str) -> str | None:
+    """Why a host name can only mean a machine inside the network, or None."""
+    if "." not in host:
+        return f"single-label (internal) name {host!r}"
+    if host.endswith(INTERNAL_SUFFIXES):
+        return f"internal name {host!r}"
+    return None
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

@@ -58,3 +58,24 @@ def test_readiness(make_app, redis_url, tmp_path):
     assert checks["broker"].startswith("error") and checks["models"] == "error: none"
     assert checks["database"] == "ok"
     assert broken.test_client().get("/api/v1/health").status_code == 200
+
+
+def test_metrics_token_and_probe_aliases(make_app, redis_url):
+    app = make_app(redis_url=redis_url, METRICS_TOKEN="scrape-me")
+    client = app.test_client()
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "scrape-me"}):
+        refused = client.get("/metrics", headers=headers)
+        assert refused.status_code == 401
+        assert "localiser_jobs" not in refused.get_data(as_text=True)
+    allowed = client.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
+    assert allowed.status_code == 200
+    assert "localiser_queue_depth" in allowed.get_data(as_text=True)
+    assert make_app(redis_url=redis_url).test_client().get("/metrics").status_code == 200
+
+    assert client.get("/healthz").get_json() == client.get("/api/v1/health").get_json() \
+        == {"status": "ok"}
+    ready, readyz = client.get("/api/v1/ready"), client.get("/readyz")
+    assert readyz.status_code == ready.status_code == 200
+    assert readyz.get_json() == ready.get_json()
+    broken = make_app(redis_url="redis://127.0.0.1:1/0").test_client().get("/readyz")
+    assert broken.status_code == 503

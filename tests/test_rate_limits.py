@@ -49,3 +49,44 @@ def test_every_write_endpoint_requires_a_token(make_app):
         response = client.open(url, method=method, json={})
         assert response.status_code == 401, (method, url, response.status_code)
         assert response.get_json()["error"]["code"] == "auth_required"
+
+
+def test_only_a_valid_token_exempts_from_the_anonymous_budget(make_app):
+    """Issue 12 item 5: any Authorization header used to exempt a request."""
+    app = make_app(RATE_LIMIT_ANONYMOUS="5/minute")
+    client = app.test_client()
+    bogus = ["x", "Bearer nonsense", "Bearer lcl_0123456789abcdef.guess", "Basic eDp5", "x"]
+    codes = [client.get("/api/v1/health", headers={"Authorization": header}).status_code
+             for header in bogus]
+    assert codes == [200] * 5
+    assert client.get("/api/v1/health", headers={"Authorization": "x"}).status_code == 429
+    assert client.get("/editor/login").status_code == 429  # the editor's pages count too
+    assert client.get("/api/v1/health", headers=auth_headers(app)).status_code == 200
+
+
+def test_failed_guesses_do_not_lock_out_a_valid_token_from_the_same_address(
+        make_app, sample_article):
+    app = make_app(RATE_LIMIT_AUTH_FAILURES="3/minute")
+    client = app.test_client()
+    wrong = {"Authorization": "Bearer lcl_0123456789abcdef.guess"}
+    codes = [client.post("/api/v1/articles", json=sample_article, headers=wrong).status_code
+             for _ in range(10)]
+    assert codes[:3] == [401] * 3 and set(codes[3:]) == {429}
+    good = client.post("/api/v1/articles", json={**sample_article, "languages": ["hi"]},
+                       headers=auth_headers(app))
+    assert good.status_code in (201, 202), good.get_json()
+    assert client.post("/api/v1/articles", json=sample_article,
+                       headers=wrong).status_code == 429  # the guesser stays cut off
+
+    # The editor sign-in form: bad tokens are cut off, a good one still signs in.
+    with app.extensions["db"].session() as session:
+        from service.tokens import create_token
+        _, editor_token = create_token(session, "sign-in", "editor")
+    browser = app.test_client()
+    assert browser.get("/editor/login").status_code == 200  # the form still loads
+    with browser.session_transaction() as cookie:
+        csrf = cookie["csrf"]
+    answer = browser.post("/editor/login", data={"csrf": csrf, "token": "lcl_bad.guess"})
+    assert answer.status_code == 429
+    answer = browser.post("/editor/login", data={"csrf": csrf, "token": editor_token})
+    assert answer.status_code == 302

@@ -39,6 +39,9 @@ INTERNAL_URLS = [
     "http://[fc00::1]/", "http://224.0.0.1/", "http://[ff02::1]/", "http://240.0.0.1/",
     "http://255.255.255.255/", "http://100.64.0.1/", "http://[64:ff9b::a00:1]/",
     "http://[2002:7f00:1::]/", "http://[::ffff:169.254.169.254]/",
+    # Names that can only be internal (refused without any DNS lookup).
+    "http://redis:6379/", "http://app.localhost/", "http://printer.local/",
+    "http://metadata.google.internal/computeMetadata/v1/",
 ]
 MALFORMED_URLS = [
     "ftp://example.com/x", "file:///etc/passwd", "gopher://127.0.0.1:6379/_x",
@@ -64,6 +67,8 @@ def test_public_addresses_pass_without_any_lookup():
     assert webhooks.check_url("https://93.184.216.34/hook?x=1") == \
         "https://93.184.216.34/hook?x=1"
     assert webhooks.check_url("http://[2606:4700:4700::1111]:8080/h")
+    # A public-looking name is resolved only at delivery, never when the request arrives.
+    assert webhooks.check_url("https://hooks.example.com/x") == "https://hooks.example.com/x"
 
 
 def test_allowed_hosts_open_exactly_the_named_receiver():
