@@ -140,6 +140,11 @@ def load_config() -> dict[str, Any]:
         "SWEEP_STALE_AFTER_S": _env_int("SWEEP_STALE_AFTER_S", 1800),
         "BACKFILL_CHUNK": _env_int("BACKFILL_CHUNK", 100),
         "BACKFILL_BATCH": _env_int("BACKFILL_BATCH", 8),
+        # A worker taking an editor job also takes the waiting editor jobs of the same model
+        # for this long, up to this many sentences (0: CT2_MAX_BATCH_SIZE x
+        # CT2_INTER_THREADS), and decodes them together (see service.job_claims).
+        "EDITOR_BATCH_WINDOW_MS": _env_int("EDITOR_BATCH_WINDOW_MS", 50),
+        "EDITOR_BATCH_SENTENCES": _env_int("EDITOR_BATCH_SENTENCES", 0),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent
                                              / "translations"),
         "BABEL_DEFAULT_LOCALE": "en",

@@ -173,11 +173,14 @@ def sweep(db: Database, celery_app: Celery, stale_after_s: int, backfill_chunk: 
         # A job "running" for that long lost its worker (and the broker its message).
         session.execute(update(Job).where(Job.status == "running",
                                           Job.started_at < stale_before)
-                        .values(status="queued", enqueued_at=None))
+                        .values(status="queued", enqueued_at=None, claimed_by=None))
         rows = list(session.execute(select(Job.id, Job.priority).where(
             Job.status == "queued",
             or_(and_(Job.enqueued_at.is_(None), Job.priority == "high"),
                 Job.enqueued_at < stale_before)).order_by(Job.created_at)))
+        # Sent afresh, a job belongs to its new message (see service.job_claims).
+        session.execute(update(Job).where(Job.id.in_([job_id for job_id, _ in rows]),
+                                          Job.status == "queued").values(claimed_by=None))
     send_jobs(db, celery_app, [(job_id, priority) for job_id, priority in rows])
     rebuilds = send_pending_rebuilds(db, celery_app)
     return len(rows) + rebuilds + top_up_backfill(db, celery_app, backfill_chunk)

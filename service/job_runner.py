@@ -23,7 +23,7 @@ from service.db import Database
 from service.glossary import glossary_for
 from service.models import Job, Revision, Translation, TranslationSegment, utcnow
 from service.sanitize import sanitize_html
-from workers import quality
+from workers import process_memory, quality
 from workers.document import ArticleText, SegmentedArticle, translate_document_groups
 from workers.engine import Engine, route_key
 from workers.packages import Hop, PackageError, PackageStore
@@ -116,6 +116,7 @@ class JobRunner:
                     continue
                 job.status, job.started_at, job.error = "running", utcnow(), ""
                 job.segments_total = job.segments_done = job.memory_hits = 0
+                job.decoded_tokens = 0
                 job.attempts += 1
                 article = job.revision.article
                 slugs.add(article.slug)
@@ -132,6 +133,7 @@ class JobRunner:
                     outcomes.update(dict.fromkeys((w.job_id for w in works),
                                                   JobOutcome("failed")))
             ids = [work.job_id for group in ready for work in group.works]
+            process_memory.reset_peak()  # each batch records its own peak
             try:
                 self._localise_groups(ready)
             except TRANSIENT_ERRORS:
@@ -141,6 +143,7 @@ class JobRunner:
                 for job_id in ids:
                     self.fail(job_id, f"{type(exc).__name__}: {exc}")
                 raise
+            self._record_peak(ids)
             for group in ready:
                 outcomes.update(dict.fromkeys((w.job_id for w in group.works),
                                               group.outcome()))
@@ -148,6 +151,16 @@ class JobRunner:
             for slug in slugs:
                 self.on_change(slug)
         return outcomes
+
+    def _record_peak(self, job_ids: list[str]) -> None:
+        """The worker's peak RSS during the batch, on each of its jobs (memory that grows
+        from job to job shows here first)."""
+        if not job_ids:
+            return
+        peak = process_memory.peak_bytes()
+        with self.db.session() as session:
+            for job_id in job_ids:
+                session.get(Job, job_id).peak_rss_bytes = peak
 
     def rebuild(self, revision_id: int, target: str) -> JobOutcome:
         """Re-assemble a translation after corrections; only missing pieces reach the model."""
@@ -208,10 +221,7 @@ class JobRunner:
         translation.route = model_key
         translation.synthetic_model = any(hop.package.synthetic for hop in route)
         translation.updated_at = utcnow()
-        if translation.id is not None:  # replace: delete first, positions are unique
-            translation.segments.clear()
-            session.flush()
-        translation.segments = segments
+        self._update_segments(translation, segments)
         if work.job_id is not None:
             job = session.get(Job, work.job_id)
             job.status, job.finished_at = "done", utcnow()
@@ -255,23 +265,22 @@ class JobRunner:
                        f"{len(segments)} segments flagged ({detail})")
 
     @staticmethod
-    def _update_segments(translation: Translation, used: list[str], state: _Pass) -> None:
+    def _update_segments(translation: Translation, fresh: list[TranslationSegment]) -> None:
         """Segments updated in place, row by row, never deleted and recreated: an editor's
         correction saved while a rebuild runs then always finds its row (a rebuild that
         replaced every row made concurrent edits fail with StaleDataError).  Only changed
         columns are written; rows past the new end are removed."""
         existing = {segment.position: segment for segment in translation.segments} \
             if translation.id is not None else {}
-        for position, source_text in enumerate(used):
-            known = state.known[source_text]
-            values = {"source_text": source_text, "machine_text": known.machine or "",
-                      "current_text": known.text, "state": known.origin}
-            segment = existing.pop(position, None)
+        copied = [column.key for column in TranslationSegment.__table__.columns
+                  if column.key not in ("id", "translation_id", "position", "updated_at")]
+        for new in fresh:
+            segment = existing.pop(new.position, None)
             if segment is None:
-                translation.segments.append(TranslationSegment(position=position, **values))
+                translation.segments.append(new)
                 continue
-            changed = {name: value for name, value in values.items()
-                       if getattr(segment, name) != value}
+            changed = {name: getattr(new, name) for name in copied
+                       if getattr(segment, name) != getattr(new, name)}
             for name, value in changed.items():
                 setattr(segment, name, value)
             if changed:
@@ -314,6 +323,14 @@ class JobRunner:
             self._progress_writer(single, already_done, sum(map(len, missing))))
         results = []
         with self.db.session() as session:
+            tokens: dict[str, int] = {}
+            for group, per_document, todo, done in zip(groups, per_group, missing, fresh,
+                                                       strict=True):
+                decoded = {sentence: scored.tokens for sentence, scored in zip(
+                    todo, done, strict=True)}
+                for work, mine in zip(group.works, per_document, strict=True):
+                    if work.job_id is not None:
+                        tokens[work.job_id] = sum(decoded.get(s, 0) for s in set(mine))
             for group, sentences, known, todo, done in zip(
                     groups, wanted, known_per_group, missing, fresh, strict=True):
                 new = {sentence: scored.text for sentence, scored in zip(todo, done,
@@ -332,6 +349,7 @@ class JobRunner:
             for job_id, _ in jobs:
                 job = session.get(Job, job_id)
                 job.segments_done = job.segments_total
+                job.decoded_tokens = (job.decoded_tokens or 0) + tokens.get(job_id, 0)
         return results
 
     def _progress_writer(self, job_id: str | None, already_done: int, to_translate: int):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -115,6 +116,18 @@ class Job(Base):
     # draft under PUBLISH_POLICY=gated (None: it was not held back).
     flagged_segments: Mapped[int | None] = mapped_column(Integer)
     held_reason: Mapped[str | None] = mapped_column(Text)
+    # Why a finished translation is being made again (service.retranslation): "retranslate"
+    # (another model would be used now, or an editor asked) or "glossary" (a term changed);
+    # None for a language's first translation.
+    reason: Mapped[str | None] = mapped_column(String(16))
+    # The Celery task (its id survives retries and redelivery) whose worker took this job
+    # into its batch; a job's own message finding another task's claim leaves it to that
+    # task (see service.dispatch.claim_jobs).
+    claimed_by: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Tokens the model generated for this job's sentences (a sentence shared with another
+    # job of the same batch counts for both), and the worker's peak RSS while it ran.
+    decoded_tokens: Mapped[int | None] = mapped_column(Integer)
+    peak_rss_bytes: Mapped[int | None] = mapped_column(BigInteger)
 
     revision: Mapped[Revision] = relationship()
 
@@ -178,6 +191,10 @@ class GlossaryEntry(Base):
     target_lang: Mapped[str | None] = mapped_column(String(16))
     rendering: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Added or its rendering changed: translations older than this may need it
+    # (`localise backfill --glossary-changed`).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,
+                                                 onupdate=utcnow)
 
     __table_args__ = (UniqueConstraint("term", "target_lang"),)
 
@@ -215,3 +232,18 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EditorSession(Base):
+    """A signed-in editor page session; the cookie holds its id, this row says it is live.
+
+    Signing out ends the row, so a copy of the cookie opens nothing afterwards.  Only a
+    hash of the id is stored, like the tokens' secrets.
+    """
+
+    __tablename__ = "editor_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[str] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

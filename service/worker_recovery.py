@@ -10,7 +10,7 @@ these jobs, the second delivery finds it done and does nothing.
 from __future__ import annotations
 
 from celery import Celery
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 
 from service.db import Database
 from service.dispatch import send_jobs
@@ -18,14 +18,19 @@ from service.models import Job
 
 
 def requeue_running_jobs(db: Database, celery_app: Celery) -> list[str]:
-    """Mark every ``running`` job queued again and send it; returns their ids."""
+    """Mark every ``running`` job queued again and send it; returns their ids.
+
+    Jobs the dead worker had claimed into its batch but not started yet (see
+    service.job_claims) are sent again too: their own messages were already answered.
+    """
+    taken = or_(Job.status == "running",
+                and_(Job.status == "queued", Job.claimed_by.is_not(None)))
     with db.session() as session:
         rows = [(job_id, priority) for job_id, priority in session.execute(
-            select(Job.id, Job.priority).where(Job.status == "running")
-            .order_by(Job.created_at))]
+            select(Job.id, Job.priority).where(taken).order_by(Job.created_at))]
         if rows:
             session.execute(update(Job).where(Job.id.in_([job_id for job_id, _ in rows]),
-                                              Job.status == "running")
-                            .values(status="queued", enqueued_at=None))
+                                              taken)
+                            .values(status="queued", enqueued_at=None, claimed_by=None))
     send_jobs(db, celery_app, rows)
     return [job_id for job_id, _ in rows]

@@ -11,7 +11,9 @@ links and emphasis).  Each unit is localised in one of two ways:
   ``tags`` module).
 * **pieces** (the fallback): each text node is translated on its own, split around the
   protected spans, which are put back verbatim.  Markup and protected text then survive by
-  construction, at some cost in fluency.
+  construction, at some cost in fluency.  A unit without inline elements falls back
+  sentence by sentence (**sentences**): a sentence whose translation kept its own spans
+  stays whole, and only the sentences that lost one are cut and decoded again.
 
 Block structure, tags, ``href``/``src`` and text inside ``script``, ``style``, ``pre``,
 ``code``, ``iframe``... never reach the model.  See docs/engine.md.
@@ -22,7 +24,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
@@ -157,7 +159,18 @@ class _Unit:
         return segments
 
     def piece_segments(self) -> list[str]:
+        if self.mode == "sentences":
+            return [segment for kept in self._sentence_plan
+                    for segment in (kept.segments() if isinstance(kept, _Pieces)
+                                    else [kept[0]])]
         return [segment for pieces in self._fallback_pieces() for segment in pieces.segments()]
+
+    def repair_segments(self) -> list[str]:
+        """What the fallback must decode: the pieces, but no sentence kept whole."""
+        if self.mode == "sentences":
+            return [segment for kept in self._sentence_plan if isinstance(kept, _Pieces)
+                    for segment in kept.segments()]
+        return self.piece_segments()
 
     def _fallback_pieces(self) -> list[_Pieces]:
         if self.write_text is not None:
@@ -182,9 +195,33 @@ class _Unit:
         placed = self._place_wraps(result, translations) if result is not None else None
         if placed is None:
             self.mode = "pieces"
+            if not self.wraps:
+                self._keep_surviving_sentences(translations)
             return False
         self._result, self._placed = result, placed
         return True
+
+    def _keep_surviving_sentences(self, translations: Translations) -> None:
+        """Fall back sentence by sentence: a sentence whose translation kept its own spans
+        stays as the model wrote it, and only the sentences that lost one are cut into
+        pieces and decoded again (mode ``sentences``).  Units with inline elements, and
+        units where a span crosses a sentence boundary, fall back as a whole."""
+        plan: list[tuple[str, str] | _Pieces] = []
+        position = len(self.whole.leading)
+        for piece in self.whole.pieces:
+            start, end = position, position + len(piece.text)
+            position = end + len(piece.trailing)
+            if any(s.start < end and s.end > start and not (start <= s.start and s.end <= end)
+                   for s in self.spans):
+                return
+            mine = [replace(s, start=s.start - start, end=s.end - start)
+                    for s in self.spans if start <= s.start and s.end <= end]
+            kept = survives(mine, translations[piece.text])
+            plan.append((piece.text, kept) if kept is not None
+                        else _Pieces.of(piece.text, mine, self.language))
+        if all(isinstance(kept, _Pieces) for kept in plan):
+            return  # nothing survived: the plain pieces fallback
+        self.mode, self._sentence_plan = "sentences", plan
 
     def _place_wraps(self, result: str, translations: Translations) -> list | None:
         """Where each inline element's own translation sits in the sentence translation.
@@ -209,7 +246,12 @@ class _Unit:
         return sorted(claimed, key=lambda c: c[0])
 
     def render(self, translations: Translations) -> None:
-        if self.mode == "whole":
+        if self.mode == "sentences":
+            self._result = self.whole.join([
+                kept.render(translations) if isinstance(kept, _Pieces) else kept[1]
+                for kept in self._sentence_plan])
+            self._placed = []
+        if self.mode in ("whole", "sentences"):
             self._render_whole()
             return
         if self.write_text is not None:
@@ -343,7 +385,7 @@ class SegmentedArticle:
         segments: list[str] = []
         for unit in self._all_units():
             if unit.mode == "whole" and not unit.accept_whole(translations):
-                segments += unit.piece_segments()
+                segments += unit.repair_segments()
         return segments
 
     def rebuild(self, translations: Translations) -> ArticleText:
@@ -385,6 +427,7 @@ class SegmentedArticle:
             "units": len(units),
             "whole": sum(u.mode == "whole" for u in units),
             "pieces": sum(u.mode == "pieces" for u in units),
+            "sentences": sum(u.mode == "sentences" for u in units),
             "inline_units": len(inline),
             "inline_units_whole": sum(u.mode == "whole" for u in inline),
         }

@@ -94,6 +94,7 @@ class Scored:
 
     text: str
     confidence: float
+    tokens: int = 0  # tokens the model generated for it (both hops through a pivot)
 
 
 def confidence(score: float, hypothesis_tokens: int, length_penalty: float) -> float:
@@ -115,6 +116,7 @@ class Engine:
         self.settings = settings
         self.model_calls = 0        # batched CTranslate2 calls made by this engine
         self.sentences_translated = 0
+        self.tokens_decoded = 0     # target tokens generated (forced prefixes excluded)
 
     def _model(self, package: InstalledPackage) -> LoadedModel:
         s = self.settings
@@ -141,6 +143,7 @@ class Engine:
         uniques = [list(dict.fromkeys(sentences)) for sentences, _ in requests]
         texts = [list(unique) for unique in uniques]
         confidences = [[1.0] * len(unique) for unique in uniques]
+        tokens = [[0] * len(unique) for unique in uniques]
         total = sum(len(u) * len(route) for u, (_, route) in zip(uniques, requests,
                                                                   strict=True))
         done = [0]
@@ -160,21 +163,24 @@ class Engine:
                 outputs = iter(self._translate_with(package, items, advance))
                 for index, _ in members:
                     hop_results = [next(outputs) for _ in texts[index]]
-                    texts[index] = [text for text, _ in hop_results]
-                    confidences[index] = [before * hop for before, (_, hop) in zip(
+                    texts[index] = [text for text, _, _ in hop_results]
+                    confidences[index] = [before * hop for before, (_, hop, _) in zip(
                         confidences[index], hop_results, strict=True)]
+                    tokens[index] = [before + hop for before, (_, _, hop) in zip(
+                        tokens[index], hop_results, strict=True)]
         results = []
-        for (sentences, _), unique, translated, scores in zip(requests, uniques, texts,
-                                                              confidences, strict=True):
-            table = {source: Scored(text, score) for source, text, score in zip(
-                unique, translated, scores, strict=True)}
+        for (sentences, _), unique, translated, scores, counts in zip(
+                requests, uniques, texts, confidences, tokens, strict=True):
+            table = {source: Scored(text, score, count) for source, text, score, count in zip(
+                unique, translated, scores, counts, strict=True)}
             results.append([table[sentence] for sentence in sentences])
         return results
 
     def _translate_with(self, package: InstalledPackage, items: list[tuple[str, Hop]],
-                        advance: Callable[[int], None]) -> list[tuple[str, float]]:
+                        advance: Callable[[int], None]) -> list[tuple[str, float, int]]:
         """One streamed, batched CTranslate2 call for every (text, hop) of one package:
-        each output with its confidence."""
+        each output with its confidence and the tokens generated for it (a text wanted
+        twice is decoded once; both get its count)."""
         if not items:
             return []
         model, info = self._model(package), package.info
@@ -197,7 +203,7 @@ class Engine:
             length_penalty=self.settings.length_penalty, replace_unknowns=True,
             return_scores=True)
         self.model_calls += 1
-        outputs: dict[tuple[str, str], tuple[str, float]] = {}
+        outputs: dict[tuple[str, str], tuple[str, float, int]] = {}
         for (text, target), prefix, result in zip(unique, prefixes, results, strict=True):
             pieces = result.hypotheses[0]
             score = confidence(result.scores[0], len(pieces), self.settings.length_penalty)
@@ -205,7 +211,8 @@ class Engine:
                 pieces = pieces[len(prefix):]
             output = model.target_tokenizer.decode(pieces).strip()
             outputs[text, target] = (processing[1](output, target) if processing else output,
-                                     score)
+                                     score, len(pieces))
+            self.tokens_decoded += len(pieces)
             self.sentences_translated += 1
             advance(wanted[text, target])
         return [outputs[text, hop.target] for text, hop in items]

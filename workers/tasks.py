@@ -9,11 +9,12 @@ worker may be in the middle of.
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import shared_task
 from flask import current_app
 
-from service import dispatch, webhooks
+from service import dispatch, job_claims, webhooks
 from service.articles import job_summary
 from service.config import publish_policy
 from service.dispatch import (  # noqa: F401 - re-exported for older callers
@@ -24,11 +25,12 @@ from service.dispatch import (  # noqa: F401 - re-exported for older callers
     enqueue_translation,
     queue_name,
 )
-from service.job_runner import TRANSIENT_ERRORS, JobRunner
+from service.job_runner import TRANSIENT_ERRORS, JobOutcome, JobRunner
 from service.models import Job
 from workers.engine import Engine, EngineSettings
 
 log = logging.getLogger(__name__)
+_done = JobOutcome("done")  # a job finished before its message came (nothing left to do)
 
 
 def job_runner() -> JobRunner:
@@ -51,14 +53,23 @@ def translate_job(self, job_id: str, companions: list[str] | None = None) -> str
     (no model) fail at once with the reason on the job.  ``companions`` (jobs sent in the
     same message because one multi-target model serves them) share the batched calls."""
     batch = [job_id, *(companions or [])]
+    backfill: list[str] = []
     try:
-        batch += _backfill_companions(job_id)
-        status = job_runner().run_many(batch)[job_id].status
+        if _priority(job_id) == "high":
+            batch = _editor_batch(self.request.id or job_id, batch)
+            if job_id not in batch and job_claims.claimed_elsewhere(
+                    current_app.extensions["db"], job_id, self.request.id or job_id):
+                log.info("job %s is in another task's batch; nothing to do", job_id)
+                return "claimed"
+        else:
+            backfill = _backfill_companions(job_id)
+            batch += backfill
+        status = _run_batch(batch).get(job_id, _done).status if batch else "done"
     except TRANSIENT_ERRORS as exc:
         retries = self.request.retries
         if retries < current_app.config["JOB_MAX_RETRIES"]:
             log.warning("job %s: transient error, retry %d: %s", job_id, retries + 1, exc)
-            _release(batch[1 + len(companions or []):])  # backfill ones, for the feeder
+            _release(backfill)  # for the feeder; editor jobs stay claimed for the retry
             raise self.retry(exc=exc, countdown=min(2 ** retries, 60)) from exc
         for failed in batch:
             job_runner().fail(failed, f"gave up after {retries + 1} attempts: "
@@ -67,6 +78,42 @@ def translate_job(self, job_id: str, companions: list[str] | None = None) -> str
     for finished in batch:
         _after_job(finished, feed=finished == job_id)
     return status
+
+
+def _priority(job_id: str) -> str | None:
+    with current_app.extensions["db"].session() as session:
+        job = session.get(Job, job_id)
+        return job.priority if job is not None else None
+
+
+def _editor_batch(task_id: str, batch: list[str]) -> list[str]:
+    """Claim the message's jobs (and any this task claimed before a retry or redelivery),
+    then collect waiting editor jobs of the same model for EDITOR_BATCH_WINDOW_MS (see
+    service.job_claims)."""
+    config, db = current_app.config, current_app.extensions["db"]
+    held = job_claims.claim(db, batch, task_id)
+    if not held:
+        return held
+    budget = config["EDITOR_BATCH_SENTENCES"] or \
+        config["CT2_MAX_BATCH_SIZE"] * max(config["CT2_INTER_THREADS"], 1)
+    started = time.monotonic()
+    taken = job_claims.collect(
+        db, current_app.extensions["packages"], task_id, held, pivot=config["PIVOT_LANG"],
+        window_s=config["EDITOR_BATCH_WINDOW_MS"] / 1000, sentence_budget=budget)
+    log.info("job %s: collected %d waiting job(s) of its model in %.0f ms (window %d ms)",
+             held[0], len(taken), (time.monotonic() - started) * 1000,
+             config["EDITOR_BATCH_WINDOW_MS"])
+    return held + taken
+
+
+def _run_batch(batch: list[str]) -> dict[str, JobOutcome]:
+    """One ``run_many``; the log says how many model calls the jobs shared."""
+    runner = job_runner()
+    calls = runner.engine.model_calls
+    outcomes = runner.run_many(batch)
+    log.info("jobs %s translated together in %d model call(s)", ",".join(batch),
+             runner.engine.model_calls - calls)
+    return outcomes
 
 
 def _release(job_ids: list[str]) -> None:
