@@ -52,15 +52,24 @@ def test_punctuation_and_space_after_a_span_survive_the_pieces_path():
     document = SegmentedArticle(ArticleText(text, "", [], ""), "en")
     assert document.first_pass() == ["Follow @SamsungIndia.",
                                      "Service centres are open till 9 pm."]
-    # The model lost the handle, so the title is translated in pieces around the spans.
+    # The model lost the handle, so that sentence is translated in pieces around it.
     translations = {"Follow @SamsungIndia.": "फ़ॉलो करें।",
                     "Service centres are open till 9 pm.": "सेवा केंद्र 9 बजे तक खुले हैं।"}
-    pieces = document.second_pass(translations)
-    assert pieces == ["Follow", "Service centres are open till", "pm."]
-    translations.update(dict(zip(pieces, ["फ़ॉलो करें", "सेवा केंद्र खुले हैं", "बजे तक।"],
-                                 strict=True)))
+    assert document.second_pass(translations) == ["Follow"]
+    translations["Follow"] = "फ़ॉलो करें"
     assert document.rebuild(translations).title == \
-        "फ़ॉलो करें @SamsungIndia. सेवा केंद्र खुले हैं 9 बजे तक।"
+        "फ़ॉलो करें @SamsungIndia. सेवा केंद्र 9 बजे तक खुले हैं।"
+
+    # Inside one sentence, ", " after the handle is kept, not sent to the model with the
+    # words after it (a model drops it, gluing the next word to the handle).
+    text = "Write to @SamsungIndia, or visit a service centre."
+    document = SegmentedArticle(ArticleText(text, "", [], ""), "en")
+    translations = {text: "किसी सेवा केंद्र पर जाएँ।"}
+    assert document.second_pass(translations) == ["Write to", "or visit a service centre."]
+    translations.update({"Write to": "लिखें", "or visit a service centre.":
+                         "या किसी सेवा केंद्र पर जाएँ।"})
+    assert document.rebuild(translations).title == \
+        "लिखें @SamsungIndia, या किसी सेवा केंद्र पर जाएँ।"
 
 
 def test_specifications_come_through_the_engine_byte_identical(models_dir):
@@ -161,3 +170,23 @@ def test_confidence_is_exp_of_the_mean_token_log_prob(models_dir):
     out = engine.translate_many_scored([(sentences, store.route("en", "hi"))])[0]
     assert all(0 < s.confidence <= 1 for s in out)
     assert [s.text for s in out] == engine.translate(sentences, store.route("en", "hi"))
+
+
+def test_publish_policy_setting_and_its_auto_publish_alias(monkeypatch):
+    from service.config import load_config, publish_policy
+    assert publish_policy({"PUBLISH_POLICY": None, "AUTO_PUBLISH": True}) == "auto"
+    assert publish_policy({"PUBLISH_POLICY": None, "AUTO_PUBLISH": False}) == "review"
+    assert publish_policy({"PUBLISH_POLICY": "gated", "AUTO_PUBLISH": True}) == "gated"
+    monkeypatch.setenv("AUTO_PUBLISH", "false")
+    monkeypatch.delenv("PUBLISH_POLICY", raising=False)
+    assert publish_policy(load_config()) == "review"
+    monkeypatch.setenv("PUBLISH_POLICY", "Gated")
+    monkeypatch.setenv("REVIEW_CONFIDENCE_THRESHOLD", "0.45")
+    monkeypatch.setenv("OUTDATED_POLICY", "original")
+    config = load_config()
+    assert publish_policy(config) == "gated"
+    assert config["REVIEW_CONFIDENCE_THRESHOLD"] == 0.45
+    assert config["OUTDATED_POLICY"] == "original"
+    monkeypatch.setenv("PUBLISH_POLICY", "sometimes")
+    with pytest.raises(ValueError, match="PUBLISH_POLICY must be one of auto, review, gated"):
+        load_config()
