@@ -20,7 +20,9 @@ from service import (
     languages,
     memory,
     rebuild_requests,
+    retranslation,
     tokens,
+    webhooks,
 )
 from service.dispatch import PRIORITIES
 from service.errors import Forbidden, Unauthorized, ValidationError
@@ -122,7 +124,11 @@ def _webhook(value: object) -> str | None:
     if not isinstance(value, str) or not value.startswith(("http://", "https://")) \
             or len(value) > 2000:
         raise ValidationError("'webhook_url' must be an http(s) URL", field="webhook_url")
-    return value
+    try:  # refused here and again at delivery (see service.webhooks)
+        return webhooks.check_url(value, current_app.config["WEBHOOK_ALLOWED_HOSTS"])
+    except webhooks.WebhookRefused as exc:
+        raise ValidationError(f"'webhook_url' {exc}", field="webhook_url",
+                              code="webhook_refused") from exc
 
 
 def _enqueue(jobs: list[tuple[str, str]], body: dict) -> bool:
@@ -203,9 +209,16 @@ def post_article():
 @api.post("/articles/<slug>/translations")
 @require("editor")
 def request_translations(slug: str):
-    """Ask for languages of the current revision; asking twice returns the same jobs."""
-    payload = _object_body({"languages", "priority", "webhook_url"})
+    """Ask for languages of the current revision; asking twice returns the same jobs.
+
+    ``"retranslate": true`` runs a finished (or failed) job again with today's models and
+    glossary; edited and reviewed sentences are kept, a published translation stays so.
+    """
+    payload = _object_body({"languages", "priority", "webhook_url", "retranslate"})
     priority, webhook = _priority(payload.get("priority")), _webhook(payload.get("webhook_url"))
+    retranslate = payload.get("retranslate", False)
+    if not isinstance(retranslate, bool):
+        raise ValidationError("'retranslate' must be true or false", field="retranslate")
     def request_jobs(session) -> tuple[list[tuple[str, str]], dict]:
         article = articles.get_article(session, slug)
         requested = intake.parse_languages(payload.get("languages"), article.source_lang)
@@ -216,7 +229,10 @@ def request_translations(slug: str):
                                            current_app.config["PIVOT_LANG"])
         existing, created = articles.request_jobs(session, article.current_revision, targets,
                                                   priority, webhook)
-        return [(job.id, job.priority) for job in created], \
+        again = retranslation.rerun_finished(existing, priority, webhook) if retranslate \
+            else []
+        session.flush()
+        return [(job.id, job.priority) for job in created + again], \
             {"jobs": [articles.job_summary(job) for job in existing + created]}
 
     new_jobs, body = _db().run_retrying(request_jobs)  # a concurrent twin: same jobs
@@ -252,8 +268,10 @@ def get_translation(slug: str, lang: str):
 def list_segments(slug: str, lang: str):
     with _db().session() as session:
         translation = _editable(session, slug, lang)
+        chosen = articles.segments_for_review(translation.segments,
+                                              request.args.get("view", "all"))
         return jsonify({"slug": slug, "language": lang, "revision": translation.revision_id,
-                        "segments": [articles.segment_dict(s) for s in translation.segments]})
+                        "segments": [articles.segment_dict(s) for s in chosen]})
 
 
 @api.patch("/articles/<slug>/translations/<lang>/segments/<int:position>")

@@ -198,6 +198,8 @@ def job_summary(job: Job, full_error: bool = False) -> dict:
         # Segments with a QA flag (None until done); why a gated translation is a draft
         "flagged": job.flagged_segments,
         "held": job.held_reason,
+        # Why a finished translation is being made again ("retranslate", "glossary")
+        "reason": job.reason,
     }
 
 

@@ -15,15 +15,49 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from service import articles
 from service.errors import ServiceError
 from service.intake import ArticleInput, parse_article
-from service.models import Article, Job, Revision
+from service.models import Article, Job, Revision, Translation, utcnow
+from workers.engine import route_key
+from workers.packages import PackageError, PackageStore
 
 CREATE_BATCH = 500
+PENDING = ("queued", "running")
+# A job's run state and what each starts as when the job runs again.  Columns another
+# part of the service adds to the job (claims, measurements) reset too when present.
+RUN_STATE = {"status": "queued", "error": "", "enqueued_at": None, "started_at": None,
+             "finished_at": None, "segments_done": 0, "segments_total": 0, "memory_hits": 0,
+             "flagged_segments": None, "held_reason": None, "claimed_by": None,
+             "decoded_tokens": None, "peak_rss_bytes": None}
+
+
+def current_route_key(store: PackageStore, source: str, target: str,
+                      pivot: str) -> str | None:
+    """The model key(s) a translation ``source``->``target`` would be made with now (the
+    ``route`` a job and its translation record), or None when no installed model reaches
+    ``target``.  The one place backfills ask which models are current."""
+    try:
+        return route_key(store.route(source, target, pivot))
+    except PackageError:
+        return None
+
+
+def missing_model_hint(source: str, target: str) -> str:
+    """What to do when no installed model translates ``source`` into ``target``."""
+    return (f"no installed model translates {source}->{target}; install one with "
+            f"`localise models download {source}:{target}`")
+
+
+def restart(job: Job) -> None:
+    """Put a finished or failed job back as an unsent backfill-style job (the feeder
+    sends it); its attempts keep counting."""
+    for column, value in RUN_STATE.items():
+        if column in Job.__table__.columns:
+            setattr(job, column, value)
 
 
 @dataclass
@@ -176,15 +210,50 @@ def reset_failed(session: Session, scope: Scope) -> int:
         Job.revision_id.in_(select(revisions.c.revision_id)),
         Job.target_lang.in_(scope.languages), Job.status == "failed")).all()
     for job in jobs:
-        job.status, job.error, job.enqueued_at, job.priority = "queued", "", None, "low"
-        job.segments_done = job.segments_total = 0
+        restart(job)
+        job.priority = "low"
     return len(jobs)
 
 
+def languages_with_jobs(session: Session) -> tuple[str, ...]:
+    """Every target language some job asks for (``backfill status`` without languages)."""
+    return tuple(session.scalars(select(Job.target_lang).distinct().order_by(Job.target_lang)))
+
+
+def run_progress(session: Session, scope: Scope, since: datetime,
+                 reason: str | None = None) -> dict:
+    """Counts over the jobs one command run watches: those in scope still pending and
+    those finished since ``since`` (with ``reason``: only jobs run again for it)."""
+    revisions = scope.revisions()
+    watched = and_(Job.revision_id.in_(select(revisions.c.revision_id)),
+                   Job.target_lang.in_(scope.languages),
+                   or_(Job.status.in_(PENDING), Job.finished_at >= since))
+    if reason is not None:
+        watched = and_(watched, Job.reason == reason)
+    counts = {"queued": 0, "running": 0, "done": 0, "failed": 0}
+    segments = 0
+    for status, count, done_segments in session.execute(
+            select(Job.status, func.count(), func.sum(Job.segments_done))
+            .where(watched).group_by(Job.status)):
+        counts[status] = count
+        segments += done_segments or 0
+    return {**counts, "segments_done": segments}
+
+
 def cancel_unsent(session: Session) -> int:
-    """Drop backfill jobs not yet handed to the broker (stops a backfill)."""
+    """Drop backfill jobs not yet handed to the broker (stops a backfill).
+
+    A re-translation's job (``reason`` set) is not dropped: its translation stands, so the
+    job is done again, with that translation's route (the next ``--retranslate`` finds it).
+    """
     jobs = session.scalars(select(Job).where(Job.priority == "low", Job.status == "queued",
                                              Job.enqueued_at.is_(None))).all()
     for job in jobs:
-        session.delete(job)
+        translation = session.scalar(select(Translation).where(
+            Translation.revision_id == job.revision_id,
+            Translation.target_lang == job.target_lang))
+        if job.reason is not None and translation is not None:
+            job.status, job.finished_at, job.route = "done", utcnow(), translation.route
+        else:
+            session.delete(job)
     return len(jobs)

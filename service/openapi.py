@@ -69,7 +69,10 @@ SCHEMAS: dict[str, Any] = {
             "flagged": {"type": ["integer", "null"], "minimum": 0,
                         "description": "segments with a QA flag; null until done"},
             "held": {**NULLABLE_STRING,
-                     "description": "why PUBLISH_POLICY=gated kept the translation a draft"}}},
+                     "description": "why PUBLISH_POLICY=gated kept the translation a draft"},
+            "reason": {"enum": ["retranslate", "glossary", None],
+                       "description": "why a finished translation is being made again "
+                                      "(null: a first translation)"}}},
     "Submission": {
         "type": "object", "required": ["article", "revision", "created", "jobs"],
         "properties": {
@@ -273,14 +276,19 @@ def document() -> dict:
                 {"200": _json(_ref("ArticleLanguages")), "404": missing}, params=[SLUG])},
             "/articles/{slug}/translations": {"post": _op(
                 "Request translations of the current revision (idempotent)",
-                {"202": _json(_ref("Jobs"), "Jobs created"),
+                {"202": _json(_ref("Jobs"), "Jobs created (or run again: retranslate)"),
                  "200": _json(_ref("Jobs"), "All already requested"),
                  "400": bad, "404": missing, "422": _error("No model for a language")},
                 params=[SLUG], secured=True,
                 body={"type": "object", "required": ["languages"],
                       "properties": {"languages": {"type": "array", "items": LANG},
                                      "priority": {"enum": ["high", "low"]},
-                                     "webhook_url": {"type": "string", "format": "uri"}}})},
+                                     "webhook_url": {"type": "string", "format": "uri"},
+                                     "retranslate": {
+                                         "type": "boolean", "default": False,
+                                         "description": "run finished or failed jobs again "
+                                                        "with today's models and glossary "
+                                                        "(edited sentences are kept)"}}})},
             "/articles/{slug}/translations/{lang}": {"get": _op(
                 "The published translation (editors: the current revision's, even a draft)",
                 {"200": _json(_ref("Translation")), "400": bad, "404": missing},
@@ -288,7 +296,11 @@ def document() -> dict:
             "/articles/{slug}/translations/{lang}/segments": {"get": _op(
                 "The translation's segments", {"200": _json(_ref("Segments")),
                                                "404": missing},
-                params=TRANSLATION_PARAMS, secured=True)},
+                params=[*TRANSLATION_PARAMS, {
+                    "name": "view", "in": "query", "description":
+                    "all (reading order, the default), risk (most flags and lowest "
+                    "confidence first) or flagged (flagged segments only, riskiest first)",
+                    "schema": {"type": "string"}}], secured=True)},
             "/articles/{slug}/translations/{lang}/segments/{position}": {"patch": _op(
                 "Correct or review a segment; it goes into translation memory",
                 {"200": _json(_ref("Segment")), "400": bad, "404": missing,

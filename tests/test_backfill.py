@@ -156,8 +156,9 @@ def test_failures_are_reported_and_retried(tmp_path, make_app, monkeypatch, arch
     monkeypatch.setenv("LOCALISER_DATA_DIR", app.config["DATA_DIR"])
     monkeypatch.setenv("MODELS_DIR", app.config["MODELS_DIR"])
     result = CliRunner().invoke(cli, ["backfill", "retry-failed", "--languages", "hi",
-                                      "--limit", "5"])
+                                      "--limit", "5", "--no-wait"])
     assert result.exit_code == 0 and "re-queued 5 failed job(s)" in result.output
+    assert "no worker is running" in result.output  # none was started here
     with db.session() as session:
         statuses = set(session.scalars(select(Job.status)))
         sent = session.scalar(select(func.count()).select_from(Job)
@@ -186,3 +187,103 @@ def test_sweeper_recovers_lost_and_stale_jobs(make_app, sample_article):
         states = [(session.get(Job, i).status, session.get(Job, i).enqueued_at is not None)
                   for i in ids]
     assert states == [("queued", True), ("queued", True), ("queued", True)]
+
+
+def small_archive(tmp_path: Path, count: int = 4) -> Path:
+    path = tmp_path / "small.jsonl"
+    path.write_text("\n".join(archive_line(i) for i in range(count)) + "\n")
+    return path
+
+
+def fail_jobs(app, tmp_path: Path, languages: tuple[str, ...]) -> None:
+    """Jobs for every article in ``languages``, run by a runner that has no models."""
+    from service.backfill import Scope, create_jobs, plan
+    from service.job_runner import JobRunner
+    from workers.engine import Engine
+    from workers.packages import PackageStore
+    db = app.extensions["db"]
+    with db.session() as session:
+        create_jobs(db.session, plan(session, Scope(languages)))
+        job_ids = list(session.scalars(select(Job.id)))
+    runner = JobRunner(db, PackageStore(tmp_path / "no-models"), Engine())
+    assert all(runner.run(job_id).status == "failed" for job_id in job_ids)
+
+
+@pytest.mark.timeout(300)
+def test_backfill_without_a_worker_says_so(tmp_path, models_dir, start_worker):
+    """Issue 16: no worker meant "0.0 translations/s, ETA ?" for ever, and Ctrl-C said the
+    jobs "carry on in the workers".  Embedded deployment: SQLite, file-system broker."""
+    database_url = f"sqlite:///{tmp_path / 'instance' / 'localiser.db'}"
+    env = service_env(data_dir=tmp_path / "instance", models_dir=models_dir,
+                      database_url=database_url)
+    assert run(["import", str(small_archive(tmp_path))], env).returncode == 0
+
+    gave_up = run(["backfill", "--languages", "hi", "--worker-timeout", "3"], env)
+    assert gave_up.returncode == 4, gave_up.stderr
+    assert "no worker is consuming translations.low: 4 job(s) wait" in gave_up.stderr
+    assert "`localise serve`" in gave_up.stderr and "celery -A workers worker" in gave_up.stderr
+    assert "translations/s" not in gave_up.stderr and "carry on" not in gave_up.stderr
+
+    log_path = tmp_path / "waiting.log"
+    with open(log_path, "w") as log:
+        waiting = subprocess.Popen([LOCALISE, "backfill", "--languages", "hi",
+                                    "--worker-timeout", "0"], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while "no worker is consuming" not in log_path.read_text() \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+        waiting.send_signal(signal.SIGINT)
+        assert waiting.wait(timeout=60) == 130
+    output = log_path.read_text()
+    assert "no worker is running: 4 job(s) are stored and wait until one starts" in output
+    assert "carry on" not in output and "run the same command again" in output
+
+    queued = run(["backfill", "--languages", "hi", "--no-wait"], env)
+    assert queued.returncode == 0 and "no worker is running" in queued.stdout
+
+    worker = start_worker(database_url)
+    finished = run(["backfill", "--languages", "hi", "--json"], env)
+    assert finished.returncode == 0, finished.stderr + worker.log()[-3000:]
+    assert json.loads(finished.stdout)["done"] == 4
+    assert "no worker" not in finished.stderr
+
+
+@pytest.mark.timeout(300)
+def test_retry_failed_checks_the_cause_and_shows_progress(tmp_path, models_dir, make_app,
+                                                          redis_url, start_worker):
+    """Issue 16: retry-failed re-queued jobs whose model was still missing, returned at
+    once, a missing model exited 1 with no hint, and status insisted on --languages."""
+    database_url = f"sqlite:///{tmp_path / 'retry.db'}"
+    env = service_env(data_dir=tmp_path / "instance", models_dir=models_dir,
+                      database_url=database_url, redis_url=redis_url)
+    app = make_app(database_url, redis_url)
+    assert run(["import", str(small_archive(tmp_path))], env).returncode == 0
+
+    no_model = run(["backfill", "--languages", "hi,bn"], env)
+    assert no_model.returncode == 2
+    assert "no installed model translates en->bn; install one with " \
+           "`localise models download en:bn`" in no_model.stderr
+
+    fail_jobs(app, tmp_path, ("hi", "bn"))  # hi: its model was missing then; bn: still is
+    only_bn = run(["backfill", "retry-failed", "--languages", "bn"], env)
+    assert only_bn.returncode == 2
+    assert "bn: 4 failed job(s) left as they are" in only_bn.stderr
+    assert "`localise models download en:bn`" in only_bn.stderr
+    with app.extensions["db"].session() as session:
+        assert set(session.scalars(select(Job.status))) == {"failed"}
+
+    status = json.loads(run(["backfill", "status", "--json"], env).stdout)
+    assert sorted(status) == ["bn", "hi"]
+    assert status["hi"]["failed"] == status["bn"]["failed"] == 4
+
+    worker = start_worker(database_url, redis_url)
+    retried = run(["backfill", "retry-failed"], env)  # every language with failures
+    assert retried.returncode == 1, retried.stderr + worker.log()[-3000:]  # bn still failed
+    assert "re-queued 4 failed job(s)" in retried.stdout
+    assert "bn: 4 failed job(s) left as they are" in retried.stderr
+    assert "retry: 4/4 translations (100.0%)" in retried.stderr
+    assert "done: 4 translated, 0 failed" in retried.stdout
+    plain = run(["backfill", "status"], env).stdout
+    assert "hi: 4/4 translated, 0 pending, 0 failed" in plain
+    assert "bn: 0/4 translated, 0 pending, 4 failed" in plain

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
 import click
 
 from service.cli.base import _app, _db, cli
 
-EXIT_FAILED, EXIT_BROKER, EXIT_INTERRUPTED = 1, 3, 130
+EXIT_FAILED, EXIT_USAGE, EXIT_BROKER, EXIT_NO_WORKER, EXIT_INTERRUPTED = 1, 2, 3, 4, 130
+WORKER_TIMEOUT_S = 60
+
+
+class MissingModel(click.ClickException):
+    """No installed model reaches a language: the operator must install one (exit 2,
+    like any other request the command cannot carry out as given)."""
+
+    exit_code = EXIT_USAGE
 
 
 def _languages_option(value: str) -> tuple[str, ...]:
@@ -71,110 +78,108 @@ def _group_scope_options(command):
     return _scope_options(command, required=False)
 
 
-def _format_eta(seconds: float) -> str:
-    minutes, seconds = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
+def _worker_timeout_option(command):
+    return click.option(
+        "--worker-timeout", type=click.IntRange(min=0), default=WORKER_TIMEOUT_S,
+        show_default=True, metavar="SECONDS",
+        help="Stop waiting (exit 4) when no worker has consumed the queue for this long; "
+             "0 waits for ever.")(command)
 
 
-def _watch(app, scope, chunk: int) -> dict:
-    """Keep the broker fed and show progress until every job in scope has finished."""
-    from service.backfill import progress
-    from service.dispatch import top_up_backfill
-    db, celery_app = app.extensions["db"], app.extensions["celery"]
-    started, first_done = time.monotonic(), None
-    tty = sys.stderr.isatty()
-    last_line = 0.0
-    while True:
-        top_up_backfill(db, celery_app, chunk)  # covers workers that died mid-feed
-        with db.session() as session:
-            state = progress(session, scope)
-        finished = state["done"] + state["failed"]
-        requested = finished + state["queued"] + state["running"]
-        if first_done is None:
-            first_done = finished
-        elapsed = time.monotonic() - started
-        rate = (finished - first_done) / elapsed if elapsed > 0 else 0.0
-        remaining = requested - finished
-        eta = _format_eta(remaining / rate) if rate > 0 else "?"
-        line = (f"backfill: {finished}/{requested} translations "
-                f"({100 * finished / max(requested, 1):.1f}%), articles "
-                f"{state['articles_done']}/{state['articles']} done, {state['failed']} failed, "
-                f"{state['segments_done']:,} segments, {rate:.1f} translations/s, ETA {eta}")
-        now = time.monotonic()
-        if tty:
-            click.echo("\r" + line.ljust(110), nl=False, err=True)
-        elif now - last_line >= 2 or remaining == 0:
-            click.echo(line, err=True)
-            last_line = now
-        if remaining == 0:
-            if tty:
-                click.echo("", err=True)
-            return state
-        time.sleep(0.5)
+def _require_models(app, scope) -> None:
+    """Refuse (exit 2, naming the fix) a language no installed model reaches."""
+    from service.backfill import current_route_key, missing_model_hint
+    source, pivot = app.config["DEFAULT_SOURCE_LANG"], app.config["PIVOT_LANG"]
+    missing = [language for language in scope.languages
+               if current_route_key(app.extensions["packages"], source, language, pivot) is None]
+    if missing:
+        raise MissingModel("; ".join(missing_model_hint(source, language)
+                                     for language in missing))
 
 
-@cli.group("backfill", invoke_without_command=True,
-           help="Translate the archive: low-priority jobs for every article and language "
-                "lacking one, fed to the broker a chunk at a time.")
-@_group_scope_options
-@click.option("--dry-run", is_flag=True, help="Only say what would be queued.")
-@click.option("--no-wait", is_flag=True, help="Queue and return; workers carry on.")
-@click.option("--chunk-size", type=click.IntRange(min=1), default=100, show_default=True,
-              help="Backfill jobs in the broker at once.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
-@click.pass_context
-def backfill(ctx, languages, since, until, limit, dry_run, no_wait, chunk_size,
-             as_json) -> None:
-    if ctx.invoked_subcommand is not None:
-        return
-    if not languages:
-        raise click.UsageError("--languages is required, e.g. --languages hi,bn,ta")
+def _plan(app, scope, retranslate: bool, glossary_changed: bool) -> dict:
+    """(revision id, language) -> the reason it is planned (None: a first translation)."""
+    from service.backfill import plan
+    from service.retranslation import plan_glossary_changes, plan_model_changes
+    with app.extensions["db"].session() as session:
+        if not (retranslate or glossary_changed):
+            return dict.fromkeys(plan(session, scope))
+        planned: dict = {}
+        if retranslate:
+            changed, unreachable = plan_model_changes(
+                session, scope, app.extensions["packages"], app.config["PIVOT_LANG"])
+            for source, target in unreachable:
+                click.echo(f"skipping {source}->{target} articles: "
+                           f"{_hint(source, target)}", err=True)
+            planned.update(dict.fromkeys(changed, "retranslate"))
+        if glossary_changed:
+            for pair in plan_glossary_changes(session, scope):
+                planned.setdefault(pair, "glossary")
+        return planned
+
+
+def _hint(source: str, target: str) -> str:
+    from service.backfill import missing_model_hint
+    return missing_model_hint(source, target)
+
+
+def _queue_planned(app, planned: dict) -> int:
+    from service.backfill import create_jobs
+    from service.retranslation import requeue
+    db = app.extensions["db"]
+    if all(reason is None for reason in planned.values()):
+        return create_jobs(db.session, list(planned))
+    count = 0
+    for reason in ("retranslate", "glossary"):
+        count += requeue(db.session, [pair for pair, why in planned.items() if why == reason],
+                         reason)
+    return count
+
+
+def _workers_present(app) -> bool:
+    from service.cli.job_watch import ACTIVITY_WINDOW_S
+    from service.dispatch import queue_name
+    from service.worker_presence import presence
+    celery_app = app.extensions["celery"]
+    return presence(celery_app, app.extensions["db"].session,
+                    queue_name(celery_app.conf.localiser_queue, "low"), ACTIVITY_WINDOW_S,
+                    app.config["SWEEP_STALE_AFTER_S"]).present
+
+
+def _waiting_message(app, pending: int, worker_seen: bool) -> str:
+    """What happens to the jobs now that this command stops watching them."""
+    from service.worker_presence import START_A_WORKER
+    if worker_seen:
+        return f"{pending} job(s) carry on in the workers"
+    return (f"no worker is running: {pending} job(s) are stored and wait until one "
+            f"starts; {START_A_WORKER}")
+
+
+def _watch_to_end(app, label: str, read_state, chunk_size: int, worker_timeout: int,
+                  summary: dict, as_json: bool) -> None:
+    """Feed and watch until the jobs finish; exit with the documented code."""
     from kombu.exceptions import KombuError
 
-    from service.backfill import create_jobs, plan, progress
+    from service.cli.job_watch import NoWorker, WatchState, watch
     from service.dispatch import top_up_backfill
-    scope = _scope(languages, since, until, limit)
-    app = _app()
-    db = app.extensions["db"]
-    missing = []
-    for language in scope.languages:
-        try:
-            app.extensions["packages"].route(app.config["DEFAULT_SOURCE_LANG"], language,
-                                             app.config["PIVOT_LANG"])
-        except Exception as exc:
-            raise click.ClickException(str(exc)) from exc
-    with db.session() as session:
-        missing = plan(session, scope)
-    summary: dict = {"planned": len(missing), "dry_run": dry_run}
-
-    def report(text: str) -> dict:
-        """Add the scope's counts to the summary and print it (JSON or ``text``)."""
-        with db.session() as session:
-            summary.update(progress(session, scope))
-        click.echo(json.dumps(summary) if as_json else text.format(**summary))
-        return summary
-
-    if dry_run:
-        report("would queue {planned} translation job(s) for {articles} article(s) in scope")
-        return
-    summary["created"] = create_jobs(db.session, missing)
+    db, celery_app = app.extensions["db"], app.extensions["celery"]
+    state = WatchState()
     try:
-        top_up_backfill(db, app.extensions["celery"], chunk_size)
-        if no_wait:
-            report(f"queued {{created}} new job(s); workers feed the rest {chunk_size} at a "
-                   "time")
-            return
-        with db.session() as session:
-            state = progress(session, scope)
-        if summary["created"] == 0 and state["queued"] + state["running"] == 0:
-            report("nothing to do: every article in scope has its translations")
-            sys.exit(EXIT_FAILED if summary["failed"] else 0)
-        summary.update(_watch(app, scope, chunk_size))
+        summary.update(watch(app, label, read_state,
+                             lambda: top_up_backfill(db, celery_app, chunk_size),
+                             worker_timeout, state))
     except KeyboardInterrupt:
-        click.echo("\ninterrupted: queued jobs carry on in the workers; run the same command "
-                   "again to resume", err=True)
+        click.echo(f"\ninterrupted: {_waiting_message(app, state.pending, state.worker_seen)}"
+                   "; run the same command again to resume", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except NoWorker as exc:
+        click.echo(f"gave up after {exc.waited_s:.0f}s: "
+                   f"{_waiting_message(app, exc.pending, False)}; run the same command "
+                   "again to watch them", err=True)
+        summary.update(read_state(), no_worker=True)
+        if as_json:
+            click.echo(json.dumps(summary))
+        sys.exit(EXIT_NO_WORKER)
     except (KombuError, OSError) as exc:
         click.echo(f"the broker is unreachable ({exc}); jobs are stored, run again later",
                    err=True)
@@ -186,17 +191,116 @@ def backfill(ctx, languages, since, until, limit, dry_run, no_wait, chunk_size,
     sys.exit(EXIT_FAILED if summary["failed"] else 0)
 
 
-@backfill.command("status", help="Coverage per language: translated, pending, failed.")
-@_scope_options
+@cli.group("backfill", invoke_without_command=True,
+           help="Translate the archive: low-priority jobs for every article and language "
+                "lacking one, fed to the broker a chunk at a time. With --retranslate or "
+                "--glossary-changed, translate again what a newer model or a glossary "
+                "change would alter. Exit 0 done, 1 some failed, 2 usage error (e.g. no "
+                "model for a language), 3 broker unreachable, 4 no worker, 130 interrupted.")
+@_group_scope_options
+@click.option("--retranslate", is_flag=True,
+              help="Translate again the translations made with another model route than the "
+                   "one installed now (newer version, real instead of synthetic, direct "
+                   "instead of pivot). Edited and reviewed sentences are kept.")
+@click.option("--glossary-changed", is_flag=True,
+              help="Translate again the articles containing a glossary term added or "
+                   "changed since their translation.")
+@click.option("--dry-run", is_flag=True, help="Only say what would be queued.")
+@click.option("--no-wait", is_flag=True, help="Queue and return; workers carry on.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Backfill jobs in the broker at once.")
+@_worker_timeout_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
+@click.pass_context
+def backfill(ctx, languages, since, until, limit, retranslate, glossary_changed, dry_run,
+             no_wait, chunk_size, worker_timeout, as_json) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    if not languages:
+        raise click.UsageError("--languages is required, e.g. --languages hi,bn,ta")
+    from kombu.exceptions import KombuError
+
+    from service.backfill import progress, run_progress
+    from service.dispatch import top_up_backfill
+    from service.models import utcnow
+    scope = _scope(languages, since, until, limit)
+    app = _app()
+    db = app.extensions["db"]
+    _require_models(app, scope)
+    rerun = retranslate or glossary_changed
+    reason = "retranslate" if retranslate and not glossary_changed else \
+        "glossary" if glossary_changed and not retranslate else None
+    started = utcnow()
+    planned = _plan(app, scope, retranslate, glossary_changed)
+    mode = "retranslate" if retranslate else "glossary-changed" if glossary_changed else \
+        "backfill"
+    summary: dict = {"mode": mode, "planned": len(planned), "dry_run": dry_run}
+
+    def read_state() -> dict:
+        with db.session() as session:
+            if rerun:
+                return run_progress(session, scope, started, reason)
+            return progress(session, scope)
+
+    def report(text: str) -> dict:
+        """Add the scope's counts to the summary and print it (JSON or ``text``)."""
+        with db.session() as session:
+            summary.update(progress(session, scope) if not rerun else
+                           {"articles": progress(session, scope)["articles"],
+                            **run_progress(session, scope, started, reason)})
+        click.echo(json.dumps(summary) if as_json else text.format(**summary))
+        return summary
+
+    if dry_run:
+        report("would re-translate {planned} translation(s) of the {articles} article(s) in "
+               "scope" if rerun else
+               "would queue {planned} translation job(s) for {articles} article(s) in scope")
+        return
+    summary["created"] = _queue_planned(app, planned)
+    try:
+        top_up_backfill(db, app.extensions["celery"], chunk_size)
+    except (KombuError, OSError) as exc:
+        click.echo(f"the broker is unreachable ({exc}); jobs are stored, run again later",
+                   err=True)
+        sys.exit(EXIT_BROKER)
+    state = read_state()
+    pending = state["queued"] + state["running"]
+    if no_wait:
+        report(f"queued {{created}} job(s); workers feed the rest {chunk_size} at a time"
+               if _workers_present(app) or not pending else
+               f"queued {{created}} job(s); {_waiting_message(app, pending, False)}")
+        return
+    if summary["created"] == 0 and pending == 0:
+        report("nothing to do: every translation in scope is made with the current models"
+               if retranslate else
+               "nothing to do: no article in scope has a glossary term newer than its "
+               "translation" if glossary_changed else
+               "nothing to do: every article in scope has its translations")
+        sys.exit(EXIT_FAILED if summary["failed"] else 0)
+    label = "backfill" if not rerun else mode
+    _watch_to_end(app, label, read_state, chunk_size, worker_timeout, summary, as_json)
+
+
+@backfill.command("status", help="Coverage per language: translated, pending, failed "
+                                 "(every language with jobs unless --languages is given).")
+@_group_scope_options
 @click.option("--json", "as_json", is_flag=True)
 def backfill_status(languages, since, until, limit, as_json) -> None:
-    from service.backfill import coverage
-    scope = _scope(languages, since, until, limit)
-    with _db().session() as session:
-        report = coverage(session, scope)
+    from service.backfill import Scope, coverage, languages_with_jobs
+    db = _db()
+    if languages:
+        scope = _scope(languages, since, until, limit)
+    else:
+        with db.session() as session:
+            found = languages_with_jobs(session)
+        scope = Scope(found, _date_option(since), _date_option(until), limit)
+    with db.session() as session:
+        report = coverage(session, scope) if scope.languages else {}
     if as_json:
         click.echo(json.dumps(report, ensure_ascii=False))
         return
+    if not report:
+        click.echo("no translation jobs yet; start with `localise backfill --languages ...`")
     for language, row in report.items():
         click.echo(f"{language}: {row['translated']}/{row['articles']} translated, "
                    f"{row['pending']} pending, {row['failed']} failed, "
@@ -205,18 +309,93 @@ def backfill_status(languages, since, until, limit, as_json) -> None:
             click.echo(f"    {reason['count']} x {reason['error']}")
 
 
-@backfill.command("retry-failed", help="Queue the failed jobs in scope again.")
-@_scope_options
+@backfill.command("retry-failed",
+                  help="Queue the failed jobs in scope again (every language with failures "
+                       "unless --languages is given) and show their progress. A language "
+                       "whose model is still missing is left alone, with how to install "
+                       "one. Exit codes as for backfill; 2 when every failure waits for a "
+                       "model.")
+@_group_scope_options
 @click.option("--chunk-size", type=click.IntRange(min=1), default=100, show_default=True)
-def backfill_retry_failed(languages, since, until, limit, chunk_size) -> None:
-    from service.backfill import reset_failed
+@click.option("--no-wait", is_flag=True, help="Queue and return; workers carry on.")
+@_worker_timeout_option
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
+def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, worker_timeout,
+                          as_json) -> None:
+    from dataclasses import replace
+
+    from kombu.exceptions import KombuError
+
+    from service.backfill import Scope, coverage, current_route_key, reset_failed, run_progress
     from service.dispatch import top_up_backfill
-    scope = _scope(languages, since, until, limit)
+    from service.models import utcnow
     app = _app()
-    with app.extensions["db"].session() as session:
-        count = reset_failed(session, scope)
-    top_up_backfill(app.extensions["db"], app.extensions["celery"], chunk_size)
-    click.echo(f"re-queued {count} failed job(s)")
+    db = app.extensions["db"]
+    with db.session() as session:
+        if languages:
+            scope = _scope(languages, since, until, limit)
+        else:
+            scope = Scope(_languages_with_failures(session), _date_option(since),
+                          _date_option(until), limit)
+        failed = {language: row["failed"] for language, row in
+                  (coverage(session, scope) if scope.languages else {}).items()
+                  if row["failed"]}
+    source, pivot = app.config["DEFAULT_SOURCE_LANG"], app.config["PIVOT_LANG"]
+    store = app.extensions["packages"]
+    retryable = tuple(language for language in failed
+                      if current_route_key(store, source, language, pivot) is not None)
+    skipped = {language: count for language, count in failed.items()
+               if language not in retryable}
+    for language, count in skipped.items():
+        click.echo(f"{language}: {count} failed job(s) left as they are: "
+                   f"{_hint(source, language)}", err=True)
+    started = utcnow()
+    with db.session() as session:
+        count = reset_failed(session, replace(scope, languages=retryable)) if retryable else 0
+    summary: dict = {"retried": count, "skipped": skipped}
+    if not count:
+        if skipped:
+            click.echo(json.dumps(summary) if as_json else "nothing retried: every failed job "
+                       "waits for a model")
+            sys.exit(EXIT_USAGE)
+        click.echo(json.dumps(summary) if as_json else "nothing to retry: no failed job in scope")
+        return
+    click.echo(f"re-queued {count} failed job(s)", err=as_json)
+    try:
+        top_up_backfill(db, app.extensions["celery"], chunk_size)
+    except (KombuError, OSError) as exc:
+        click.echo(f"the broker is unreachable ({exc}); jobs are stored, run again later",
+                   err=True)
+        sys.exit(EXIT_BROKER)
+    watched = replace(scope, languages=retryable)
+
+    def read_state() -> dict:
+        with db.session() as session:
+            return run_progress(session, watched, started)
+
+    if no_wait:
+        pending = read_state()
+        pending_count = pending["queued"] + pending["running"]
+        if not _workers_present(app) and pending_count:
+            click.echo(_waiting_message(app, pending_count, False), err=True)
+        if as_json:
+            click.echo(json.dumps(summary))
+        return
+    summary_failed_before = sum(skipped.values())
+    try:
+        _watch_to_end(app, "retry", read_state, chunk_size, worker_timeout, summary, as_json)
+    except SystemExit as done:
+        if done.code == 0 and summary_failed_before:
+            sys.exit(EXIT_FAILED)  # the skipped languages still have failed jobs
+        raise
+
+
+def _languages_with_failures(session) -> tuple[str, ...]:
+    from sqlalchemy import select
+
+    from service.models import Job
+    return tuple(session.scalars(select(Job.target_lang).where(Job.status == "failed")
+                                 .distinct().order_by(Job.target_lang)))
 
 
 @backfill.command("cancel", help="Drop backfill jobs not yet sent to the broker.")

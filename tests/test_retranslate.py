@@ -1,0 +1,202 @@
+"""Re-translation when the model or the glossary changes (issue 10, part 5).
+
+Real parts only: synthetic CTranslate2 packages v1.0 and v1.1 installed through
+PackageStore, a real Celery worker on Redis, the real `localise` CLI in a subprocess, the
+API through the OpenAPI-checking client, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from sqlalchemy import select
+
+from service.models import Job, Translation
+from tests.conftest import WorkerProcess, editor_client, service_env, wait_for_jobs
+from workers.model_builder import build_package
+from workers.packages import PackageStore
+
+LOCALISE = str(Path(sys.executable).parent / "localise")
+OTHER_ARTICLES = [
+    {"slug": "plant-in-pune", "title": "Phone maker opens a plant in Pune",
+     "body_html": "<p>The plant employs 300 people. Production starts in May.</p>",
+     "published_at": "2023-05-01T09:00:00+05:30"},
+    {"slug": "plant-in-chennai", "title": "Phone maker opens a plant in Chennai",
+     "body_html": "<p>The plant employs 500 people. Production starts in June.</p>",
+     "published_at": "2023-04-01T09:00:00+05:30"},
+]
+CORRECTED = "संपादक ने यह वाक्य सुधारा"
+
+
+@pytest.fixture(scope="module")
+def hindi_v11(tmp_path_factory) -> Path:
+    """en->hi version 1.1: another random network, so its output differs from 1.0's."""
+    return build_package(tmp_path_factory.mktemp("v11"), "en", "hi", package_version="1.1",
+                         seed=11)
+
+
+def cli(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([LOCALISE, *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def translations(app) -> dict[tuple[int, str], Translation]:
+    with app.extensions["db"].session() as session:
+        rows = session.scalars(select(Translation)).all()
+        session.expunge_all()
+    return {(row.revision_id, row.target_lang): row for row in rows}
+
+
+def wait_for(condition, timeout_s: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.25)
+    raise AssertionError(f"{what} not reached after {timeout_s}s")
+
+
+@pytest.mark.timeout(600)
+def test_retranslate_after_model_and_glossary_changes(tmp_path, database_url, redis_url,
+                                                      make_app, package_files, hindi_v11,
+                                                      sample_article):
+    models = tmp_path / "models"
+    store = PackageStore(models)
+    store.install(package_files[("en", "hi")])  # version 1.0
+    env = service_env(data_dir=tmp_path / "instance", models_dir=models,
+                      database_url=database_url, redis_url=redis_url)
+    app = make_app(database_url, redis_url, MODELS_DIR=str(models))
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        editor = editor_client(app)
+        admin = editor_client(app, "admin")
+        slugs = [sample_article["slug"]] + [a["slug"] for a in OTHER_ARTICLES]
+        job_ids = []
+        for article in [sample_article, *OTHER_ARTICLES]:
+            answer = editor.post("/api/v1/articles", json={**article, "languages": ["hi"]})
+            job_ids.append(answer.get_json()["jobs"][0]["id"])
+        assert all(job["status"] == "done" and job["route"] == "en-hi@1.0"
+                   for job in wait_for_jobs(editor, job_ids, worker=worker))
+        # A draft stays a draft, a published translation stays published.
+        assert editor.post(f"/api/v1/articles/{slugs[2]}/translations/hi/unpublish"
+                           ).status_code == 200
+        # An editor corrects the first segment of the sample article.
+        fixed = editor.patch(f"/api/v1/articles/{slugs[0]}/translations/hi/segments/0",
+                             json={"text": CORRECTED})
+        assert fixed.status_code == 200
+
+        def corrected_in_text() -> bool:
+            body = editor.get(f"/api/v1/articles/{slugs[0]}/translations/hi").get_json()
+            return CORRECTED in body["title"] + body["summary"] + body["body_html"]
+        wait_for(corrected_in_text, what="the rebuild after the correction")
+        page_before = app.test_client().get(f"/hi/articles/{slugs[0]}").get_data(as_text=True)
+        before = translations(app)
+        assert {row.route for row in before.values()} == {"en-hi@1.0"}
+
+        # Nothing changed yet: nothing to re-translate.
+        idle = cli(["backfill", "--languages", "hi", "--retranslate", "--dry-run", "--json"],
+                   env)
+        assert idle.returncode == 0 and json.loads(idle.stdout)["planned"] == 0
+
+        store.install(hindi_v11)  # replaces 1.0
+        dry = cli(["backfill", "--languages", "hi", "--retranslate", "--dry-run", "--json"],
+                  env)
+        assert dry.returncode == 0, dry.stderr
+        assert json.loads(dry.stdout)["planned"] == 3
+        with app.extensions["db"].session() as session:
+            assert all(job.status == "done" and job.reason is None
+                       for job in session.scalars(select(Job)))
+
+        run = cli(["backfill", "--languages", "hi", "--retranslate", "--json"], env)
+        assert run.returncode == 0, run.stderr[-2000:] + worker.log()[-2000:]
+        summary = json.loads(run.stdout)
+        assert (summary["done"], summary["failed"], summary["created"]) == (3, 0, 3)
+        after = translations(app)
+        assert set(after) == set(before)  # updated in place, no new rows
+        assert {row.route for row in after.values()} == {"en-hi@1.1"}
+        assert all(after[key].body_html != before[key].body_html for key in before)
+        assert [after[key].published for key in sorted(after)] == \
+            [before[key].published for key in sorted(before)]
+        assert [row.published for row in after.values()].count(False) == 1
+        with app.extensions["db"].session() as session:
+            jobs = session.scalars(select(Job)).all()
+            assert {(job.status, job.reason, job.route) for job in jobs} == {
+                ("done", "retranslate", "en-hi@1.1")}
+        segments = editor.get(f"/api/v1/articles/{slugs[0]}/translations/hi/segments"
+                              ).get_json()["segments"]
+        assert (segments[0]["text"], segments[0]["state"]) == (CORRECTED, "edited")
+        assert segments[1]["state"] == "machine"
+        # The reader's cached page was invalidated: it shows the new translation.
+        page_after = app.test_client().get(f"/hi/articles/{slugs[0]}").get_data(as_text=True)
+        sample = next(row for row in after.values()
+                      if CORRECTED in row.title + row.summary + row.body_html)
+        new_words = BeautifulSoup(sample.body_html, "html.parser").get_text(" ").split()[-4:]
+        assert " ".join(new_words) in " ".join(BeautifulSoup(
+            page_after, "html.parser").get_text(" ").split())
+        assert " ".join(new_words) not in " ".join(BeautifulSoup(
+            page_before, "html.parser").get_text(" ").split())
+
+        again = cli(["backfill", "--languages", "hi", "--retranslate", "--json"], env)
+        assert again.returncode == 0 and json.loads(again.stdout)["planned"] == 0
+        assert "nothing to do" in cli(["backfill", "--languages", "hi", "--retranslate"],
+                                      env).stdout
+
+        # A new glossary term: only the article containing it is translated again.
+        assert admin.post("/api/v1/glossary", json={"term": "Dixon"}).status_code == 201
+        dry = cli(["backfill", "--languages", "hi", "--glossary-changed", "--dry-run",
+                   "--json"], env)
+        assert json.loads(dry.stdout)["planned"] == 1
+        run = cli(["backfill", "--languages", "hi", "--glossary-changed", "--json"], env)
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert json.loads(run.stdout)["done"] == 1
+        with app.extensions["db"].session() as session:
+            reasons = {job.revision.article.slug: job.reason
+                       for job in session.scalars(select(Job))}
+        assert reasons == {slugs[0]: "glossary", slugs[1]: "retranslate",
+                           slugs[2]: "retranslate"}
+        assert "Dixon" in editor.get(f"/api/v1/articles/{slugs[0]}/translations/hi"
+                                     ).get_json()["body_html"]
+        dry = cli(["backfill", "--languages", "hi", "--glossary-changed", "--dry-run",
+                   "--json"], env)
+        assert json.loads(dry.stdout)["planned"] == 0
+    finally:
+        worker.stop()
+
+
+def test_api_retranslate_flag(tmp_path, redis_url, make_app, models_dir, sample_article):
+    database_url = f"sqlite:///{tmp_path / 'api.db'}"
+    env = service_env(data_dir=tmp_path / "instance", models_dir=models_dir,
+                      database_url=database_url, redis_url=redis_url)
+    app = make_app(database_url, redis_url)
+    worker = WorkerProcess(env, tmp_path / "worker.log")
+    try:
+        editor = editor_client(app)
+        first = editor.post("/api/v1/articles", json={**sample_article, "languages": ["hi"]})
+        job_id = first.get_json()["jobs"][0]["id"]
+        done = wait_for_jobs(editor, [job_id], worker=worker)[0]
+        assert done["status"] == "done" and done["reason"] is None
+        url = f"/api/v1/articles/{sample_article['slug']}/translations"
+        same = editor.post(url, json={"languages": ["hi"]})
+        assert same.status_code == 200 and same.get_json()["jobs"][0]["status"] == "done"
+        bad = editor.post(url, json={"languages": ["hi"], "retranslate": "yes"})
+        assert bad.status_code == 400 and bad.get_json()["error"]["field"] == "retranslate"
+
+        again = editor.post(url, json={"languages": ["hi"], "retranslate": True})
+        assert again.status_code == 202
+        job = again.get_json()["jobs"][0]
+        assert (job["id"], job["status"], job["reason"], job["priority"]) == \
+            (job_id, "queued", "retranslate", "high")
+        redone = wait_for_jobs(editor, [job_id], worker=worker)[0]
+        assert redone["status"] == "done" and redone["attempts"] == 1
+        assert redone["finished_at"] > done["finished_at"]
+        translation = editor.get(f"{url}/hi").get_json()
+        assert translation["published"] is True and translation["updated_at"] > \
+            done["finished_at"]
+    finally:
+        worker.stop()
