@@ -74,6 +74,10 @@ def test_gated_policy_keeps_a_flagged_translation_a_draft_and_says_why(
     assert hook["event"] == "job.done" and hook["job"]["held"] == job["held"]
     assert hook["job"]["flagged"] == job["flagged"]
 
+    risky = editor.get(f"/api/v1/articles/{slug}/translations/hi/segments?view=flagged")
+    order = [(-len(row["flags"]), row["confidence"]) for row in risky.get_json()["segments"]]
+    assert len(order) == job["flagged"] and order == sorted(order)
+
     draft = editor.get(f"/api/v1/articles/{slug}/translations/hi").get_json()
     assert draft["published"] is False
     assert reader.get(f"/api/v1/articles/{slug}/translations/hi").status_code == 404
