@@ -30,7 +30,16 @@ EMBED = ('<iframe src="https://www.youtube.com/embed/abc" allow="camera; microph
 @pytest.fixture
 def served(make_app, sample_article):
     """An app with the sample article (an embed added) translated to Hindi, on loopback."""
-    app = make_app()
+    yield from _serve(make_app(), sample_article)
+
+
+@pytest.fixture
+def served_on_each_database(make_app, sample_article, database_url):
+    """The same, once on SQLite and once on PostgreSQL."""
+    yield from _serve(make_app(database_url), sample_article)
+
+
+def _serve(app, sample_article):
     db = app.extensions["db"]
     article = {**sample_article, "body_html": sample_article["body_html"] + EMBED}
     data = parse_article(article, default_source="en", max_body_chars=200_000)
@@ -81,8 +90,9 @@ def test_sign_in_needs_the_form_token_and_an_empty_pair_is_refused(served):
     assert other.get(editor_page, allow_redirects=False).status_code == 302
 
 
-def test_sign_out_ends_the_session_for_a_saved_cookie_too(served, sample_article):
-    app, server, token = served
+def test_sign_out_ends_the_session_for_a_saved_cookie_too(served_on_each_database,
+                                                           sample_article):
+    app, server, token = served_on_each_database
     page = f"{server.url}/editor/articles/{sample_article['slug']}"
     browser = sign_in(server, token)
     opened = browser.get(page, allow_redirects=False)

@@ -150,8 +150,17 @@ def _serve(handler) -> ThreadingHTTPServer:
 
 
 class _Internal(_Recorder):
+    """The internal service a redirect points at: records any request, POST or GET (a
+    client following a 302 may turn the POST into a GET)."""
+
     received: list[dict] = []
     plan: list = []
+
+    def do_GET(self):  # noqa: N802 - the http.server API
+        type(self).received.append({"path": self.path, "headers": dict(self.headers),
+                                    "body": b""})
+        self.send_response(204)
+        self.end_headers()
 
 
 def test_the_worker_refuses_at_delivery_what_it_was_not_told_to_allow(
