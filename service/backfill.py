@@ -5,6 +5,9 @@ a limit) times a set of languages.  Planning creates a low-priority job for ever
 revision, language) that has none yet: running it again finds nothing to create, and jobs
 are unique per (revision, language), so an interrupted run resumes without duplicates.
 Progress and coverage are SQL aggregates over the scope, never lists of ids in memory.
+:func:`current_route_key` is the one answer to "which models would translate this now",
+used by re-translation (:mod:`service.retranslation`) and by the checks that refuse or skip
+a language no installed model reaches.
 """
 
 from __future__ import annotations
