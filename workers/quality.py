@@ -119,9 +119,10 @@ def untranslated(source: str, target: str) -> Flag | None:
         return None
     if target.strip() == source.strip():
         return Flag("untranslated", "The translation is identical to the source.")
-    protected = "".join(" " if any(s.start <= i < s.end for s in find_spans(source)) else ch
-                        for i, ch in enumerate(source))
-    words = _WORD.findall(protected)
+    masked = list(source)
+    for span in find_spans(source):
+        masked[span.start:span.end] = " " * (span.end - span.start)
+    words = _WORD.findall("".join(masked))
     if len(words) < MIN_WORDS_FOR_COPY:
         return None
     target_words = set(_WORD.findall(target))
