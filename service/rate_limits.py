@@ -17,6 +17,7 @@ from __future__ import annotations
 from flask import Flask, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 
@@ -35,17 +36,19 @@ def _presents_valid_credential() -> bool:
     """A token that authenticates (header, or the sign-in form) or a live editor session.
 
     Evaluated once per request (cached on ``g``); tokens are 256 random bits, so telling a
-    valid one apart from a refused guess leaks nothing a guesser could use.
+    valid one apart from a refused guess leaks nothing a guesser could use.  With the
+    database down the answer is "no" (the request is counted), never an error: the view
+    itself reports the outage, or (health, readiness) does not need the database.
     """
     if "valid_credential" not in g:
         from service.api import current_principal
         from service.editor import presents_editor_credential
         from service.errors import ServiceError
         try:
-            valid = current_principal() is not None
-        except ServiceError:
-            valid = False
-        g.valid_credential = valid or presents_editor_credential()
+            g.valid_credential = current_principal() is not None \
+                or presents_editor_credential()
+        except (ServiceError, SQLAlchemyError):
+            g.valid_credential = False
     return g.valid_credential
 
 

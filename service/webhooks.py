@@ -241,15 +241,20 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
     """As above, with TLS verified against the URL's host name (SNI included)."""
 
     default_port = 443
+    context: ssl.SSLContext | None = None
 
     def connect(self) -> None:
-        context = ssl.create_default_context()
+        context = self.context or ssl.create_default_context()
         self.sock = context.wrap_socket(self._open_socket(), server_hostname=self.host)
 
 
 def deliver(url: str, payload: dict, *, secret: str, delivery_id: str,
-            allowed_hosts: Iterable[str] = (), timeout_s: float = 10) -> int:
+            allowed_hosts: Iterable[str] = (), timeout_s: float = 10,
+            tls_context: ssl.SSLContext | None = None) -> int:
     """POST ``payload`` as signed JSON to ``url``; return the 2xx status.
+
+    ``tls_context``: the certificates to trust (default: the system's, with host name
+    checking); a private CA's receivers or a test's loopback server pass their own.
 
     Raises ``WebhookRefused`` (never retry: forbidden address, scheme, a redirect) or
     ``DeliveryFailed`` (retry later: no connection, DNS failure, any other status).
@@ -259,8 +264,11 @@ def deliver(url: str, payload: dict, *, secret: str, delivery_id: str,
     headers = signed_headers(secret, delivery_id, body)
     errors = []
     for address in checked_addresses(target):
-        kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-        connection = kind(target.host, target.port, address, timeout_s)
+        if target.scheme == "https":
+            connection = _PinnedHTTPSConnection(target.host, target.port, address, timeout_s)
+            connection.context = tls_context
+        else:
+            connection = _PinnedHTTPConnection(target.host, target.port, address, timeout_s)
         try:
             connection.request("POST", target.path, body=body, headers=headers)
             status = connection.getresponse().status

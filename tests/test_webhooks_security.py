@@ -250,3 +250,35 @@ def test_delivery_connects_to_the_checked_address_and_keeps_the_host_name():
     delivery, = _Recorder.received
     assert delivery["headers"]["Host"] == f"localhost:{server.server_port}"
     assert json.loads(delivery["body"]) == {"a": "ठीक"}
+
+
+def test_https_delivery_verifies_the_url_host_on_the_pinned_address(tmp_path):
+    """TLS goes to the checked address, with SNI and certificate check for the URL's name."""
+    import ssl
+    import subprocess
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    names: list[str] = []
+    server_context.sni_callback = lambda sock, name, context: names.append(name)
+    _Recorder.received, _Recorder.plan = [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    trust = ssl.create_default_context(cafile=str(cert))
+    port = server.server_port
+    try:
+        assert webhooks.deliver(f"https://localhost:{port}/tls", {"ok": True}, secret="k",
+                                delivery_id="d", allowed_hosts=["localhost"],
+                                tls_context=trust) == 204
+        # The certificate names localhost: reaching the same server as 127.0.0.1 fails.
+        with pytest.raises(webhooks.DeliveryFailed, match="CERTIFICATE|certificate|match"):
+            webhooks.deliver(f"https://127.0.0.1:{port}/tls", {}, secret="k",
+                             delivery_id="e", allowed_hosts=["127.0.0.1"], tls_context=trust)
+    finally:
+        server.shutdown()
+    assert names[0] == "localhost"
+    assert [r["path"] for r in _Recorder.received] == ["/tls"]
