@@ -1,0 +1,292 @@
+"""Throughput through the whole service, against one raw CTranslate2 batch of the same text.
+
+    .venv/bin/python bench/service_throughput.py [--mode embedded|procfile|both]
+        [--articles 11] [--clients 1,4] [--package FILE] [--beam 2] [--compute-type int8]
+        [--inter-threads 1] [--intra-threads 2] [--max-batch 32] [--worker-concurrency 1]
+        [--worker-pool solo] [--window-ms 50] [--port 18100]
+
+For every mode and client count it starts a fresh service on loopback with an empty
+database (so translation memory cannot shortcut anything), waits for it, warms the model up
+with one unrelated article, then starts the clock: the article set is split round-robin
+over N client threads, each POSTs its articles over HTTP (one editor job each, Hindi) one
+after another and then polls its jobs; the clock stops when the last job is done.
+
+* ``embedded``: ``localise serve`` (SQLite, kombu's file-system broker, gunicorn, one
+  Celery worker and beat under the supervisor).
+* ``procfile``: the Procfile's processes (gunicorn, the Celery workers, beat) on a fresh
+  PostgreSQL database (127.0.0.1:5432) and Redis (127.0.0.1:6379, ``--redis-db``).
+
+The reference is one raw ``Translator.translate_batch`` in this process, same model, same
+``inter_threads``/``intra_threads``, beam, max batch size, length penalty and maximum
+length, over (raw) the article set's unique first-pass sentences, and (raw+fb) those plus
+the pieces the fallback decodes when a protected span or an inline tag did not survive a
+whole sentence (found by running the document logic on the raw outputs).  A random-weight
+model keeps no span, so with the synthetic package the fallback is large; ``raw+fb`` is
+then the same decoding work as the service's and ``service / raw+fb`` is the service's own
+overhead.  Targets (issue 13): service / raw <= 1.3 for the set posted at once, and
+4 clients no slower than 1.
+
+Without --package it uses the first en->hi package in ../shared/models, else the synthetic
+transformer-base package of bench/engine_speed.py (built once into bench/.cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from articles import article_set  # noqa: E402
+from engine_speed import find_package  # noqa: E402
+
+from workers.document import ArticleText, SegmentedArticle  # noqa: E402
+from workers.engine import EngineSettings  # noqa: E402
+from workers.packages import PackageStore  # noqa: E402
+
+LOCALISE = str(Path(sys.executable).parent / "localise")
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
+WARM_UP = {"slug": "warm-up-article", "title": "Warm up the model before the clock starts",
+           "body_html": "<p>Nothing in this text appears in the measured set.</p>"}
+
+
+def http(method: str, url: str, token: str, payload: dict | None = None) -> dict:
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={
+        "Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read())
+
+
+class Service:
+    """A running service (its processes in one process group each) and its API token."""
+
+    def __init__(self, mode: str, args, models_dir: Path, work: Path) -> None:
+        self.mode, self.base = mode, f"http://127.0.0.1:{args.port}"
+        self.processes: list[subprocess.Popen] = []
+        self.database = None
+        data_dir = work / f"data-{uuid.uuid4().hex[:6]}"
+        data_dir.mkdir()
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("DATABASE_URL", "REDIS_URL", "LOCALISER_DATA_DIR")}
+        env.update(LOCALISER_DATA_DIR=str(data_dir), MODELS_DIR=str(models_dir),
+                   RATE_LIMITS_ENABLED="false", CT2_BEAM_SIZE=str(args.beam),
+                   CT2_COMPUTE_TYPE=args.compute_type,
+                   CT2_INTER_THREADS=str(args.inter_threads),
+                   CT2_INTRA_THREADS=str(args.intra_threads),
+                   CT2_MAX_BATCH_SIZE=str(args.max_batch),
+                   WORKER_CONCURRENCY=str(args.worker_concurrency),
+                   WORKER_POOL=args.worker_pool,
+                   EDITOR_BATCH_WINDOW_MS=str(args.window_ms),
+                   DEFAULT_TARGET_LANGS="hi", PORT=str(args.port),
+                   PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}")
+        if mode == "procfile":
+            import psycopg
+            import redis
+            self.database = f"localiser_bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+                admin.execute(f'CREATE DATABASE "{self.database}"')
+            env["DATABASE_URL"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.database}"
+            env["REDIS_URL"] = f"redis://127.0.0.1:6379/{args.redis_db}"
+            redis.Redis.from_url(env["REDIS_URL"]).flushdb()
+        self.env, self.log_dir = env, data_dir
+        self.token = self._token()
+        if mode == "embedded":
+            self._spawn("serve", [LOCALISE, "serve", "--port", str(args.port),
+                                  "--host", "127.0.0.1"])
+        else:
+            for name, command in procfile(args.procfile_processes):
+                self._spawn(name, ["bash", "-c", command.replace("0.0.0.0", "127.0.0.1")])
+        self._wait_ready()
+
+    def _token(self) -> str:
+        out = subprocess.run([LOCALISE, "tokens", "create", "bench", "--role", "editor"],
+                             env=self.env, cwd=ROOT, check=True, capture_output=True,
+                             text=True).stdout
+        return out.strip().splitlines()[-1].strip()
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        log = open(self.log_dir / f"{name}.log", "w")  # noqa: SIM115 - kept with the process
+        self.processes.append(subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log,
+                                               stderr=subprocess.STDOUT,
+                                               start_new_session=True))
+
+    def _wait_ready(self, timeout_s: float = 120) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            try:
+                http("GET", f"{self.base}/api/v1/languages", self.token)
+                return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.3)
+        raise RuntimeError(f"service not ready; logs in {self.log_dir}")
+
+    def post(self, article: dict) -> str:
+        return http("POST", f"{self.base}/api/v1/articles", self.token,
+                    {**article, "languages": ["hi"]})["jobs"][0]["id"]
+
+    def wait(self, job_ids: list[str], timeout_s: float = 900) -> None:
+        pending, deadline = list(job_ids), time.monotonic() + timeout_s
+        while pending:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"jobs not done: {pending}; logs in {self.log_dir}")
+            job = http("GET", f"{self.base}/api/v1/jobs/{pending[0]}", self.token)
+            if job["status"] == "failed":
+                raise RuntimeError(f"job failed: {job}")
+            if job["status"] == "done":
+                pending.pop(0)
+            else:
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        if self.database:
+            import psycopg
+            with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as admin:
+                admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
+
+def procfile(names: str) -> list[tuple[str, str]]:
+    wanted = [name for name in names.split(",") if name]
+    lines = [line.split(":", 1) for line in (ROOT / "Procfile").read_text().splitlines()
+             if ":" in line and not line.startswith("#")]
+    return [(name.strip(), command.strip()) for name, command in lines
+            if not wanted or name.strip() in wanted]
+
+
+def timed_run(service: Service, articles: list[dict], clients: int) -> float:
+    """Wall time from the first POST until every job is done, ``clients`` at once."""
+    shares = [articles[index::clients] for index in range(clients)]
+    errors: list[BaseException] = []
+
+    def client(share: list[dict]) -> None:
+        try:
+            service.wait([service.post(article) for article in share])
+        except BaseException as exc:  # reported after the run
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(share,)) for share in shares]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise errors[0]
+    return elapsed
+
+
+def raw_batches(package, articles: list[dict], settings: EngineSettings
+                ) -> tuple[float, float, int, int]:
+    """(seconds for the first pass, seconds first pass + fallback, sentences, pieces)."""
+    import ctranslate2
+    import sentencepiece as spm
+    translator = ctranslate2.Translator(str(package.path / "model"), device="cpu",
+                                        compute_type=settings.compute_type,
+                                        inter_threads=settings.inter_threads,
+                                        intra_threads=settings.intra_threads)
+    tokenizer = spm.SentencePieceProcessor(
+        model_file=str(package.path / package.info.source_tokenizer))
+
+    def batch(sentences: list[str]) -> tuple[float, list[str]]:
+        tokens = [tokenizer.encode(sentence, out_type=str) for sentence in sentences]
+        started = time.perf_counter()
+        results = translator.translate_batch(
+            tokens, max_batch_size=settings.max_batch_size, batch_type="examples",
+            beam_size=settings.beam_size, max_decoding_length=settings.max_decoding_length,
+            length_penalty=settings.length_penalty, replace_unknowns=True)
+        elapsed = time.perf_counter() - started
+        return elapsed, [tokenizer.decode(r.hypotheses[0]).strip() for r in results]
+
+    batch(["Warm-up sentence."])
+    documents = [SegmentedArticle(ArticleText(a["title"], a.get("summary", ""),
+                                              a.get("highlights", []), a["body_html"]), "en")
+                 for a in articles]
+    first = list(dict.fromkeys(s for d in documents for s in d.first_pass()))
+    first_s, outputs = batch(first)
+    known = dict(zip(first, outputs, strict=True))
+    fallback = list(dict.fromkeys(s for d in documents for s in d.second_pass(known)
+                                  if s not in known))
+    fallback_s = batch(fallback)[0] if fallback else 0.0
+    return first_s, first_s + fallback_s, len(first), len(fallback)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=("embedded", "procfile", "both"), default="both")
+    parser.add_argument("--articles", type=int, default=11)
+    parser.add_argument("--clients", default="1,4")
+    parser.add_argument("--package", help="an en->hi .argosmodel")
+    parser.add_argument("--beam", type=int, default=2)
+    parser.add_argument("--compute-type", default="int8")
+    parser.add_argument("--inter-threads", type=int, default=1)
+    parser.add_argument("--intra-threads", type=int, default=2)
+    parser.add_argument("--max-batch", type=int, default=32)
+    parser.add_argument("--worker-concurrency", type=int, default=1)
+    parser.add_argument("--worker-pool", default="", help="solo, threads or prefork "
+                        "(default: the service's own choice)")
+    parser.add_argument("--window-ms", type=int, default=50)
+    parser.add_argument("--port", type=int, default=18100)
+    parser.add_argument("--redis-db", type=int, default=8)
+    parser.add_argument("--procfile-processes", default="web,worker,beat",
+                        help="Procfile entries to start in procfile mode")
+    args = parser.parse_args()
+
+    articles = article_set(args.articles)
+    settings = EngineSettings(compute_type=args.compute_type, beam_size=args.beam,
+                              inter_threads=args.inter_threads,
+                              intra_threads=args.intra_threads, max_batch_size=args.max_batch)
+    work = Path(tempfile.mkdtemp(prefix="service-throughput-"))
+    try:
+        package = PackageStore(work / "models").install(find_package(args.package,
+                                                                     articles))[0]
+        raw_s, raw_fb_s, sentences, pieces = raw_batches(package, articles, settings)
+        print(f"model {package.key} ({package.size_bytes / 2**20:.0f} MiB"
+              f"{', synthetic random weights' if package.synthetic else ''}); beam "
+              f"{args.beam}, {args.compute_type}, inter_threads {args.inter_threads}, "
+              f"intra_threads {args.intra_threads}, max batch {args.max_batch}; service: "
+              f"{args.worker_concurrency} worker process(es), pool "
+              f"{args.worker_pool or 'default'}, window {args.window_ms} ms")
+        print(f"{len(articles)} articles, {sentences} unique sentences (+{pieces} fallback "
+              f"pieces); raw translate_batch {raw_s:.2f} s, raw+fb {raw_fb_s:.2f} s")
+        modes = ["embedded", "procfile"] if args.mode == "both" else [args.mode]
+        for mode in modes:
+            for clients in [int(c) for c in args.clients.split(",")]:
+                service = Service(mode, args, work / "models", work)
+                try:
+                    service.wait([service.post(WARM_UP)])
+                    seconds = timed_run(service, articles, clients)
+                finally:
+                    service.stop()
+                print(f"{mode:<9} {clients} client(s): {seconds:6.2f} s   service/raw "
+                      f"{seconds / raw_s:4.2f}   service/raw+fb {seconds / raw_fb_s:4.2f}",
+                      flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
