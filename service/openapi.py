@@ -71,7 +71,7 @@ SCHEMAS: dict[str, Any] = {
             "held": {**NULLABLE_STRING,
                      "description": "why PUBLISH_POLICY=gated kept the translation a draft"},
             "reason": {"enum": ["retranslate", "glossary", None],
-                       "description": "why a finished translation is being made again "
+                       "description": "why the job ran again on a finished translation "
                                       "(null: a first translation)"}}},
     "Submission": {
         "type": "object", "required": ["article", "revision", "created", "jobs"],
@@ -84,8 +84,47 @@ SCHEMAS: dict[str, Any] = {
                                         "content_hash": {"type": "string"}}},
             "created": {"type": "boolean"},
             "jobs": {"type": "array", "items": _ref("Job")},
+            "urls": {"type": "object", "required": ["original", "editor", "languages", "jobs"],
+                     "description": "where the article's pages and jobs are",
+                     "properties": {"original": {"type": "string"},
+                                    "editor": {"type": "string"},
+                                    "languages": {"type": "object",
+                                                  "additionalProperties": {"type": "string"}},
+                                    "jobs": {"type": "object",
+                                             "additionalProperties": {"type": "string"}}}},
             "queue": {"enum": ["unavailable"],
                       "description": "present when the broker was unreachable"}}},
+    "ArticleList": {
+        "type": "object", "required": ["articles", "next"],
+        "properties": {
+            "next": {**NULLABLE_STRING, "description": "cursor of the next page; null: last"},
+            "articles": {"type": "array", "items": {
+                "type": "object",
+                "required": ["slug", "title", "source_lang", "revision", "created_at",
+                             "updated_at", "languages"],
+                "properties": {
+                    "slug": {"type": "string"}, "title": {"type": "string"},
+                    "source_lang": LANG, "revision": {"type": "integer"},
+                    "created_at": DATE_TIME, "updated_at": DATE_TIME,
+                    "languages": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["language", "native_name", "dir", "state", "progress",
+                                     "flagged", "job", "error"],
+                        "properties": {
+                            "language": LANG, "native_name": {"type": "string"},
+                            "dir": {"enum": ["ltr", "rtl"]},
+                            "state": {"enum": ["queued", "running", "draft", "published",
+                                               "failed", "outdated"]},
+                            "progress": {"type": "object", "required": ["done", "total"],
+                                         "properties": {
+                                             "done": {"type": "integer", "minimum": 0},
+                                             "total": {"type": "integer", "minimum": 0}}},
+                            "flagged": {"type": ["integer", "null"], "minimum": 0},
+                            "job": NULLABLE_STRING, "error": NULLABLE_STRING}}}}}}}},
+    "Takedown": {
+        "type": "object", "required": ["slug", "removed_by", "reason", "removed_at"],
+        "properties": {"slug": {"type": "string"}, "removed_by": {"type": "string"},
+                       "reason": {"type": "string"}, "removed_at": DATE_TIME}},
     "Jobs": {"type": "object", "required": ["jobs"],
              "properties": {"jobs": {"type": "array", "items": _ref("Job")},
                             "queue": {"enum": ["unavailable"]}}},
@@ -186,6 +225,9 @@ SCHEMAS: dict[str, Any] = {
                                        "revoked"],
         "properties": {"id": {"type": "string"}, "name": {"type": "string"},
                        "role": {"enum": ["editor", "admin"]}, "created_at": DATE_TIME,
+                       "languages": {"type": ["array", "null"], "items": LANG,
+                                     "description": "a language desk: the only languages "
+                                                    "it may change; null: all"},
                        "last_used_at": NULLABLE_DATE_TIME, "revoked": {"type": "boolean"},
                        "token": {"type": "string", "description": "only when created"}}},
     "Tokens": {"type": "object", "required": ["tokens"],
@@ -193,7 +235,10 @@ SCHEMAS: dict[str, Any] = {
     "TokenInput": {
         "type": "object", "required": ["name", "role"],
         "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 200},
-                       "role": {"enum": ["editor", "admin"]}}},
+                       "role": {"enum": ["editor", "admin"]},
+                       "languages": {"type": "array", "items": LANG, "minItems": 1,
+                                     "description": "editor tokens only: limit the token "
+                                                    "to these languages (a desk)"}}},
     "Models": {"type": "object", "required": ["models"], "properties": {"models": {
         "type": "array", "items": {
             "type": "object",
@@ -216,8 +261,9 @@ LANG_PARAM = {"name": "lang", "in": "path", "required": True, "schema": {"type":
 BEARER = [{"bearer": []}]
 RATE_LIMITED = _error("Too many requests from this address (anonymous budget, or too many "
                       "failed authentications); see Retry-After")
-AUTH_ERRORS = {"401": _error("No or invalid token"), "403": _error("The token's role is "
-                                                                   "not enough")}
+AUTH_ERRORS = {"401": _error("No or invalid token"),
+               "403": _error("The token's role is not enough, or the language is outside "
+                             "its desk (code language_forbidden)")}
 
 
 def _op(summary: str, responses: dict, *, params: list | None = None, body: dict | None = None,
@@ -245,6 +291,7 @@ POSITION = {"name": "position", "in": "path", "required": True, "schema": {"type
 def document() -> dict:
     bad = _error("Invalid input; nothing was stored")
     missing = _error("Not found")
+    gone = _error("The article was taken down (code article_removed)")
     race = _error("A concurrent request changed the same data; send it again "
                   "(Retry-After), code concurrent_update")
     return {
@@ -258,7 +305,23 @@ def document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "lcl_<id>.<secret> token"}}},
         "paths": {
-            "/articles": {"post": _op(
+            "/articles": {"get": _op(
+                "The editors' desk: articles newest first, each language's state",
+                {"200": _json(_ref("ArticleList")), "400": bad},
+                params=[{"name": "lang", "in": "query", "schema": LANG,
+                         "description": "only articles with this language"},
+                        {"name": "state", "in": "query", "schema": {"enum": [
+                            "queued", "running", "draft", "published", "failed",
+                            "outdated"]}, "description": "a language (lang's, if given) "
+                                                         "in this state"},
+                        {"name": "q", "in": "query", "schema": {"type": "string"},
+                         "description": "words of the title or slug"},
+                        {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                         "description": "the previous page's next"},
+                        {"name": "limit", "in": "query", "schema": {
+                            "type": "integer", "minimum": 1, "maximum": 200,
+                            "default": 50}}], secured=True),
+                "post": _op(
                 "Store an article and queue its translations",
                 {"201": _json(_ref("Submission"), "New revision stored"),
                  "200": _json(_ref("Submission"), "Content unchanged"),
@@ -268,12 +331,20 @@ def document() -> dict:
                  "409": race,
                  "422": _error("No installed model reaches a requested language")},
                 body=_ref("ArticleInput"), secured=True)},
-            "/articles/{slug}": {"get": _op(
-                "An article's current revision and per-language status",
-                {"200": _json(_ref("Article")), "404": missing}, params=[SLUG])},
+            "/articles/{slug}": {
+                "get": _op("An article's current revision and per-language status",
+                           {"200": _json(_ref("Article")), "404": missing, "410": gone},
+                           params=[SLUG]),
+                "delete": _op("Take the article down with every language (admin); "
+                              "recorded, answered 410 afterwards",
+                              {"200": _json(_ref("Takedown")), "400": bad, "404": missing,
+                               "410": gone},
+                              params=[SLUG, {"name": "reason", "in": "query",
+                                             "schema": {"type": "string"}}], secured=True)},
             "/articles/{slug}/languages": {"get": _op(
                 "Languages a reader can pick, with URLs (CORS open)",
-                {"200": _json(_ref("ArticleLanguages")), "404": missing}, params=[SLUG])},
+                {"200": _json(_ref("ArticleLanguages")), "404": missing, "410": gone},
+                params=[SLUG])},
             "/articles/{slug}/translations": {"post": _op(
                 "Request translations of the current revision (idempotent)",
                 {"202": _json(_ref("Jobs"), "Jobs created (or run again: retranslate)"),
@@ -291,11 +362,11 @@ def document() -> dict:
                                                         "(edited sentences are kept)"}}})},
             "/articles/{slug}/translations/{lang}": {"get": _op(
                 "The published translation (editors: the current revision's, even a draft)",
-                {"200": _json(_ref("Translation")), "400": bad, "404": missing},
+                {"200": _json(_ref("Translation")), "400": bad, "404": missing, "410": gone},
                 params=TRANSLATION_PARAMS)},
             "/articles/{slug}/translations/{lang}/segments": {"get": _op(
                 "The translation's segments", {"200": _json(_ref("Segments")),
-                                               "404": missing},
+                                               "404": missing, "410": gone},
                 params=[*TRANSLATION_PARAMS, {
                     "name": "view", "in": "query", "description":
                     "all (reading order, the default), risk (most flags and lowest "
@@ -303,24 +374,24 @@ def document() -> dict:
                     "schema": {"type": "string"}}], secured=True)},
             "/articles/{slug}/translations/{lang}/segments/{position}": {"patch": _op(
                 "Correct or review a segment; it goes into translation memory",
-                {"200": _json(_ref("Segment")), "400": bad, "404": missing,
+                {"200": _json(_ref("Segment")), "400": bad, "404": missing, "410": gone,
                  "202": _json(_ref("Segment"), "Stored, but the broker is unreachable: the "
                                                "rebuild is pending (\"rebuild\": \"pending\")"),
                  "409": race},
                 params=[*TRANSLATION_PARAMS, POSITION], body=_ref("SegmentPatch"),
                 secured=True)},
             "/articles/{slug}/translations/{lang}/publish": {"post": _op(
-                "Publish", {"200": _json(_ref("Translation")), "404": missing},
+                "Publish", {"200": _json(_ref("Translation")), "404": missing, "410": gone},
                 params=TRANSLATION_PARAMS, secured=True)},
             "/articles/{slug}/translations/{lang}/unpublish": {"post": _op(
-                "Unpublish", {"200": _json(_ref("Translation")), "404": missing},
+                "Unpublish", {"200": _json(_ref("Translation")), "404": missing, "410": gone},
                 params=TRANSLATION_PARAMS, secured=True)},
             "/articles/{slug}/translations/{lang}/xliff": {
                 "get": _op("Export as XLIFF 2.0", {"200": _xml_response("XLIFF 2.0"),
-                                                    "404": missing},
+                                                    "404": missing, "410": gone},
                            params=TRANSLATION_PARAMS, secured=True),
                 "put": _op("Import corrections from XLIFF 2.0",
-                           {"200": _json(_ref("Count")), "400": bad, "404": missing,
+                           {"200": _json(_ref("Count")), "400": bad, "404": missing, "410": gone,
                             "202": _json(_ref("Count"), "Stored; the rebuild is pending "
                                                         "(broker unreachable)"),
                             "409": _error("The file is for another revision")},

@@ -128,6 +128,9 @@ def test_retranslate_after_model_and_glossary_changes(tmp_path, database_url, re
             jobs = session.scalars(select(Job)).all()
             assert {(job.status, job.reason, job.route) for job in jobs} == {
                 ("done", "retranslate", "en-hi@1.1")}
+            # Queued newest article first (published 2023-05-31, 05-01, 04-01).
+            assert [job.revision.article.slug for job in sorted(
+                jobs, key=lambda job: job.created_at)] == slugs
         segments = editor.get(f"/api/v1/articles/{slugs[0]}/translations/hi/segments"
                               ).get_json()["segments"]
         assert (segments[0]["text"], segments[0]["state"]) == (CORRECTED, "edited")

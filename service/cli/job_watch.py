@@ -68,21 +68,28 @@ class _Display:
                 TextColumn,
             )
             self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.description}"), BarColumn(bar_width=24),
+                MofNCompleteColumn(),
                 TextColumn("{task.fields[detail]}"),
                 console=Console(stderr=True), transient=False)
             self.task = self.progress.add_task(label, total=None, detail="")
             self.progress.start()
 
-    def show(self, finished: int, requested: int, detail: str, final: bool) -> None:
-        if self.progress is not None:
+    def show(self, counts: dict, speed: str, final: bool) -> None:
+        finished = counts["done"] + counts["failed"]
+        requested = finished + counts["queued"] + counts["running"]
+        if self.progress is not None:  # one terminal line: the counts that matter most
             self.progress.update(self.task, completed=finished, total=max(requested, 1),
-                                 detail=detail)
+                                 detail=f"{counts['failed']} failed, {speed}")
             return
         now = time.monotonic()
         if now - self.last_line >= LINE_INTERVAL_S or final:
+            articles = (f"articles {counts['articles_done']}/{counts['articles']} done, "
+                        if "articles" in counts else "")
             click.echo(f"{self.label}: {finished}/{requested} translations "
-                       f"({100 * finished / max(requested, 1):.1f}%), {detail}", err=True)
+                       f"({100 * finished / max(requested, 1):.1f}%), {articles}"
+                       f"{counts['failed']} failed, {counts['segments_done']:,} segments, "
+                       f"{speed}", err=True)
             self.last_line = now
 
     def note(self, text: str) -> None:
@@ -119,7 +126,6 @@ def watch(app, label: str, read_state: Callable[[], dict], feed: Callable[[], ob
             finished = counts["done"] + counts["failed"]
             pending = counts["queued"] + counts["running"]
             state.pending = pending
-            requested = finished + pending
             first_done = finished if first_done is None else first_done
             now = time.monotonic()
             if pending and now - last_check >= PRESENCE_INTERVAL_S:
@@ -137,17 +143,13 @@ def watch(app, label: str, read_state: Callable[[], dict], feed: Callable[[], ob
                 waited = now - absent_since
                 if worker_timeout_s and waited >= worker_timeout_s:
                     raise NoWorker(pending, waited)
-                speed = f"no worker for {waited:.0f}s (waiting)"
+                speed = f"no worker for {waited:.0f}s"
             else:
                 elapsed = now - started
                 rate = (finished - first_done) / elapsed if elapsed > 0 else 0.0
                 eta = _format_eta(pending / rate) if rate > 0 else "?"
                 speed = f"{rate:.1f} translations/s, ETA {eta}"
-            articles = (f"articles {counts['articles_done']}/{counts['articles']} done, "
-                        if "articles" in counts else "")
-            display.show(finished, requested,
-                         f"{articles}{counts['failed']} failed, "
-                         f"{counts['segments_done']:,} segments, {speed}", pending == 0)
+            display.show(counts, speed, pending == 0)
             if pending == 0:
                 return counts
             time.sleep(POLL_S)
