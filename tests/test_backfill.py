@@ -284,6 +284,7 @@ def test_retry_failed_checks_the_cause_and_shows_progress(tmp_path, models_dir, 
     assert "bn: 4 failed job(s) left as they are" in retried.stderr
     assert "retry: 4/4 translations (100.0%)" in retried.stderr
     assert "done: 4 translated, 0 failed" in retried.stdout
+    assert "no worker" not in retried.stderr  # the worker answered on Redis, or was busy
     plain = run(["backfill", "status"], env).stdout
     assert "hi: 4/4 translated, 0 pending, 0 failed" in plain
     assert "bn: 0/4 translated, 0 pending, 4 failed" in plain

@@ -65,7 +65,7 @@ def _scope(languages: str, since: str | None, until: str | None, limit: int | No
     return Scope(_languages_option(languages), _date_option(since), _date_option(until), limit)
 
 
-def _scope_options(command, required: bool = True):
+def _scope_options(command, required: bool):
     command = click.option("--limit", type=click.IntRange(min=1), default=None,
                            help="At most N articles, newest first.")(command)
     command = click.option("--until", default=None, help="Published before DATE.")(command)
@@ -206,7 +206,8 @@ def _watch_to_end(app, label: str, read_state, chunk_size: int, worker_timeout: 
               help="Translate again the articles containing a glossary term added or "
                    "changed since their translation.")
 @click.option("--dry-run", is_flag=True, help="Only say what would be queued.")
-@click.option("--no-wait", is_flag=True, help="Queue and return; workers carry on.")
+@click.option("--no-wait", is_flag=True, help="Queue and return (saying so when no "
+              "worker is running to take the jobs).")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=100, show_default=True,
               help="Backfill jobs in the broker at once.")
 @_worker_timeout_option
@@ -316,8 +317,10 @@ def backfill_status(languages, since, until, limit, as_json) -> None:
                        "one. Exit codes as for backfill; 2 when every failure waits for a "
                        "model.")
 @_group_scope_options
-@click.option("--chunk-size", type=click.IntRange(min=1), default=100, show_default=True)
-@click.option("--no-wait", is_flag=True, help="Queue and return; workers carry on.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=100, show_default=True,
+              help="Backfill jobs in the broker at once.")
+@click.option("--no-wait", is_flag=True, help="Queue and return (saying so when no "
+              "worker is running to take the jobs).")
 @_worker_timeout_option
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary at the end.")
 def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, worker_timeout,
