@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from kombu.exceptions import KombuError
 
 from service import (
+    article_list,
     articles,
     dispatch,
     exchange,
@@ -21,6 +22,7 @@ from service import (
     memory,
     rebuild_requests,
     retranslation,
+    takedowns,
     tokens,
     webhooks,
 )
@@ -164,6 +166,22 @@ def _editable(session, slug: str, lang: str):
     return articles.get_translation(session, slug, lang)
 
 
+def _may_change(languages: list[str] | tuple[str, ...]) -> None:
+    """A language desk's token (``tokens create --languages``) changes only its languages."""
+    principal = current_principal()
+    if principal is not None:
+        principal.check_languages(languages)
+
+
+def _page_urls(slug: str, jobs: list[dict]) -> dict:
+    """Where an article's pages and jobs are: the original, each language, each job."""
+    return {"original": site_url("site.original", slug=slug, original=1),
+            "editor": url_for("editor.dashboard", q=slug),
+            "languages": {job["language"]: site_url("site.translated", lang=job["language"],
+                                                    slug=slug) for job in jobs},
+            "jobs": {job["id"]: url_for("api.get_job", job_id=job["id"]) for job in jobs}}
+
+
 def _xml(data: bytes, mimetype: str, filename: str) -> Response:
     response = Response(data, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -182,9 +200,13 @@ def post_article():
                                 extra_fields={"priority", "webhook_url"},
                                 max_html_depth=config["MAX_HTML_DEPTH"])
     requested = intake.parse_languages(payload.get("languages"), data.source_lang)
+    principal = current_principal()
+    if requested is None and principal.languages is not None:
+        requested = list(principal.languages)  # a desk asks for its own languages
     priority, webhook = _priority(payload.get("priority")), _webhook(payload.get("webhook_url"))
     targets = articles.resolve_targets(_store(), data.source_lang, requested,
                                        config["DEFAULT_TARGET_LANGS"], config["PIVOT_LANG"])
+    _may_change(targets)
     def submit(session) -> tuple[bool, list[tuple[str, str]], dict]:
         submission = articles.submit_article(session, data, targets, priority, webhook)
         return submission.new_revision, [(job.id, job.priority) for job in submission.new_jobs], {
@@ -199,6 +221,7 @@ def post_article():
     # Concurrent posts of one slug race on unique keys: the loser runs again and answers
     # as if it had come second (200 same content, 201 a newer revision).
     new_revision, new_jobs, body = _db().run_retrying(submit)
+    body["urls"] = _page_urls(data.slug, body["jobs"])
     if new_revision or new_jobs:
         current_app.extensions["page_cache"].invalidate(data.slug)
     if not _enqueue(new_jobs, body):
@@ -225,6 +248,7 @@ def request_translations(slug: str):
         if not requested:
             raise ValidationError("'languages' must list at least one language",
                                   field="languages")
+        _may_change(requested)
         targets = articles.resolve_targets(_store(), article.source_lang, requested, [],
                                            current_app.config["PIVOT_LANG"])
         existing, created = articles.request_jobs(session, article.current_revision, targets,
@@ -240,6 +264,29 @@ def request_translations(slug: str):
         current_app.extensions["page_cache"].invalidate(slug)
     _enqueue(new_jobs, body)
     return jsonify(body), 202 if new_jobs else 200
+
+
+@api.get("/articles")
+@require("editor")
+def list_articles():
+    """The editors' desk: articles newest first with each language's state, filtered."""
+    query = article_list.parse_query(request.args)
+    with _db().session() as session:
+        found, cursor = article_list.list_articles(session, query)
+    return jsonify({"articles": found, "next": cursor})
+
+
+@api.delete("/articles/<slug>")
+@require("admin")
+def remove_article(slug: str):
+    """A takedown: the article and every language leave pages, feeds and caches at once."""
+    reason = request.args.get("reason", "")
+    principal = current_principal()
+    with _db().session() as session:
+        body = takedowns.takedown_dict(takedowns.take_down(
+            session, slug, f"{principal.name} (token {principal.token_id})", reason))
+    current_app.extensions["page_cache"].invalidate(slug)
+    return jsonify(body)
 
 
 @api.get("/articles/<slug>")
@@ -278,6 +325,7 @@ def list_segments(slug: str, lang: str):
 @require("editor")
 def correct_segment(slug: str, lang: str, position: int):
     payload = _object_body({"text", "state"})
+    _may_change([lang])
 
     def correct(session) -> tuple[dict, tuple[int, str, int]]:
         translation = _editable(session, slug, lang)
@@ -294,6 +342,7 @@ def correct_segment(slug: str, lang: str, position: int):
 
 
 def _set_published(slug: str, lang: str, published: bool):
+    _may_change([lang])
     with _db().session() as session:
         translation = _editable(session, slug, lang)
         articles.set_published(session, translation, published)
@@ -326,6 +375,7 @@ def export_xliff(slug: str, lang: str):
 @api.put("/articles/<slug>/translations/<lang>/xliff")
 @require("editor")
 def import_xliff(slug: str, lang: str):
+    _may_change([lang])
     with _db().session() as session:
         translation = _editable(session, slug, lang)
         corrections = exchange.parse_xliff(request.get_data(), translation, slug)
@@ -408,12 +458,14 @@ def list_tokens():
 @api.post("/tokens")
 @require("admin")
 def create_token():
-    payload = _object_body({"name", "role"})
+    payload = _object_body({"name", "role", "languages"})
     for name in ("name", "role"):
         if not isinstance(payload.get(name), str):
             raise ValidationError(f"'{name}' must be a string", field=name)
+    scope = tokens.parse_scope(payload.get("languages"))
     with _db().session() as session:
-        token, secret = tokens.create_token(session, payload.get("name"), payload.get("role"))
+        token, secret = tokens.create_token(session, payload.get("name"), payload.get("role"),
+                                            scope)
         body = {**tokens.token_dict(token), "token": secret}
     return jsonify(body), 201
 

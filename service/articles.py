@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service import languages, memory
+from service import languages, memory, takedowns
 from service.errors import LanguageUnavailable, NotFound, ValidationError
 from service.intake import ArticleInput, refuse_unsafe_text
 from service.models import Article, Job, Revision, Translation, TranslationSegment, utcnow
@@ -49,6 +49,8 @@ def submit_article(session: Session, data: ArticleInput, targets: list[str],
         article = Article(slug=data.slug, source_lang=data.source_lang)
         session.add(article)
         session.flush()
+    elif article.current_revision_id is None:
+        takedowns.refuse_resubmission(session, article)
     content_hash = data.content_hash()
     revision = article.current_revision
     new_revision = revision is None or revision.content_hash != content_hash
@@ -90,6 +92,8 @@ def jobs_of(session: Session, revision: Revision) -> list[Job]:
 
 def get_article(session: Session, slug: str) -> Article:
     article = session.scalar(select(Article).where(Article.slug == slug))
+    if article is not None and article.current_revision is None:
+        takedowns.refuse_removed(session, article)  # 410 Gone once taken down
     if article is None or article.current_revision is None:
         raise NotFound(f"no article with slug {slug!r}")
     return article

@@ -28,9 +28,21 @@ from flask import (
     url_for,
 )
 
-from service import articles, editor_sessions, tokens
+from service import (
+    article_list,
+    articles,
+    dispatch,
+    editor_sessions,
+    glossary,
+    intake,
+    languages,
+    retranslation,
+    segment_hints,
+    takedowns,
+    tokens,
+)
 from service.dispatch import enqueue_rebuild
-from service.errors import ServiceError
+from service.errors import Forbidden, NotFound, ServiceError, ValidationError
 from service.security_headers import no_framing
 
 editor = Blueprint("editor", __name__, url_prefix="/editor")
@@ -44,6 +56,11 @@ def _csrf_token() -> str:
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(24)
     return session["csrf"]
+
+
+@editor.app_template_filter("native_language_name")
+def _native_language_name(code: str) -> str:
+    return languages.native_name(code)
 
 
 @editor.app_context_processor
@@ -64,6 +81,7 @@ def _live_editor_name() -> str | None:
         with _db().session() as db_session:
             token = editor_sessions.editor_token(db_session, session.get("editor_session"))
             g.editor_name = token.name if token is not None else None
+            g.editor = tokens.principal_of(token) if token is not None else None
     return g.editor_name
 
 
@@ -106,7 +124,8 @@ def login():
             session.clear()  # a new session and CSRF token: nothing carried over
             session["editor_session"] = session_id
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/editor/") else url_for("site.index"))
+            return redirect(target if target.startswith("/editor/")
+                            else url_for("editor.dashboard"))
     return render_template("editor_login.html", error=error), 401 if error else 200
 
 
@@ -149,7 +168,9 @@ def _translation(db_session, slug: str, lang: str):
 @signed_in
 def save_segment(slug: str, lang: str, position: int):
     state = "reviewed" if request.form.get("action") == "review" else "edited"
+    one_language = request.form.get("return") == "language"
     try:
+        g.editor.check_languages([lang])
         with _db().session() as db_session:
             translation = _translation(db_session, slug, lang)
             articles.correct_segment(db_session, translation, position,
@@ -157,9 +178,14 @@ def save_segment(slug: str, lang: str, position: int):
             revision_id = translation.revision_id
     except ServiceError as exc:
         flash(exc.message, "error")
+        if one_language:  # stay on the segment: the message is shown beside it
+            return redirect(url_for("editor.translation_page", slug=slug, lang=lang,
+                                    at=position) + f"#seg-{position}")
     else:
         enqueue_rebuild(current_app.extensions["celery"], revision_id, lang)
         flash(f"Segment {position} saved ({state}).", "ok")
+    if one_language:
+        return redirect(_segment_return(slug, lang, position))
     return redirect(url_for("editor.article_page", slug=slug) + f"#{lang}-{position}")
 
 
@@ -169,9 +195,277 @@ def save_segment(slug: str, lang: str, position: int):
 def set_published(slug: str, lang: str, action: str):
     if action not in ("publish", "unpublish"):
         abort(404)
+    g.editor.check_languages([lang])
     with _db().session() as db_session:
         articles.set_published(db_session, _translation(db_session, slug, lang),
                                action == "publish")
     current_app.extensions["page_cache"].invalidate(slug)
-    flash(f"{lang}: {action}ed.", "ok")
+    flash(f"{languages.english_name(lang)}: {action}ed.", "ok")
+    if request.form.get("return") == "language":
+        return redirect(url_for("editor.translation_page", slug=slug, lang=lang,
+                                at="publication") + "#publication")
     return redirect(url_for("editor.article_page", slug=slug) + f"#{lang}")
+
+
+def _segment_return(slug: str, lang: str, position: int) -> str:
+    """Back to the segment just saved (its message is shown there), or with Ctrl+Enter
+    ("save and next") to the next one, whose box the page script focuses."""
+    following = request.form.get("next", "")
+    anchor = f"#seg-{following}" if following.isdigit() else f"#seg-{position}"
+    return url_for("editor.translation_page", slug=slug, lang=lang, at=position) + anchor
+
+
+def _require_admin() -> None:
+    if not g.editor.can("admin"):
+        raise Forbidden("this needs an admin token")
+
+
+# --- the desk: every article and the state of each language --------------------------------
+
+@editor.get("/")
+@no_framing
+@signed_in
+def dashboard():
+    try:
+        query = article_list.parse_query(request.args, default_limit=25)
+    except ValidationError as exc:
+        flash(exc.message, "error")
+        query = article_list.ListQuery(limit=25)
+    store, pivot = current_app.extensions["packages"], current_app.config["PIVOT_LANG"]
+    with _db().session() as db_session:
+        found, cursor = article_list.list_articles(db_session, query)
+    reachable = {}
+    for entry in found:
+        source = entry["source_lang"]
+        if source not in reachable:
+            reachable[source] = store.reachable_targets(source, pivot)
+        present = {lang["language"] for lang in entry["languages"]}
+        entry["requestable"] = [{"code": code, "name": languages.english_name(code),
+                                 "native_name": languages.native_name(code)}
+                                for code in reachable[source]
+                                if code not in present and g.editor.may_change(code)]
+    every_language = sorted({code for codes in reachable.values() for code in codes}
+                            | {lang["language"] for e in found for lang in e["languages"]})
+    return render_template("editor_dashboard.html", articles=found, next_cursor=cursor,
+                           query=query, states=article_list.STATES,
+                           language_choices=[(code, languages.english_name(code))
+                                             for code in every_language])
+
+
+def _send(jobs: list[tuple[str, str]]) -> bool:
+    """Send jobs now; on a broker outage they stay pending and the sweeper sends them."""
+    try:
+        dispatch.send_jobs(_db(), current_app.extensions["celery"], jobs,
+                           current_app.extensions["packages"], current_app.config["PIVOT_LANG"])
+    except Exception as exc:  # noqa: BLE001 - kombu or socket errors: the sweeper retries
+        current_app.logger.warning("broker unreachable, %d job(s) pending: %s", len(jobs), exc)
+        return False
+    return True
+
+
+def _back_to_desk() -> str:
+    target = request.form.get("back", "")
+    return target if target.startswith("/editor/") else url_for("editor.dashboard")
+
+
+@editor.post("/articles/<slug>/request")
+@no_framing
+@signed_in
+def request_language(slug: str):
+    """Ask for one more language of the article's current revision (idempotent)."""
+    code = request.form.get("language", "")
+    try:
+        intake.language_code(code, "language")
+        g.editor.check_languages([code])
+
+        def create(db_session) -> list[tuple[str, str]]:
+            article = articles.get_article(db_session, slug)
+            targets = articles.resolve_targets(current_app.extensions["packages"],
+                                               article.source_lang, [code], [],
+                                               current_app.config["PIVOT_LANG"])
+            _, created = articles.request_jobs(db_session, article.current_revision,
+                                               targets, "high", None)
+            return [(job.id, job.priority) for job in created]
+        created = _db().run_retrying(create)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(_back_to_desk() + f"#article-{slug}")
+    if created:
+        current_app.extensions["page_cache"].invalidate(slug)
+        sent = _send(created)
+        flash(f"{languages.english_name(code)} requested"
+              + ("." if sent else "; the queue is unreachable, it will be sent later."), "ok")
+    else:
+        flash(f"{languages.english_name(code)} was already requested.", "ok")
+    return redirect(_back_to_desk() + f"#article-{slug}")
+
+
+@editor.post("/articles/<slug>/<lang>/retry")
+@no_framing
+@signed_in
+def retry_language(slug: str, lang: str):
+    """Run a failed job again (same job, with today's models and glossary)."""
+    try:
+        g.editor.check_languages([lang])
+
+        def again(db_session) -> list[tuple[str, str]]:
+            article = articles.get_article(db_session, slug)
+            failed = [job for job in articles.jobs_of(db_session, article.current_revision)
+                      if job.target_lang == lang and job.status == "failed"]
+            rerun = retranslation.rerun_finished(failed, "high", None)
+            db_session.flush()
+            return [(job.id, job.priority) for job in rerun]
+        jobs = _db().run_retrying(again)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(_back_to_desk() + f"#article-{slug}")
+    if jobs:
+        _send(jobs)
+        flash(f"{languages.english_name(lang)}: translating again.", "ok")
+    else:
+        flash(f"{languages.english_name(lang)} has no failed job to retry.", "error")
+    return redirect(_back_to_desk() + f"#article-{slug}")
+
+
+# --- the post-editor: one language of one article ------------------------------------------
+
+def _job_of(db_session, article, lang: str):
+    return next((job for job in articles.jobs_of(db_session, article.current_revision)
+                 if job.target_lang == lang), None)
+
+
+@editor.get("/articles/<slug>/<lang>")
+@no_framing
+@signed_in
+def translation_page(slug: str, lang: str):
+    intake.language_code(lang, "lang")
+    with _db().session() as db_session:
+        article = articles.get_article(db_session, slug)
+        revision = article.current_revision
+        job = _job_of(db_session, article, lang)
+        translation = articles.finished_translations(db_session, revision).get(lang)
+        if job is None and translation is None:
+            raise NotFound(f"article {slug!r} has no {lang!r} translation and none "
+                                    "is requested", code="translation_not_found")
+        view = request.args.get("segments", "all")
+        view = view if view in articles.SEGMENT_VIEWS else "all"
+        segments = articles.segments_for_review(translation.segments, view) \
+            if translation else []
+        hints = segment_hints.hints_for(db_session, translation) if translation else {}
+        return render_template(
+            "editor_translation.html", article=article, revision=revision, lang=lang,
+            language=languages.describe(lang), job=articles.job_summary(job, True)
+            if job else None, translation=translation, segments=segments, hints=hints,
+            segment_view=view, at=request.args.get("at", ""),
+            may_change=g.editor.may_change(lang),
+            positions=[s.position for s in segments])
+
+
+@editor.get("/articles/<slug>/<lang>/progress")
+@no_framing
+@signed_in
+def translation_progress(slug: str, lang: str):
+    """The job's state for the page's polling script (JSON, same session as the page)."""
+    with _db().session() as db_session:
+        article = articles.get_article(db_session, slug)
+        job = _job_of(db_session, article, lang)
+        body = articles.job_summary(job, True) if job else {"status": "none"}
+    return body
+
+
+@editor.get("/articles/<slug>/<lang>/preview")
+@no_framing
+@signed_in
+def translation_preview(slug: str, lang: str):
+    """The translated page as readers will see it (published or not)."""
+    from markupsafe import Markup
+
+    from service.sanitize import sanitize_html
+    with _db().session() as db_session:
+        translation = articles.get_translation(db_session, slug, lang)
+        content = articles.translation_dict(translation, slug)
+    return render_template("editor_preview.html", content=content, slug=slug,
+                           language=languages.describe(lang),
+                           body=Markup(sanitize_html(content["body_html"])))
+
+
+@editor.get("/articles/<slug>/<lang>/unpublish")
+@no_framing
+@signed_in
+def confirm_unpublish(slug: str, lang: str):
+    """Unpublishing asks first: this page is the question (it works without JavaScript)."""
+    intake.language_code(lang, "lang")
+    with _db().session() as db_session:
+        title = articles.get_article(db_session, slug).current_revision.title
+    return render_template(
+        "editor_confirm.html", title=title, question=(
+            f"Unpublish the {languages.english_name(lang)} translation? Readers will see "
+            "the original until it is published again."),
+        action=url_for("editor.set_published", slug=slug, lang=lang, action="unpublish"),
+        button="Unpublish", fields={"return": "language"},
+        cancel=url_for("editor.translation_page", slug=slug, lang=lang))
+
+
+# --- takedowns (admins) ----------------------------------------------------------------------
+
+@editor.get("/articles/<slug>/remove")
+@no_framing
+@signed_in
+def confirm_remove(slug: str):
+    _require_admin()
+    with _db().session() as db_session:
+        title = articles.get_article(db_session, slug).current_revision.title
+    return render_template(
+        "editor_confirm.html", title=title, question=(
+            "Take this article down with every language version? It leaves pages, feeds, "
+            "the sitemap and the cache at once, readers get 410 Gone, the slug cannot be "
+            "posted again, and the takedown is recorded with your name."),
+        action=url_for("editor.remove_article", slug=slug), button="Take down",
+        reason=True, fields={}, cancel=url_for("editor.dashboard"))
+
+
+@editor.post("/articles/<slug>/remove")
+@no_framing
+@signed_in
+def remove_article(slug: str):
+    _require_admin()
+    with _db().session() as db_session:
+        takedowns.take_down(db_session, slug, f"{g.editor.name} (token {g.editor.token_id})",
+                            request.form.get("reason", ""))
+    current_app.extensions["page_cache"].invalidate(slug)
+    flash(f"{slug} was taken down.", "ok")
+    return redirect(url_for("editor.dashboard"))
+
+
+# --- the glossary (admins) -------------------------------------------------------------------
+
+@editor.route("/glossary", methods=["GET", "POST"])
+@no_framing
+@signed_in
+def glossary_page():
+    _require_admin()
+    if request.method == "POST":
+        term, code = request.form.get("term", ""), request.form.get("language") or None
+        rendering = (request.form.get("rendering") or "").strip() or None
+        try:
+            with _db().session() as db_session:
+                if code is not None:
+                    intake.language_code(code, "language")
+                if request.form.get("action") == "remove":
+                    glossary.remove_term(db_session, term, code)
+                    flash(f"Removed {term!r}.", "ok")
+                else:
+                    glossary.add_term(db_session, term, code, rendering)
+                    flash(f"Saved {term.strip()!r}.", "ok")
+        except ServiceError as exc:
+            flash(exc.message, "error")
+        return redirect(url_for("editor.glossary_page", language=request.args.get("language")))
+    shown = request.args.get("language") or None
+    with _db().session() as db_session:
+        terms = [t for t in glossary.all_terms(db_session)
+                 if shown is None or t["language"] in (None, shown)]
+    store = current_app.extensions["packages"]
+    codes = store.reachable_targets(current_app.config["DEFAULT_SOURCE_LANG"],
+                                    current_app.config["PIVOT_LANG"])
+    return render_template("editor_glossary.html", terms=terms, shown=shown,
+                           language_choices=[(c, languages.english_name(c)) for c in codes])

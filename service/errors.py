@@ -66,6 +66,13 @@ class Conflict(ServiceError):
     code = "conflict"
 
 
+class Gone(ServiceError):
+    """An article that was taken down: it existed and will not come back at this address."""
+
+    status = 410
+    code = "gone"
+
+
 def error_response(status: int, code: str, message: str, field: str | None = None,
                    extra: dict | None = None) -> tuple[Response, int]:
     body: dict = {"code": code, "message": message}

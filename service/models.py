@@ -229,6 +229,8 @@ class ApiToken(Base):
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))
     secret_hash: Mapped[str] = mapped_column(String(64))
+    # The languages an editor token may change (a language desk); None: every language.
+    languages: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -247,3 +249,21 @@ class EditorSession(Base):
     token_id: Mapped[str] = mapped_column(ForeignKey("api_tokens.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Takedown(Base):
+    """An article taken down (legal or retraction): who did it, when and why.
+
+    The article row stays (its slug stays taken, so a re-submission cannot bring it back
+    silently) but loses its current revision and every publication; pages answer 410.
+    """
+
+    __tablename__ = "takedowns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), unique=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    revision_id: Mapped[int | None] = mapped_column(Integer)
+    removed_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

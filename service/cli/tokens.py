@@ -16,11 +16,19 @@ def tokens() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(["editor", "admin"]), default="editor",
               show_default=True)
-def tokens_create(name: str, role: str) -> None:
-    from service.tokens import create_token
-    with _db().session() as session:
-        token, secret = create_token(session, name, role)
-        click.echo(f"created {role} token {token.id} for {name!r}:\n{secret}")
+@click.option("--languages", default="",
+              help="A language desk: the only languages this editor token may change, "
+                   "comma-separated (e.g. hi,mr). Default: every language.")
+def tokens_create(name: str, role: str, languages: str) -> None:
+    from service.errors import ServiceError
+    from service.tokens import create_token, parse_scope
+    try:
+        with _db().session() as session:
+            token, secret = create_token(session, name, role, parse_scope(languages))
+            desk = f" for {', '.join(token.languages)}" if token.languages else ""
+    except ServiceError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"created {role} token {token.id}{desk} for {name!r}:\n{secret}")
 
 
 @tokens.command("list", help="Show tokens (never their secrets).")
@@ -30,7 +38,8 @@ def tokens_list() -> None:
         rows = list_tokens(session)
     for row in rows:
         state = "revoked" if row["revoked"] else "active"
-        click.echo(f"{row['id']}  {row['role']:<7} {state:<8} {row['name']}  "
+        desk = f" [{','.join(row['languages'])}]" if row["languages"] else ""
+        click.echo(f"{row['id']}  {row['role']:<7} {state:<8} {row['name']}{desk}  "
                    f"last used {row['last_used_at'] or 'never'}")
 
 

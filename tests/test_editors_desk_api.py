@@ -1,0 +1,202 @@
+"""Issue 14 over the API: the desk list, language-scoped tokens (desks) and takedowns.
+
+Translations are made by the real job runner and engine (synthetic packages); a failed job
+fails for real (a runner whose model store is empty).  Every response is checked against
+the OpenAPI document by the test client.
+"""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from service.cli import cli
+from service.job_runner import JobRunner
+from tests.conftest import auth_headers, editor_client
+from workers.engine import Engine
+from workers.packages import PackageStore
+
+
+def _post(client, sample_article: dict, slug: str, title: str, languages: list[str]) -> dict:
+    answer = client.post("/api/v1/articles", json={**sample_article, "slug": slug,
+                                                   "title": title, "languages": languages})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()
+
+
+def _run(app, job_id: str, store: PackageStore | None = None) -> str:
+    runner = JobRunner(app.extensions["db"], store or app.extensions["packages"], Engine(),
+                       publish_policy="review")  # drafts until an editor publishes
+    return runner.run(job_id).status
+
+
+def _states(entry: dict) -> dict[str, str]:
+    return {lang["language"]: lang["state"] for lang in entry["languages"]}
+
+
+def test_list_filters_searches_and_pages(make_app, database_url, sample_article, tmp_path):
+    app = make_app(database_url)
+    editor = editor_client(app)
+    first = _post(editor, sample_article, "budget-2026", "Budget 2026 explained", ["hi", "ta"])
+    second = _post(editor, sample_article, "xiaomi-dixon", "Xiaomi partners Dixon", ["hi"])
+    third = _post(editor, sample_article, "monsoon-arrives", "Monsoon arrives early", ["ur"])
+    assert second["urls"]["languages"] == {"hi": "/hi/articles/xiaomi-dixon"}
+    assert second["urls"]["jobs"] == {second["jobs"][0]["id"]:
+                                      f"/api/v1/jobs/{second['jobs'][0]['id']}"}
+    assert second["urls"]["original"] == "/articles/xiaomi-dixon?original=1"
+
+    hi_first = next(j["id"] for j in first["jobs"] if j["language"] == "hi")
+    ta_first = next(j["id"] for j in first["jobs"] if j["language"] == "ta")
+    assert _run(app, hi_first) == "done"
+    assert _run(app, ta_first, PackageStore(tmp_path / "no-models")) == "failed"
+    assert _run(app, second["jobs"][0]["id"]) == "done"
+    assert editor.post("/api/v1/articles/xiaomi-dixon/translations/hi/publish").status_code == 200
+
+    listed = editor.get("/api/v1/articles").get_json()
+    assert [a["slug"] for a in listed["articles"]] == \
+        ["monsoon-arrives", "xiaomi-dixon", "budget-2026"]  # newest first
+    assert listed["next"] is None
+    by_slug = {a["slug"]: a for a in listed["articles"]}
+    assert _states(by_slug["budget-2026"]) == {"hi": "draft", "ta": "failed"}
+    assert _states(by_slug["xiaomi-dixon"]) == {"hi": "published"}
+    assert _states(by_slug["monsoon-arrives"]) == {"ur": "queued"}
+    failed = next(lang for lang in by_slug["budget-2026"]["languages"] if lang["state"] == "failed")
+    assert failed["error"] and failed["job"] == ta_first
+    assert next(lang for lang in by_slug["xiaomi-dixon"]["languages"])["native_name"] == "हिन्दी"
+
+    def slugs(query: str) -> list[str]:
+        answer = editor.get(f"/api/v1/articles?{query}")
+        assert answer.status_code == 200, answer.get_json()
+        return [a["slug"] for a in answer.get_json()["articles"]]
+
+    assert slugs("lang=hi") == ["xiaomi-dixon", "budget-2026"]
+    assert slugs("lang=hi&state=draft") == ["budget-2026"]
+    assert slugs("state=failed") == ["budget-2026"]
+    assert slugs("lang=hi&state=failed") == []
+    assert slugs("state=queued") == ["monsoon-arrives"]
+    assert slugs("q=XIAOMI") == ["xiaomi-dixon"]
+    assert slugs("q=monsoon-arr") == ["monsoon-arrives"]
+    assert slugs("q=100%25") == []  # a LIKE wildcard is searched for as text
+
+    seen, cursor = [], None
+    while True:
+        page = editor.get("/api/v1/articles?limit=1" + (f"&cursor={cursor}" if cursor else ""))
+        body = page.get_json()
+        seen += [a["slug"] for a in body["articles"]]
+        cursor = body["next"]
+        if cursor is None:
+            break
+    assert seen == ["monsoon-arrives", "xiaomi-dixon", "budget-2026"]
+    assert third["jobs"][0]["language"] == "ur"
+
+    for bad, field in (("cursor=nonsense", "cursor"), ("state=lost", "state"),
+                       ("limit=0", "limit"), ("limit=x", "limit"), ("lang=zz9", "lang")):
+        answer = editor.get(f"/api/v1/articles?{bad}")
+        assert answer.status_code == 400 and answer.get_json()["error"]["field"] == field
+    assert app.test_client().get("/api/v1/articles").status_code == 401
+
+
+def test_a_language_desk_changes_only_its_languages(make_app, database_url, sample_article):
+    app = make_app(database_url)
+    admin = editor_client(app, "admin")
+    created = admin.post("/api/v1/tokens", json={"name": "Hindi desk", "role": "editor",
+                                                 "languages": ["hi"]})
+    assert created.status_code == 201 and created.get_json()["languages"] == ["hi"]
+    desk = app.test_client()
+    desk.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {created.get_json()['token']}"
+
+    posted = desk.post("/api/v1/articles", json={**sample_article, "languages": None})
+    assert posted.status_code == 201
+    assert [job["language"] for job in posted.get_json()["jobs"]] == ["hi"]  # its own
+    refused = desk.post("/api/v1/articles/" + sample_article["slug"] + "/translations",
+                        json={"languages": ["hi", "ta"]})
+    assert refused.status_code == 403
+    error = refused.get_json()["error"]
+    assert error["code"] == "language_forbidden"
+    assert error["message"] == "this token may change only hi; not ta"
+    assert admin.post(f"/api/v1/articles/{sample_article['slug']}/translations",
+                      json={"languages": ["ta"]}).status_code == 202
+
+    for job in admin.get(f"/api/v1/articles/{sample_article['slug']}").get_json()["translations"]:
+        assert _run(app, job["id"]) == "done"
+    base = f"/api/v1/articles/{sample_article['slug']}/translations"
+    assert desk.patch(f"{base}/ta/segments/0", json={"text": "x"}).status_code == 403
+    assert desk.post(f"{base}/ta/publish").status_code == 403
+    assert desk.put(f"{base}/ta/xliff", data=b"<xliff/>",
+                    content_type="application/xliff+xml").status_code == 403
+    assert desk.patch(f"{base}/hi/segments/0", json={"text": "नमस्ते"}).status_code == 200
+    assert desk.post(f"{base}/hi/publish").status_code == 200
+    assert desk.get(f"{base}/ta/segments").status_code == 200  # reading is not changing
+
+    admin_scoped = admin.post("/api/v1/tokens", json={"name": "x", "role": "admin",
+                                                      "languages": ["hi"]})
+    assert admin_scoped.status_code == 400
+    unknown = admin.post("/api/v1/tokens", json={"name": "x", "role": "editor",
+                                                 "languages": ["xx-1"]})
+    assert unknown.status_code == 400 and unknown.get_json()["error"]["field"] == "languages"
+    listed = admin.get("/api/v1/tokens").get_json()["tokens"]
+    assert {t["name"]: t["languages"] for t in listed}["Hindi desk"] == ["hi"]
+
+
+def test_takedown_removes_every_language_and_is_recorded(make_app, database_url, redis_url,
+                                                         sample_article):
+    app = make_app(database_url, redis_url)
+    editor, admin = editor_client(app), editor_client(app, "admin")
+    slug = sample_article["slug"]
+    posted = editor.post("/api/v1/articles", json={**sample_article, "languages": ["hi"]})
+    assert _run(app, posted.get_json()["jobs"][0]["id"]) == "done"
+    assert editor.post(f"/api/v1/articles/{slug}/translations/hi/publish").status_code == 200
+    reader = app.test_client()
+    assert reader.get(f"/hi/articles/{slug}").status_code == 200  # now cached in Redis
+    assert reader.get(f"/hi/articles/{slug}").status_code == 200
+
+    assert editor.delete(f"/api/v1/articles/{slug}").status_code == 403  # admins only
+    removed = admin.delete(f"/api/v1/articles/{slug}?reason=legal%20notice")
+    assert removed.status_code == 200
+    record = removed.get_json()
+    assert record["slug"] == slug and record["reason"] == "legal notice"
+    assert record["removed_by"].startswith("test admin (token ")
+
+    for path in (f"/hi/articles/{slug}", f"/articles/{slug}"):
+        assert reader.get(path).status_code == 410, path  # the cached page is gone too
+    for path in (f"/api/v1/articles/{slug}", f"/api/v1/articles/{slug}/translations/hi",
+                 f"/api/v1/articles/{slug}/languages"):
+        answer = reader.get(path)
+        assert answer.status_code == 410 and \
+            answer.get_json()["error"]["code"] == "article_removed", path
+    assert slug not in reader.get("/").get_data(as_text=True)
+    assert editor.get("/api/v1/articles").get_json()["articles"] == []
+    again = editor.post("/api/v1/articles", json={**sample_article, "languages": ["hi"]})
+    assert again.status_code == 409 and again.get_json()["error"]["code"] == "article_removed"
+    assert admin.delete(f"/api/v1/articles/{slug}").status_code == 410
+    assert admin.delete("/api/v1/articles/no-such-article").status_code == 404
+
+
+def test_cli_makes_desks_and_takes_articles_down(make_app, sample_article, tmp_path,
+                                                 monkeypatch, models_dir):
+    monkeypatch.setenv("LOCALISER_DATA_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("MODELS_DIR", str(models_dir))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    app = make_app()  # the same data folder the CLI uses
+    headers = auth_headers(app, "editor")
+    assert app.test_client().post("/api/v1/articles", json=sample_article,
+                                  headers=headers).status_code == 201
+    runner = CliRunner()
+    made = runner.invoke(cli, ["tokens", "create", "Marathi desk", "--role", "editor",
+                               "--languages", "hi,mr"])
+    assert made.exit_code == 0, made.output
+    assert "for hi, mr" in made.output
+    listed = runner.invoke(cli, ["tokens", "list"])
+    assert "Marathi desk [hi,mr]" in listed.output
+    bad = runner.invoke(cli, ["tokens", "create", "x", "--role", "editor", "--languages", "q1"])
+    assert bad.exit_code == 1 and "known language codes" in bad.output
+
+    asked = runner.invoke(cli, ["articles", "remove", sample_article["slug"]], input="n\n")
+    assert asked.exit_code == 1  # declined: nothing removed
+    assert app.test_client().get(f"/api/v1/articles/{sample_article['slug']}").status_code == 200
+    removed = runner.invoke(cli, ["articles", "remove", sample_article["slug"], "--yes",
+                                  "--reason", "retraction"])
+    assert removed.exit_code == 0, removed.output
+    assert app.test_client().get(f"/api/v1/articles/{sample_article['slug']}").status_code == 410
+    twice = runner.invoke(cli, ["articles", "remove", sample_article["slug"], "--yes"])
+    assert twice.exit_code == 1 and "was taken down" in twice.output
