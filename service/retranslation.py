@@ -16,10 +16,11 @@ model's output, so human corrections survive.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import Text, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.backfill import Scope, current_route_key, restart
@@ -85,6 +86,19 @@ def _article_text(revision: Revision) -> str:
                       revision.body_html])
 
 
+def _mentions_any(terms: list[str]):
+    """SQL prefilter: the revision's text contains one of ``terms`` somewhere (a superset
+    of the engine's whole-word, case-sensitive match, which is checked afterwards).
+    Highlights are JSON: a term may be stored there with its non-ASCII escaped."""
+    highlights = cast(Revision.highlights, Text)
+    return or_(*(or_(Revision.title.contains(term, autoescape=True),
+                     Revision.summary.contains(term, autoescape=True),
+                     Revision.body_html.contains(term, autoescape=True),
+                     highlights.contains(term, autoescape=True),
+                     highlights.contains(json.dumps(term)[1:-1], autoescape=True))
+                 for term in terms))
+
+
 def plan_glossary_changes(session: Session, scope: Scope) -> list[tuple[int, str]]:
     """The (revision id, language) pairs whose article contains a glossary term added or
     changed after the translation was made (matched as the engine matches terms: whole
@@ -95,9 +109,14 @@ def plan_glossary_changes(session: Session, scope: Scope) -> list[tuple[int, str
         if not terms:
             continue
         newest_change = max(changed for _, changed in terms)
-        query = _finished_translations(scope, language).where(
+        candidates = _finished_translations(scope, language).where(
             Translation.updated_at < newest_change)  # translated after every change: fine
-        for revision_id, _, _, translated_at in session.execute(query):
+        oldest = session.scalar(select(func.min(candidates.subquery().c.updated_at)))
+        if oldest is None:
+            continue
+        relevant = [term.term for term, changed in terms if changed > oldest]
+        for revision_id, _, _, translated_at in session.execute(
+                candidates.where(_mentions_any(relevant))):
             newer = [term for term, changed in terms if changed > translated_at]
             if newer and Glossary(newer).spans(
                     _article_text(session.get(Revision, revision_id))):

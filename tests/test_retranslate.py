@@ -203,3 +203,47 @@ def test_api_retranslate_flag(tmp_path, redis_url, make_app, models_dir, sample_
             done["finished_at"]
     finally:
         worker.stop()
+
+
+def test_glossary_planning_matches_whole_terms_of_the_language(make_app):
+    """Which translations --glossary-changed picks: whole-word, case-sensitive matches in
+    any field (highlights too, non-ASCII terms included), terms of that language or of
+    all languages, changed after the translation."""
+    from datetime import timedelta
+
+    from service import glossary
+    from service.articles import submit_article
+    from service.backfill import Scope
+    from service.intake import parse_article
+    from service.models import utcnow
+    from service.retranslation import plan_glossary_changes
+    app = make_app()
+    db = app.extensions["db"]
+    texts = {"in-highlight": "Flights to Zürich resume", "in-body": "<p>ISRO plans.</p>",
+             "longer-word": "<p>ISROs plans.</p>", "lower-case": "<p>isro plans.</p>",
+             "unrelated": "<p>Rain in Pune.</p>"}
+    revisions = {}
+    with db.session() as session:
+        for slug, text in texts.items():
+            article = parse_article({"slug": slug, "title": f"Story {slug}",
+                                     "highlights": [text] if slug == "in-highlight" else [],
+                                     "body_html": text if text.startswith("<p>") else "<p>x</p>"},
+                                    default_source="en", max_body_chars=10_000)
+            revision = submit_article(session, article, []).revision
+            revisions[revision.id] = slug
+            for language in ("hi", "ta"):
+                session.add(Translation(revision_id=revision.id, target_lang=language,
+                                        title="t", highlights=[], body_html="<p>t</p>",
+                                        route="en-x@1.0", updated_at=utcnow()
+                                        - timedelta(hours=1)))
+        glossary.add_term(session, "Zürich")
+        glossary.add_term(session, "ISRO", "ta", "இஸ்ரோ")
+    with db.session() as session:
+        planned = plan_glossary_changes(session, Scope(("hi", "ta")))
+    assert sorted((revisions[r], lang) for r, lang in planned) == [
+        ("in-body", "ta"), ("in-highlight", "hi"), ("in-highlight", "ta")]
+    with db.session() as session:  # translated after the terms changed: nothing to do
+        for translation in session.scalars(select(Translation)):
+            translation.updated_at = utcnow()
+    with db.session() as session:
+        assert plan_glossary_changes(session, Scope(("hi", "ta"))) == []
