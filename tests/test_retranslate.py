@@ -17,7 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from service.models import Job, Translation
+from service.models import Job, Revision, Translation
 from tests.conftest import WorkerProcess, editor_client, service_env, wait_for_jobs
 from workers.model_builder import build_package
 from workers.packages import PackageStore
@@ -247,3 +247,37 @@ def test_glossary_planning_matches_whole_terms_of_the_language(make_app):
             translation.updated_at = utcnow()
     with db.session() as session:
         assert plan_glossary_changes(session, Scope(("hi", "ta"))) == []
+
+
+def test_model_change_planning(make_app):
+    """--retranslate plans a translation whose route is not today's (a pivot replaced by
+    a direct package here), never one whose job is already pending, and names the
+    languages no model reaches instead of planning them."""
+    from service.articles import request_jobs, submit_article
+    from service.backfill import Scope, current_route_key
+    from service.intake import parse_article
+    from service.retranslation import plan_model_changes
+    app = make_app()
+    db, store = app.extensions["db"], app.extensions["packages"]
+    assert current_route_key(store, "en", "ta", "en") == "en-ta@1.0"
+    assert current_route_key(store, "en", "bn", "en") is None
+    routes = {"via-pivot": "en-hi@1.0+hi-ta@1.0", "current": "en-ta@1.0",
+              "pending": "en-hi@1.0+hi-ta@1.0"}
+    with db.session() as session:
+        for slug, route in routes.items():
+            data = parse_article({"slug": slug, "title": f"Story {slug}",
+                                  "body_html": "<p>Text.</p>"}, default_source="en",
+                                 max_body_chars=10_000)
+            revision = submit_article(session, data, []).revision
+            for language in ("ta", "bn"):
+                jobs = request_jobs(session, revision, [language], "low", None)[1]
+                jobs[0].status = "queued" if slug == "pending" else "done"
+                session.add(Translation(revision_id=revision.id, target_lang=language,
+                                        title="t", highlights=[], body_html="<p>t</p>",
+                                        route=route))
+    with db.session() as session:
+        planned, unreachable = plan_model_changes(session, Scope(("ta", "bn")), store, "en")
+        slugs = [session.get(Revision, revision_id).article.slug
+                 for revision_id, _ in planned]
+    assert (slugs, [language for _, language in planned]) == (["via-pivot"], ["ta"])
+    assert unreachable == [("en", "bn")]
