@@ -279,6 +279,10 @@ def main() -> None:
                 try:
                     service.wait([service.post(WARM_UP)])
                     seconds = timed_run(service, articles, clients)
+                except Exception:
+                    for log in sorted(service.log_dir.rglob("*.log")):
+                        print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
+                    raise
                 finally:
                     service.stop()
                 print(f"{mode:<9} {clients} client(s): {seconds:6.2f} s   service/raw "

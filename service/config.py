@@ -26,6 +26,7 @@ def _env_int(name: str, default: int) -> int:
 
 PUBLISH_POLICIES = ("auto", "review", "gated")
 OUTDATED_POLICIES = ("notice", "original")
+WORKER_POOLS = ("solo", "prefork", "threads")
 
 
 def _env_float(name: str, default: float) -> float:
@@ -55,6 +56,14 @@ def publish_policy(config: dict[str, Any]) -> str:
 
 # Argos Translate's own package index (argostranslate.settings.remote_package_index).
 ARGOS_PACKAGE_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
+
+
+def worker_pool(config: dict[str, Any]) -> str:
+    """The Celery pool a worker runs: WORKER_POOL, else ``solo`` for one process and
+    ``prefork`` for more (``threads`` shares one copy of each model between its threads;
+    see docs/operations.md)."""
+    return config["WORKER_POOL"] or ("solo" if config["WORKER_CONCURRENCY"] == 1
+                                     else "prefork")
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -119,6 +128,18 @@ def load_config() -> dict[str, Any]:
         # Public address of the site; absolute links (hreflang, the embed's URLs) come only
         # from it, never from the request's Host header. Empty: links are relative.
         "SITE_URL": site_url(os.environ.get("SITE_URL", "")),
+        # Reader-site theming (see docs/reader-site.md): the newsroom's name, logo, colour
+        # and an optional folder of Jinja templates overriding the reader layout.
+        "SITE_NAME": os.environ.get("SITE_NAME", "localiser"),
+        "SITE_LOGO_URL": os.environ.get("SITE_LOGO_URL", ""),
+        "SITE_THEME_COLOR": os.environ.get("SITE_THEME_COLOR", "#b00020"),
+        "THEME_DIR": os.environ.get("THEME_DIR", ""),
+        # Noto web fonts installed by `make setup` (npm, web-fonts/package.json).
+        "WEB_FONTS_DIR": os.environ.get("WEB_FONTS_DIR")
+        or str(Path(__file__).resolve().parent.parent / "web-fonts" / "node_modules"
+               / "@fontsource"),
+        "SITEMAP_URLS_PER_FILE": _env_int("SITEMAP_URLS_PER_FILE", 50_000),
+        "FRONT_PAGE_SIZE": _env_int("FRONT_PAGE_SIZE", 20),
         "WEBHOOK_TIMEOUT_S": _env_int("WEBHOOK_TIMEOUT_S", 10),
         # Receivers inside the network that webhooks may call (host[:port], comma-separated);
         # every other non-public address is refused (see service.webhooks).
@@ -132,6 +153,7 @@ def load_config() -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 1),
+        "WORKER_POOL": _env_choice("WORKER_POOL", WORKER_POOLS),
         "CELERY": celery_settings(redis_url, broker_dir,
                                   _env_int("BROKER_VISIBILITY_TIMEOUT", 600),
                                   _env_int("BROKER_RESTORE_INTERVAL", 10)),
@@ -141,8 +163,8 @@ def load_config() -> dict[str, Any]:
         "BACKFILL_CHUNK": _env_int("BACKFILL_CHUNK", 100),
         "BACKFILL_BATCH": _env_int("BACKFILL_BATCH", 8),
         # A worker taking an editor job also takes the waiting editor jobs of the same model
-        # for this long, up to this many sentences (0: CT2_MAX_BATCH_SIZE x
-        # CT2_INTER_THREADS), and decodes them together (see service.job_claims).
+        # for this long, up to this many sentences (0: 8 x CT2_MAX_BATCH_SIZE), and decodes
+        # them together (see service.job_claims and docs/engine.md).
         "EDITOR_BATCH_WINDOW_MS": _env_int("EDITOR_BATCH_WINDOW_MS", 50),
         "EDITOR_BATCH_SENTENCES": _env_int("EDITOR_BATCH_SENTENCES", 0),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent
@@ -196,17 +218,20 @@ def models_dir(data_dir: Path) -> Path:
 
 
 def site_url(raw: str) -> str:
-    """``SITE_URL`` checked and without its trailing slash: ``https://host[:port]``.
+    """``SITE_URL`` checked and without its trailing slash: ``https://host[:port][/prefix]``.
 
     Checked at start-up so a typo fails loudly instead of putting broken links on pages.
+    A path is the prefix under which the newsroom's proxy mounts localiser (it strips the
+    prefix before passing the request on; see docs/reader-site.md).
     """
     value = raw.strip().rstrip("/")
     if not value:
         return ""
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path \
+    if parts.scheme not in ("http", "https") or not parts.hostname \
             or parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError(f"SITE_URL must look like https://news.example.com, got {raw!r}")
+        raise ValueError("SITE_URL must look like https://news.example.com or "
+                         f"https://news.example.com/prefix, got {raw!r}")
     return value
 
 
@@ -267,5 +292,8 @@ def celery_settings(redis_url: str, broker_dir: Path, visibility_timeout_s: int 
             # kombu's exchange tables (pidbox, remote control): default ./control, the cwd.
             "control_folder": str(broker_dir / "control"),
             "store_processed": False,
+            # kombu looks for new files every second by default: an editor's job would
+            # wait up to 1 s before a worker saw it (see docs/engine.md, throughput).
+            "polling_interval": 0.1,
         },
     }

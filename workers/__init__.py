@@ -11,6 +11,8 @@ from celery import Celery, Task
 from flask import Flask
 from kombu import Queue
 
+from service.config import worker_pool
+
 
 def celery_init_app(app: Flask) -> Celery:
     class FlaskTask(Task):
@@ -35,6 +37,7 @@ def celery_init_app(app: Flask) -> Celery:
                                                            "expires": 60}}}
     celery_app.conf.beat_schedule_filename = str(Path(app.config["DATA_DIR"]) / "beat-schedule")
     celery_app.conf.worker_concurrency = app.config["WORKER_CONCURRENCY"]
+    celery_app.conf.worker_pool = worker_pool(app.config)  # a plain `celery worker` too
     celery_app.set_default()
     app.extensions["celery"] = celery_app
 

@@ -11,6 +11,7 @@ articles with the same ~100 MB model.
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import sentencepiece as spm
 from workers.packages import Hop, InstalledPackage
 
 ProgressCallback = Callable[[int, int], None]
+_LOADING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,8 @@ class Engine:
 
     def _model(self, package: InstalledPackage) -> LoadedModel:
         s = self.settings
-        return load_model(package, s.compute_type, s.inter_threads, s.intra_threads)
+        with _LOADING:  # threads of one worker share one copy (never load it twice)
+            return load_model(package, s.compute_type, s.inter_threads, s.intra_threads)
 
     def translate(self, sentences: Sequence[str], route: Sequence[Hop],
                   on_progress: ProgressCallback | None = None) -> list[str]:

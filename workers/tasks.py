@@ -9,6 +9,7 @@ worker may be in the middle of.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from celery import shared_task
@@ -30,11 +31,22 @@ from service.models import Job
 from workers.engine import Engine, EngineSettings
 
 log = logging.getLogger(__name__)
+# Model batches' worth of sentences a worker collects by default: enough for CTranslate2
+# to sort by length and keep every inter_threads replica busy (docs/engine.md).
+EDITOR_BATCHES_PER_CALL = 8
+_RUNNER_LOCK = threading.Lock()
 _done = JobOutcome("done")  # a job finished before its message came (nothing left to do)
 
 
 def job_runner() -> JobRunner:
-    """One runner (and so one engine with its loaded models) per worker process."""
+    """One runner (and so one engine with its loaded models) per worker process, shared
+    by its threads under WORKER_POOL=threads."""
+    extensions = current_app.extensions
+    with _RUNNER_LOCK:
+        return extensions.get("job_runner") or _new_runner()
+
+
+def _new_runner() -> JobRunner:
     extensions = current_app.extensions
     if "job_runner" not in extensions:
         config = current_app.config
@@ -95,7 +107,7 @@ def _editor_batch(task_id: str, batch: list[str]) -> list[str]:
     if not held:
         return held
     budget = config["EDITOR_BATCH_SENTENCES"] or \
-        config["CT2_MAX_BATCH_SIZE"] * max(config["CT2_INTER_THREADS"], 1)
+        EDITOR_BATCHES_PER_CALL * config["CT2_MAX_BATCH_SIZE"]
     started = time.monotonic()
     taken = job_claims.collect(
         db, current_app.extensions["packages"], task_id, held, pivot=config["PIVOT_LANG"],

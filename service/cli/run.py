@@ -16,7 +16,7 @@ import click
 from sqlalchemy import select
 
 from service.cli.base import _app, _store, cli
-from service.config import find_data_dir
+from service.config import find_data_dir, worker_pool
 from service.supervisor import ChildSpec, GaveUp, Supervisor
 
 SHARED = Path(os.environ.get("LOCALISER_SHARED_DIR",
@@ -40,7 +40,7 @@ def _spawn_service(app, host: str, port: int, worker: bool, web_workers: int,
         concurrency = str(app.config["WORKER_CONCURRENCY"])
         specs.append(ChildSpec("worker", [
             python, "-m", "celery", "-A", "workers", "worker", "--loglevel", "INFO",
-            "--concurrency", concurrency, "--pool", "solo" if concurrency == "1" else "prefork",
+            "--concurrency", concurrency, "--pool", worker_pool(app.config),
             "--without-gossip", "--without-mingle"], restart=True, env=env))
         # Beat on its own (not `worker --beat`): one beat, whatever happens to the worker.
         specs.append(ChildSpec("beat", [
@@ -48,10 +48,18 @@ def _spawn_service(app, host: str, port: int, worker: bool, web_workers: int,
             restart=True, env=env))
 
     def worker_lost(name: str) -> None:
-        if name != "worker":
+        # Redis hands an unacknowledged message out again after BROKER_VISIBILITY_TIMEOUT,
+        # and other machines' workers may hold running jobs; the file-system broker has
+        # already deleted the dead worker's message, so its jobs are sent again here.
+        if name != "worker" or app.config["REDIS_URL"]:
             return
         from service.worker_recovery import requeue_running_jobs
-        job_ids = requeue_running_jobs(app.extensions["db"], app.extensions["celery"])
+        try:
+            job_ids = requeue_running_jobs(app.extensions["db"], app.extensions["celery"])
+        except Exception as exc:  # noqa: BLE001 - the sweeper still recovers them later
+            click.echo(f"Warning: could not hand the dead worker's jobs back ({exc}); the "
+                       "sweeper will, after SWEEP_STALE_AFTER_S", err=True)
+            return
         if job_ids:
             click.echo(f"  handed {len(job_ids)} interrupted job(s) to the new worker", err=True)
 
@@ -196,10 +204,17 @@ def demo(port: int, exit_when_done: bool, verbose: bool) -> None:
         supervisor.stop()
 
 
+def _check_running(supervisor: Supervisor) -> None:
+    """Between polls: Ctrl-C ends the demo; children that died are restarted."""
+    if supervisor.stopping:
+        raise click.Abort()
+    supervisor.check()
+
+
 def _wait_until_up(base: str, supervisor: Supervisor, timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        supervisor.check()
+        _check_running(supervisor)
         try:
             _http("GET", f"{base}/api/v1/health")
             return
@@ -223,7 +238,7 @@ def _show_progress(base: str, jobs: list[dict], supervisor: Supervisor,
         bars = {job["id"]: progress.add_task(job["language"], total=None, status="queued")
                 for job in jobs}
         while pending and time.monotonic() < deadline:
-            supervisor.check()
+            _check_running(supervisor)
             for job_id in list(pending):
                 _, job = _http("GET", f"{base}/api/v1/jobs/{job_id}")
                 total = job["progress"]["total"] or None  # unknown until the worker splits it
@@ -243,9 +258,6 @@ def _show_progress(base: str, jobs: list[dict], supervisor: Supervisor,
                    f"{supervisor.log_path('worker')}", err=True)
 
 
-if __name__ == "__main__":
-    cli()
-
 
 @cli.group(help="Re-send translation jobs.")
 def jobs() -> None:
@@ -256,9 +268,13 @@ def jobs() -> None:
 def jobs_requeue() -> None:
     from service.dispatch import enqueue_translation
     from service.models import Job
-    app = _app()
+    app = _app(must_exist=True)
     with app.extensions["db"].session() as session:
         rows = list(session.execute(select(Job.id, Job.priority).where(Job.status == "queued")))
     for job_id, priority in rows:
         enqueue_translation(app.extensions["celery"], job_id, priority)
     click.echo(f"re-sent {len(rows)} queued job(s)")
+
+
+if __name__ == "__main__":
+    cli()
