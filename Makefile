@@ -4,9 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: setup demo serve test lint catalogs browser
+.PHONY: setup demo serve test lint catalogs browser fonts
 
-setup: $(VENV)/.installed catalogs
+setup: $(VENV)/.installed catalogs fonts
 
 # torch first, pinned: argostranslate pulls it in through stanza, and the pinned version is
 # the CPU build on local disk (an unpinned one downloads several GB of CUDA wheels).
@@ -20,6 +20,15 @@ $(VENV)/.installed: pyproject.toml
 
 catalogs: $(VENV)/.installed
 	$(BIN)/pybabel -q compile --use-fuzzy -d translations
+
+# Noto web fonts for the reader pages (@fontsource packages, woff2, OFL) from the npm
+# registry into web-fonts/node_modules (ignored by git); the app serves them under /fonts/.
+fonts: web-fonts/node_modules/.installed
+
+web-fonts/node_modules/.installed: web-fonts/package.json web-fonts/package-lock.json
+	command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	cd web-fonts && npm ci --no-audit --no-fund
+	touch $@
 
 # Debian's Chromium, driven by Playwright in the page tests (Playwright's own browser
 # download cannot work offline).

@@ -50,6 +50,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         retry_after = g.get("retry_after")
         if retry_after is not None:
             response.headers["Retry-After"] = str(retry_after)
+        elif response.status_code not in (429, 503):
+            # The limiter adds Retry-After to every response; it means "try again later",
+            # so only a refusal may carry it (issue 15).
+            response.headers.pop("Retry-After", None)
         return response
 
     limiter = init_rate_limits(app)

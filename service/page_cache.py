@@ -17,6 +17,9 @@ import redis
 
 log = logging.getLogger(__name__)
 PAGE_TTL_S = 600
+# Pages listing many articles (front pages, the sitemap, feeds) are cached under this name,
+# which no slug can take (slugs have no "~"); every article's invalidation renews them too.
+SITE_LISTINGS = "~listings"
 
 
 @dataclass(frozen=True)
@@ -85,9 +88,15 @@ class PageCache:
             log.warning("page cache unavailable: %s", exc)
 
     def invalidate(self, slug: str) -> None:
+        """Drop every cached page of ``slug`` and every listing page (front pages, sitemap,
+        feeds).  The one call for any change a reader could see: a translation published,
+        changed or withdrawn, a new revision, or the article taken down."""
         if not self.enabled:
             return
         try:
-            self._client.incr(f"{self.prefix}:gen:{slug}")
+            pipe = self._client.pipeline(transaction=False)
+            pipe.incr(f"{self.prefix}:gen:{slug}")
+            pipe.incr(f"{self.prefix}:gen:{SITE_LISTINGS}")
+            pipe.execute()
         except redis.RedisError as exc:
             log.warning("could not invalidate cached pages of %s: %s", slug, exc)
