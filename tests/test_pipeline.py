@@ -70,7 +70,9 @@ def test_article_is_translated_by_a_worker_and_served(make_app, database_url, re
     assert hindi["title"] in html
     assert "भाषा चुनें" in html  # the Hindi catalog's "Select Language"
     options = re.findall(r'<option value="(\w+)"[^>]*>([^<]+)</option>', html)
-    assert options == [("en", "English"), ("hi", "हिन्दी"), ("ur", "اردو")]
+    # synthetic packages made both translations: the Hindi page's dropdown says so in Hindi
+    assert options == [("en", "English"), ("hi", "हिन्दी (परीक्षण मॉडल)"),
+                       ("ur", "اردو (परीक्षण मॉडल)")]
 
     urdu_page = client.get(f"/ur/articles/{slug}").get_data(as_text=True)
     assert '<html lang="ur" dir="rtl">' in urdu_page
