@@ -92,6 +92,7 @@
     var label = document.createElement("label");
     label.className = "localiser-label";
     var text = document.createElement("span");
+    text.className = "localiser-label-text";
     text.textContent = " " + (host.getAttribute("data-label") || DEFAULT_LABEL) + " ";
     var select = document.createElement("select");
     data.languages.forEach(function (language) {
