@@ -9,16 +9,19 @@ claims cleared when a job is sent afresh) run against SQLite and PostgreSQL.
 from __future__ import annotations
 
 import re
+import signal
 import time
 from datetime import timedelta
 
+import pytest
 import redis
+from sqlalchemy import func, select
 
 from service import dispatch, job_claims
 from service.articles import submit_article
 from service.db import Database
 from service.intake import parse_article
-from service.models import Job, utcnow
+from service.models import Job, Translation, utcnow
 from tests.conftest import auth_headers, wait_for_jobs
 from workers.packages import PackageStore
 
@@ -184,3 +187,49 @@ def test_claims_survive_retries_and_are_cleared_when_a_job_is_sent_afresh(
     assert queue.llen("translations.high") == before + 1
     assert job_claims.claimed_elsewhere(db, companion, "task-3") is False
     assert job_claims.claim(db, [companion], "task-3") == [companion]
+
+
+def long_article(slug: str, paragraphs: int = 100) -> dict:
+    """Long enough (hundreds of distinct sentences) to kill its worker in the middle."""
+    body = "".join(f"<p>Shop {i} of {slug} sells {100 + i} fans a day. Staff at shop {i} "
+                   f"earn more this year. Orders from shop {i} reach {i % 40} towns.</p>"
+                   for i in range(paragraphs))
+    return {"slug": slug, "title": f"A long report on {slug}", "body_html": body,
+            "languages": ["hi"]}
+
+
+@pytest.mark.timeout(300)
+def test_a_leader_killed_mid_batch_strands_no_companion(make_app, redis_url, start_worker,
+                                                        tmp_path):
+    database_url = f"sqlite:///{tmp_path / 'killed.db'}"
+    app = make_app(database_url, redis_url)
+    client = app.test_client()
+    leader_id = post(client, app, long_article("first-town"))
+    companion_id = post(client, app, long_article("second-town"))
+    settings = {"BROKER_VISIBILITY_TIMEOUT": "3", "BROKER_RESTORE_INTERVAL": "1",
+                "EDITOR_BATCH_WINDOW_MS": "500", "EDITOR_BATCH_SENTENCES": "10000"}
+    first = start_worker(database_url, redis_url, **settings)
+    deadline = time.monotonic() + 60
+    while True:  # both taken into one batch and running
+        rows = jobs_of(app, [leader_id, companion_id])
+        if all(row.status == "running" for row in rows.values()):
+            break
+        assert time.monotonic() < deadline, first.log()[-3000:]
+        time.sleep(0.05)
+    claim_id = rows[leader_id].claimed_by
+    assert claim_id and rows[companion_id].claimed_by == claim_id
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait()
+
+    second = start_worker(database_url, redis_url, **settings)
+    jobs = wait_for_jobs(client, [leader_id, companion_id], timeout_s=120, worker=second)
+    assert {job["status"] for job in jobs} == {"done"}
+    assert [job["attempts"] for job in jobs] == [2, 2]  # each translated by the batch again
+    # The leader's message came back with its task id and took its companion along.
+    wait_for_log(second, rf"localiser\.translate_job\[{claim_id}\] received")
+    wait_for_log(second, rf"jobs \S*{companion_id}\S* translated together")
+    with app.extensions["db"].session() as session:
+        for job_id in (leader_id, companion_id):
+            job = session.get(Job, job_id)
+            assert session.scalar(select(func.count()).select_from(Translation).where(
+                Translation.revision_id == job.revision_id)) == 1
