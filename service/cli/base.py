@@ -5,7 +5,8 @@ Configuration comes from the environment (see the README). With none set, everyt
 embedded in one data folder (`localise info` names it): SQLite, a file-system Celery broker
 and locally spawned worker and beat processes.
 
-Exit codes: 0 success; 1 failure (one line on stderr says why); 2 wrong usage.
+Exit codes: 0 success; 1 failure (one line on stderr says why); 2 wrong usage;
+`backfill` adds its own (see `localise backfill --help` and docs/backfill.md).
 """
 
 from __future__ import annotations
