@@ -208,11 +208,12 @@ def set_published(slug: str, lang: str, action: str):
 
 
 def _segment_return(slug: str, lang: str, position: int) -> str:
-    """Back to the segment just saved (its message is shown there), or with Ctrl+Enter
-    ("save and next") to the next one, whose box the page script focuses."""
+    """Back to the segment just saved, scrolled to it so its message is in view; with
+    Ctrl+Enter ("save and next") the page script puts the cursor in the next box."""
     following = request.form.get("next", "")
-    anchor = f"#seg-{following}" if following.isdigit() else f"#seg-{position}"
-    return url_for("editor.translation_page", slug=slug, lang=lang, at=position) + anchor
+    focus = following if following.isdigit() else None
+    return url_for("editor.translation_page", slug=slug, lang=lang, at=position,
+                   focus=focus) + f"#seg-{position}"
 
 
 def _require_admin() -> None:
@@ -234,7 +235,8 @@ def dashboard():
     store, pivot = current_app.extensions["packages"], current_app.config["PIVOT_LANG"]
     with _db().session() as db_session:
         found, cursor = article_list.list_articles(db_session, query)
-    reachable = {}
+    default_source = current_app.config["DEFAULT_SOURCE_LANG"]
+    reachable = {default_source: store.reachable_targets(default_source, pivot)}
     for entry in found:
         source = entry["source_lang"]
         if source not in reachable:
@@ -245,7 +247,8 @@ def dashboard():
                                 for code in reachable[source]
                                 if code not in present and g.editor.may_change(code)]
     every_language = sorted({code for codes in reachable.values() for code in codes}
-                            | {lang["language"] for e in found for lang in e["languages"]})
+                            | {lang["language"] for e in found for lang in e["languages"]}
+                            | ({query.language} if query.language else set()))
     return render_template("editor_dashboard.html", articles=found, next_cursor=cursor,
                            query=query, states=article_list.STATES,
                            language_choices=[(code, languages.english_name(code))

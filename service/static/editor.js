@@ -24,15 +24,20 @@
     form.requestSubmit(form.querySelector("button[value=save]"));
   }
 
-  // After a save the page comes back at #seg-N: put the cursor in that segment's box.
+  // After a save the page comes back at #seg-N (the saved segment and its message in
+  // view); the cursor goes to ?focus=M (Ctrl+Enter: the next segment) or to N.
   function focusTarget() {
+    var wanted = new URLSearchParams(window.location.search).get("focus");
     var match = /^#seg-(\d+)$/.exec(window.location.hash);
-    if (!match) { return; }
-    var box = document.querySelector("textarea.segment-text[data-position='" + match[1] + "']");
+    var position = wanted || (match && match[1]);
+    if (!position) { return; }
+    var box = document.querySelector("textarea.segment-text[data-position='" + position + "']");
     if (box) {
-      box.focus();
+      box.focus({preventScroll: true});
       box.setSelectionRange(box.value.length, box.value.length);
       box.closest("tr").classList.add("current");
+      var place = box.getBoundingClientRect();
+      if (place.bottom > window.innerHeight) { box.scrollIntoView({block: "nearest"}); }
     }
   }
 
@@ -65,7 +70,10 @@
       box.addEventListener("input", function () { fit(box); });
       box.addEventListener("keydown", saveAndNext);
     });
-    focusTarget();
     pollProgress();
+  });
+  // After the browser has scrolled to the fragment (it may move focus while doing so).
+  window.addEventListener("load", function () {
+    focusTarget();
   });
 })();
