@@ -1,7 +1,9 @@
 """Exchange with translators: a translation as XLIFF 2.0, translation memory as TMX 1.4.
 
 Files are parsed with defusedxml (no entities, no external references).  An XLIFF file is
-tied to one revision: importing a file made for an older revision, or whose source text does
+tied to one revision; links and emphasis travel as ``<pc>``, numbers, URLs and codes as
+``<ph>`` inline codes, and each unit's ``<notes>`` says which part of the article it is
+(``service.inline_codes``).  Importing a file made for an older revision, or whose source text does
 not match, is refused whole, so a stale file can never overwrite newer work.
 """
 
@@ -13,6 +15,7 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from service import inline_codes
 from service.errors import Conflict, ValidationError
 from service.models import MemoryEntry, Translation
 
@@ -41,9 +44,16 @@ def export_xliff(translation: Translation, slug: str) -> bytes:
     file = SubElement(root, "file", {"id": slug, "original": f"{slug}@r{revision.number}"})
     for segment in translation.segments:
         unit = SubElement(file, "unit", {"id": f"s{segment.position}"})
+        notes = SubElement(unit, "notes")
+        SubElement(notes, "note", {"category": "location"}).text = \
+            inline_codes.unit_kind(revision, segment.source_text)
         xliff_segment = SubElement(unit, "segment", {"state": TO_XLIFF_STATE[segment.state]})
-        SubElement(xliff_segment, "source").text = segment.source_text
-        SubElement(xliff_segment, "target").text = segment.current_text
+        source_marks, target_marks = inline_codes.source_and_target_marks(
+            revision, translation.body_html, segment.source_text, segment.current_text)
+        inline_codes.fill(SubElement(xliff_segment, "source"), segment.source_text,
+                          source_marks)
+        inline_codes.fill(SubElement(xliff_segment, "target"), segment.current_text,
+                          target_marks)
     return _serialise(root)
 
 
@@ -88,14 +98,14 @@ def parse_xliff(data: bytes, translation: Translation, slug: str) -> list[Correc
         if source_element is None:
             raise ValidationError(f"unit {unit.get('id')!r} has no <source>",
                                   code="invalid_file")
-        source = "".join(source_element.itertext())
+        source = inline_codes.plain_text(source_element, ns)
         if source != segment.source_text:
             raise Conflict(f"unit {unit.get('id')!r}: its source differs from the article's",
                            code="stale_file")
         target_element = xliff_segment.find(f"{ns}target")
         if target_element is None:
             continue
-        target = "".join(target_element.itertext())
+        target = inline_codes.plain_text(target_element, ns)
         state = "reviewed" if xliff_segment.get("state") in ("reviewed", "final") else "edited"
         if not target.strip():
             continue

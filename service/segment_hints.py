@@ -1,4 +1,5 @@
-"""What an editor sees beside a segment: the glossary terms it contains and earlier human
+"""What an editor sees beside a segment: which part of the article it is (and whether the
+engine cut its sentence into pieces), the glossary terms it contains and earlier human
 translations of the same or a similar sentence (translation memory).
 
 Similar sentences are found with :class:`difflib.SequenceMatcher` over the newest human
@@ -13,6 +14,7 @@ from difflib import SequenceMatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service import inline_codes
 from service.glossary import glossary_for
 from service.memory import HUMAN
 from service.models import MemoryEntry, Translation
@@ -31,7 +33,7 @@ def _human_memory(session: Session, source: str, target: str) -> list[MemoryEntr
 
 
 def hints_for(session: Session, translation: Translation) -> dict[int, dict]:
-    """``{position: {"terms": [...], "memory": [...]}}`` for each segment of the translation."""
+    """``{position: {"kind", "piece", "terms": [...], "memory": [...]}}`` per segment."""
     source = translation.revision.article.source_lang
     glossary = glossary_for(session, translation.target_lang)
     remembered = _human_memory(session, source, translation.target_lang)
@@ -49,6 +51,8 @@ def hints_for(session: Session, translation: Translation) -> dict[int, dict]:
                                "origin": entry.origin, "match": round(score * 100)})
         memory.sort(key=lambda hint: -hint["match"])
         hints[segment.position] = {
+            "kind": inline_codes.unit_kind(translation.revision, segment.source_text),
+            "piece": inline_codes.is_piece(translation.revision, segment.source_text),
             "terms": [{"term": term, "rendering": rendering}
                       for term, rendering in sorted(terms.items())],
             "memory": memory[:MEMORY_HINTS]}

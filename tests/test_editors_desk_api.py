@@ -200,3 +200,84 @@ def test_cli_makes_desks_and_takes_articles_down(make_app, sample_article, tmp_p
     assert app.test_client().get(f"/api/v1/articles/{sample_article['slug']}").status_code == 410
     twice = runner.invoke(cli, ["articles", "remove", sample_article["slug"], "--yes"])
     assert twice.exit_code == 1 and "was taken down" in twice.output
+
+
+XLIFF = {"x": "urn:oasis:names:tc:xliff:document:2.0"}
+
+
+def _words(element) -> str:
+    """A source or target as a reader would see it: each <ph/> read as its equiv."""
+    return (element.text or "") + "".join(
+        (child.get("equiv") or "".join(child.itertext())) + (child.tail or "")
+        for child in element)
+
+
+def test_xliff_notes_say_where_each_unit_is_and_round_trip(make_app, sample_article):
+    """Translated by the engine: the synthetic model loses numbers and links, so the engine
+    cuts those sentences into pieces; the notes say which part each unit is."""
+    from xml.etree import ElementTree as ET
+    app = make_app()
+    editor = editor_client(app)
+    article = {**sample_article, "summary": "",
+               "highlights": ["Xiaomi will make 10 million phones."],
+               "body_html": '<p>Xiaomi signed with <a href="https://example.com/dixon">Dixon '
+                            'Technologies</a> in 2023.</p>'}
+    posted = _post(editor, article, "codes", "Phones made in India", ["hi"])
+    assert _run(app, posted["jobs"][0]["id"]) == "done"
+    base = "/api/v1/articles/codes/translations/hi"
+    exported = editor.get(f"{base}/xliff").data
+    root = ET.fromstring(exported)
+    kinds = {_words(unit.find("x:segment/x:source", XLIFF)):
+             unit.find("x:notes/x:note[@category='location']", XLIFF).text
+             for unit in root.findall(".//x:unit", XLIFF)}
+    assert kinds["Phones made in India"] == "title"
+    assert kinds["Dixon Technologies"] == "link"
+    assert kinds["Xiaomi signed with"] == "body" and kinds["in"] == "body"
+    assert kinds["Xiaomi will make"] == "highlight"
+    unchanged = editor.put(f"{base}/xliff", data=exported, content_type="application/xliff+xml")
+    assert unchanged.get_json() == {"updated": 0}
+
+
+def test_xliff_inline_codes_round_trip():
+    """A whole sentence with a link and a number (as a real model keeps them): the link is a
+    <pc> in source and target, the number a <ph/>, and importing reads them back as text."""
+    from xml.etree import ElementTree as ET
+
+    from service.exchange import export_xliff, parse_xliff
+    from service.models import Article, Revision, Translation, TranslationSegment
+    article = Article(slug="codes", source_lang="en")
+    revision = Revision(number=1, title="Phones", summary="", highlights=[], article=article,
+                        body_html='<p>Xiaomi signed with <a href="https://example.com/d">Dixon '
+                                  'Technologies</a> in 2023.</p>')
+    sentence = "Xiaomi signed with Dixon Technologies in 2023."
+    translated = "शाओमी ने 2023 में डिक्सन टेक्नोलॉजीज के साथ करार किया।"
+    translation = Translation(
+        target_lang="hi", revision=revision, title="फ़ोन", highlights=[],
+        body_html='<p>शाओमी ने 2023 में <a href="https://example.com/d">डिक्सन '
+                  'टेक्नोलॉजीज</a> के साथ करार किया।</p>',
+        segments=[TranslationSegment(position=0, source_text=sentence,
+                                     machine_text=translated, current_text=translated,
+                                     state="machine")])
+    exported = export_xliff(translation, "codes")
+    root = ET.fromstring(exported)
+    unit = root.find(".//x:unit", XLIFF)
+    assert unit.find("x:notes/x:note", XLIFF).text == "body"
+    source = unit.find("x:segment/x:source", XLIFF)
+    (link,), (year,) = source.findall("x:pc", XLIFF), source.findall("x:ph", XLIFF)
+    assert (link.get("id"), link.get("type"), link.text) == ("l1", "link", "Dixon Technologies")
+    assert (year.get("id"), year.get("equiv")) == ("p1", "2023")
+    target = unit.find("x:segment/x:target", XLIFF)
+    (target_link,), (target_year,) = target.findall("x:pc", XLIFF), target.findall("x:ph", XLIFF)
+    assert (target_link.get("id"), target_link.text) == ("l1", "डिक्सन टेक्नोलॉजीज")
+    assert target_year.get("id") == "p1"
+    assert _words(source) == sentence and _words(target) == translated
+    assert parse_xliff(exported, translation, "codes") == []  # unchanged: no correction
+
+    # The translator moves the link's code to the end of the sentence and edits the words.
+    target.remove(target_link)
+    target_year.tail = " में करार किया, "
+    moved = ET.SubElement(target, f"{{{XLIFF['x']}}}pc", {"id": "l1", "type": "link"})
+    moved.text = "डिक्सन टेक्नोलॉजीज के साथ"
+    moved.tail = "।"
+    correction, = parse_xliff(ET.tostring(root, encoding="utf-8"), translation, "codes")
+    assert correction.text == "शाओमी ने 2023 में करार किया, डिक्सन टेक्नोलॉजीज के साथ।"

@@ -137,6 +137,11 @@ def test_desk_request_retry_progress_and_the_rtl_post_editor(make_app, page, sam
         box = page.locator("textarea.segment-text").first
         assert box.get_attribute("dir") == "rtl"
         assert page.evaluate("document.body.getBoundingClientRect().width") > 1300
+        # The words of a link are their own segment, and the sentences the synthetic model
+        # could not keep whole (it loses links and numbers) are marked as pieces.
+        assert page.locator("#seg-0 .unit-kind").get_attribute("data-kind") == "title"
+        assert page.locator(".unit-kind[data-kind=link]").count() >= 1
+        assert page.locator(".piece").count() >= 1
         assert page.evaluate("[...document.querySelectorAll('textarea.segment-text')]"
                              ".every(b => b.scrollHeight <= b.clientHeight + 2)")  # no scrolling
 
