@@ -177,6 +177,9 @@ def test_webhook_is_called_on_completion_with_retries(setup, sample_article):
     assert _Receiver.received[-1]["event"] == "job.done"
     assert _Receiver.received[-1]["job"]["status"] == "done"
     assert _Receiver.received[-1]["slug"] == sample_article["slug"]
+    assert _Receiver.received[-1]["urls"] == {  # the reader pages (no SITE_URL: paths)
+        "page": f"/ta/articles/{sample_article['slug']}",
+        "original": f"/articles/{sample_article['slug']}?original=1"}
 
 
 def test_xliff_round_trip_and_stale_files(setup, sample_article):

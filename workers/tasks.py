@@ -204,13 +204,24 @@ def deliver_webhook(self, url: str, payload: dict) -> None:
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 300)) from exc
 
 
+def _page_urls(slug: str, language: str) -> dict[str, str]:
+    """The reader pages a webhook receiver links to: SITE_URL + path (a path without it).
+
+    Built from the app's URL map: a worker has no request to take a host from."""
+    urls = current_app.url_map.bind("localhost")
+    base = current_app.config.get("SITE_URL", "")
+    return {"page": base + urls.build("site.translated", {"lang": language, "slug": slug}),
+            "original": base + urls.build("site.original", {"slug": slug, "original": 1})}
+
+
 def _announce(job_id: str) -> None:
     with current_app.extensions["db"].session() as session:
         job = session.get(Job, job_id)
         if job is None or not job.webhook_url or job.status not in ("done", "failed"):
             return
-        payload = {"event": f"job.{job.status}", "slug": job.revision.article.slug,
-                   "job": job_summary(job)}
+        slug = job.revision.article.slug
+        payload = {"event": f"job.{job.status}", "slug": slug, "job": job_summary(job),
+                   "urls": _page_urls(slug, job.target_lang)}
         url, queue = job.webhook_url, queue_name(current_app.config["TRANSLATION_QUEUE"],
                                                  "high")
     current_app.extensions["celery"].send_task(deliver_webhook.name, args=[url, payload],
