@@ -121,6 +121,10 @@ def test_article_pages_carry_canonical_social_tags_and_news_article_json_ld(news
     assert links == {"en": f"{SITE}/articles/{slug}", "hi": canonical,
                      "ur": f"{SITE}/ur/articles/{slug}", "x-default": f"{SITE}/articles/{slug}"}
     assert f'action="{SITE}/switch"' in hindi  # links inside the page carry the prefix too
+    embed_urls = [e["url"] for e in get(newsroom, f"/api/v1/articles/{slug}/languages")
+                  .get_json()["languages"]]  # what the embeddable selector links to
+    assert embed_urls == [f"{SITE}/articles/{slug}?original=1", canonical,
+                          f"{SITE}/ur/articles/{slug}"]
 
     data = json_ld(hindi)
     assert data["@context"] == "https://schema.org" and data["@type"] == "NewsArticle"
