@@ -251,8 +251,8 @@ def main() -> None:
     parser.add_argument("--window-ms", type=int, default=50)
     parser.add_argument("--port", type=int, default=18100)
     parser.add_argument("--redis-db", type=int, default=8)
-    parser.add_argument("--procfile-processes", default="web,worker,beat",
-                        help="Procfile entries to start in procfile mode")
+    parser.add_argument("--procfile-processes", default="",
+                        help="Procfile entries to start in procfile mode (default: all)")
     args = parser.parse_args()
 
     articles = article_set(args.articles)

@@ -144,6 +144,7 @@ class JobRunner:
                     self.fail(job_id, f"{type(exc).__name__}: {exc}")
                 raise
             self._record_peak(ids)
+            process_memory.return_free_memory()
             for group in ready:
                 outcomes.update(dict.fromkeys((w.job_id for w in group.works),
                                               group.outcome()))

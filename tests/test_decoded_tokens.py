@@ -85,3 +85,22 @@ def test_the_peak_is_the_batch_s_own_not_the_process_lifetime_s():
     del block
     assert process_memory.reset_peak()
     assert process_memory.peak_bytes() < with_block - 100 * 1024 * 1024
+
+
+def test_memory_freed_after_a_batch_goes_back_to_the_kernel():
+    """glibc keeps freed blocks below a live one; the trim after each batch returns them
+    (this was most of a worker's 'growth' after its first big batch)."""
+    import ctypes
+    libc = ctypes.CDLL("libc.so.6")
+    libc.malloc.restype = ctypes.c_void_p
+    libc.free.argtypes = [ctypes.c_void_p]
+    blocks = [libc.malloc(4096) for _ in range(40_000)]  # ~160 MiB on the heap
+    for block in blocks:
+        ctypes.memset(block, 1, 4096)
+    pin = libc.malloc(64)  # a live block above them: the heap cannot simply shrink
+    for block in blocks:
+        libc.free(block)
+    held = process_memory.rss_bytes()
+    process_memory.return_free_memory()
+    assert process_memory.rss_bytes() < held - 100 * 1024 * 1024
+    libc.free(pin)

@@ -9,6 +9,8 @@ or the reset refused) the peak falls back to the process's lifetime maximum.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import resource
 import sys
 from pathlib import Path
@@ -52,3 +54,27 @@ def peak_bytes() -> int:
     """Peak resident memory since the last :func:`reset_peak` (or the process start)."""
     kib = _status_kib("VmHWM")
     return kib * 1024 if kib is not None else lifetime_peak_bytes()
+
+
+def _glibc():
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:
+        return None
+
+
+_LIBC = _glibc()
+
+
+def return_free_memory() -> None:
+    """Hand memory freed after a batch back to the kernel (glibc's ``malloc_trim``).
+
+    CTranslate2's per-batch buffers are freed when a batch ends, but glibc keeps the freed
+    pages in its arenas (one per decoding thread), so a worker's RSS after its first big
+    batch stayed ~200 MiB above what it holds (measured: 434 MiB -> 216 MiB after a trim,
+    transformer-base, 297 sentences, inter_threads 2), which looked like growth from job
+    to job.  A trim costs tens of milliseconds against a batch's seconds.  No-op elsewhere.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
