@@ -281,3 +281,28 @@ def test_xliff_inline_codes_round_trip():
     moved.tail = "।"
     correction, = parse_xliff(ET.tostring(root, encoding="utf-8"), translation, "codes")
     assert correction.text == "शाओमी ने 2023 में करार किया, डिक्सन टेक्नोलॉजीज के साथ।"
+
+
+def test_hints_show_glossary_terms_and_earlier_human_translations(make_app, sample_article):
+    from service.articles import get_translation
+    from service.segment_hints import hints_for
+    app = make_app()
+    editor, admin = editor_client(app), editor_client(app, "admin")
+    first = _post(editor, sample_article, "first", sample_article["title"], ["hi"])
+    assert _run(app, first["jobs"][0]["id"]) == "done"
+    assert editor.patch("/api/v1/articles/first/translations/hi/segments/0",
+                        json={"text": "संपादक का शीर्षक"}).status_code in (200, 202)
+    similar = sample_article["title"].replace("smartphones", "phones")
+    second = _post(editor, sample_article, "second", similar, ["hi"])
+    assert _run(app, second["jobs"][0]["id"]) == "done"
+    # Added after the translation (as a re-translation would need): hints read it now.
+    assert admin.post("/api/v1/glossary", json={"term": "Xiaomi", "language": "hi",
+                                                "rendering": "शाओमी"}).status_code == 201
+    with app.extensions["db"].session() as session:
+        hints = hints_for(session, get_translation(session, "second", "hi"))
+    title = hints[0]
+    assert title["kind"] == "title" and not title["piece"]
+    assert {"term": "Xiaomi", "rendering": "शाओमी"} in title["terms"]
+    remembered, = title["memory"]
+    assert remembered["text"] == "संपादक का शीर्षक" and remembered["origin"] == "edited"
+    assert 60 <= remembered["match"] < 100  # a similar sentence, not the same one
