@@ -152,6 +152,24 @@ class Service:
             else:
                 time.sleep(0.05)
 
+    def worker_rss_mib(self) -> float | None:
+        """Resident memory of the embedded worker and its children (prefork), now."""
+        pid_file = self.log_dir / "run" / "worker.pid"
+        if not pid_file.exists():
+            return None
+        pids, total = [int(pid_file.read_text())], 0
+        while pids:
+            pid = pids.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                total += int(next(line.split()[1] for line in status.splitlines()
+                                  if line.startswith("VmRSS:")))
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    pids += [int(c) for c in (task / "children").read_text().split()]
+            except (OSError, StopIteration):
+                continue
+        return total / 1024
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -253,6 +271,7 @@ def main() -> None:
     parser.add_argument("--redis-db", type=int, default=8)
     parser.add_argument("--procfile-processes", default="",
                         help="Procfile entries to start in procfile mode (default: all)")
+    parser.add_argument("--keep", action="store_true", help="keep the services' logs")
     args = parser.parse_args()
 
     articles = article_set(args.articles)
@@ -279,6 +298,7 @@ def main() -> None:
                 try:
                     service.wait([service.post(WARM_UP)])
                     seconds = timed_run(service, articles, clients)
+                    rss = service.worker_rss_mib()
                 except Exception:
                     for log in sorted(service.log_dir.rglob("*.log")):
                         print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
@@ -286,10 +306,13 @@ def main() -> None:
                 finally:
                     service.stop()
                 print(f"{mode:<9} {clients} client(s): {seconds:6.2f} s   service/raw "
-                      f"{seconds / raw_s:4.2f}   service/raw+fb {seconds / raw_fb_s:4.2f}",
-                      flush=True)
+                      f"{seconds / raw_s:4.2f}   service/raw+fb {seconds / raw_fb_s:4.2f}"
+                      + (f"   worker RSS after {rss:.0f} MiB" if rss else ""), flush=True)
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if args.keep:
+            print(f"logs and data kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
