@@ -136,7 +136,9 @@ def fill(parent: Element, text: str, marks: list[_Mark]) -> None:
 
 def source_and_target_marks(revision: Revision, translation_html: str, source: str,
                             target: str) -> tuple[list[_Mark], list[_Mark]]:
-    source_inlines = inline_elements(revision.body_html)
+    # Inline elements are the body's: a title or highlight holding the same words has none.
+    in_body = unit_kind(revision, source) == "body"
+    source_inlines = inline_elements(revision.body_html) if in_body else []
     target_by_key = {inline.key: inline for inline in inline_elements(translation_html)}
     coded = [(f"l{number}", inline) for number, inline in enumerate(source_inlines, 1)
              if inline.text in source]

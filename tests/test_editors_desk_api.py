@@ -306,3 +306,43 @@ def test_hints_show_glossary_terms_and_earlier_human_translations(make_app, samp
     remembered, = title["memory"]
     assert remembered["text"] == "संपादक का शीर्षक" and remembered["origin"] == "edited"
     assert 60 <= remembered["match"] < 100  # a similar sentence, not the same one
+
+
+def test_a_desk_on_the_editor_pages_changes_only_its_languages(make_app, sample_article):
+    """Over real HTTP with a signed-in session: the Hindi desk's forms for Urdu are refused
+    (the segment stays as it was), its own language is saved; admin pages are 403."""
+    from service.tokens import create_token
+    from tests.conftest import LiveServer
+    from tests.test_sessions_headers import csrf_of, sign_in
+    app = make_app()
+    editor = editor_client(app)
+    slug = sample_article["slug"]
+    posted = editor.post("/api/v1/articles", json={**sample_article, "languages": ["hi", "ur"]})
+    for job in posted.get_json()["jobs"]:
+        assert _run(app, job["id"]) == "done"
+    with app.extensions["db"].session() as session:
+        _, secret = create_token(session, "Hindi desk", "editor", ["hi"])
+    server = LiveServer(app)
+    try:
+        browser = sign_in(server, secret)
+        desk = browser.get(f"{server.url}/editor/")
+        assert "desk: hi" in desk.text and "Retry" not in desk.text
+        urdu = browser.get(f"{server.url}/editor/articles/{slug}/ur")
+        assert "read, not change" in urdu.text and "readonly" in urdu.text
+        csrf = csrf_of(urdu)
+        refused = browser.post(f"{server.url}/editor/articles/{slug}/ur/segments/0",
+                               data={"csrf": csrf, "text": "x", "return": "language"})
+        assert "this token may change only hi; not ur" in refused.text
+        assert browser.post(f"{server.url}/editor/articles/{slug}/ur/publish",
+                            data={"csrf": csrf}).status_code == 403
+        saved = browser.post(f"{server.url}/editor/articles/{slug}/hi/segments/0",
+                             data={"csrf": csrf, "text": "डेस्क का शीर्षक", "return": "language"})
+        assert "Segment 0 saved (edited)." in saved.text
+        assert browser.get(f"{server.url}/editor/glossary").status_code == 403
+        assert browser.get(f"{server.url}/editor/articles/{slug}/remove").status_code == 403
+    finally:
+        server.stop()
+    segments = {lang: editor.get(f"/api/v1/articles/{slug}/translations/{lang}/segments")
+                .get_json()["segments"][0] for lang in ("hi", "ur")}
+    assert segments["hi"]["text"] == "डेस्क का शीर्षक"
+    assert segments["ur"]["state"] == "machine" and segments["ur"]["text"] != "x"

@@ -97,6 +97,7 @@ def test_desk_request_retry_progress_and_the_rtl_post_editor(make_app, page, sam
         _sign_in(page, server, token)
         assert page.url == f"{server.url}/editor/"  # signing in lands on the desk
         assert _state(page, "hi") == "draft" and _state(page, "ur") == "failed"
+        assert page.locator("script:not([src])").count() == 0  # the CSP allows files only
 
         with page.expect_navigation():
             page.click("li[data-lang=ur] button.retry")
@@ -134,6 +135,7 @@ def test_desk_request_retry_progress_and_the_rtl_post_editor(make_app, page, sam
         # The Urdu post-editor: its native name, right to left, the whole screen wide.
         page.goto(f"{server.url}/editor/articles/{slug}/ur")
         assert page.locator("h1 .language-name").inner_text() == "اردو"
+        assert page.locator("script:not([src])").count() == 0
         box = page.locator("textarea.segment-text").first
         assert box.get_attribute("dir") == "rtl"
         assert page.evaluate("document.body.getBoundingClientRect().width") > 1300
