@@ -66,17 +66,20 @@ def claimed_elsewhere(db: Database, job_id: str, claim_id: str) -> bool:
 
 
 def collect(db: Database, store: PackageStore, claim_id: str, held: list[str], *,
-            pivot: str, window_s: float, sentence_budget: int,
+            pivot: str, window_s: float, sentence_budget: int, drain: bool = False,
             clock: Callable[[], float] = time.monotonic,
             sleep: Callable[[float], None] = time.sleep) -> list[str]:
     """Claim waiting editor jobs whose route starts with a model of ``held``'s, for at most
     ``window_s``, until about ``sentence_budget`` sentences are held; return the new ones.
 
-    Returns as soon as the budget is full; never waits past the window (a lone job is
-    delayed by at most ``window_s``).  Jobs that would overflow the budget are left for the
-    next worker; so are jobs of other models.
+    Jobs already waiting are taken at once; the collector then looks again every
+    ``POLL_INTERVAL_S`` until the window closes, and returns as soon as the budget is full
+    (a lone job is delayed by ``window_s`` at most; one alone over the budget, not at all).
+    Jobs that would overflow the budget are left for the next worker; so are jobs of other
+    models.  With ``drain`` (after a batch, ``held`` done), ``held`` only names the models:
+    the budget starts empty and nothing is waited for.
     """
-    deadline = clock() + window_s
+    deadline = clock() + (0.0 if drain else max(window_s, 0.0))
     packages = store.installed()
     first_hops: dict[tuple[str, str], InstalledPackage | None] = {}
 
@@ -92,11 +95,11 @@ def collect(db: Database, store: PackageStore, claim_id: str, held: list[str], *
     with db.session() as session:
         mine = session.execute(_waiting_query().where(Job.id.in_(held))).all()
     models = {first_hop(source, target) for _, source, target, _ in mine} - {None}
-    if not models or window_s <= 0:
-        return []
-    used = sum(_sentences(revision_id, db) for *_, revision_id in mine)
+    used = 0 if drain else sum(_sentences(revision_id, db) for *_, revision_id in mine)
     seen, taken = set(held), []
-    while used < sentence_budget:  # a job alone over budget never waits
+    if not models or used >= sentence_budget:
+        return taken
+    while True:
         with db.session() as session:
             waiting = session.execute(_waiting_query().where(
                 Job.priority == "high", Job.status == "queued", Job.claimed_by.is_(None))
@@ -119,11 +122,10 @@ def collect(db: Database, store: PackageStore, claim_id: str, held: list[str], *
                 used += size
         remaining = deadline - clock()
         if remaining <= 0 or used >= sentence_budget:
-            break
+            return taken
         sleep(min(POLL_INTERVAL_S, remaining))
         if clock() >= deadline:
-            break
-    return taken
+            return taken
 
 
 def _waiting_query():

@@ -161,10 +161,7 @@ def test_claims_survive_retries_and_are_cleared_when_a_job_is_sent_afresh(
     held = job_claims.claim(db, [leader], "task-1")
     held += job_claims.collect(db, store, "task-1", held, pivot="en", window_s=0.0,
                                sentence_budget=10_000)
-    assert held == [leader]  # no window: nothing collected
-    held += job_claims.collect(db, store, "task-1", held, pivot="en", window_s=0.01,
-                               sentence_budget=10_000)
-    assert held == [leader, companion]
+    assert held == [leader, companion]  # no window: what is already waiting is taken
 
     # The companion's own message, arriving later, leaves it to the leader's task.
     assert job_claims.claim(db, [companion], "task-2") == []
@@ -233,3 +230,28 @@ def test_a_leader_killed_mid_batch_strands_no_companion(make_app, redis_url, sta
             job = session.get(Job, job_id)
             assert session.scalar(select(func.count()).select_from(Translation).where(
                 Translation.revision_id == job.revision_id)) == 1
+
+
+def test_jobs_arriving_during_a_batch_are_taken_when_it_ends(make_app, redis_url,
+                                                             start_worker, tmp_path):
+    database_url = f"sqlite:///{tmp_path / 'drain.db'}"
+    app = make_app(database_url, redis_url)
+    client = app.test_client()
+    worker = start_worker(database_url, redis_url, EDITOR_BATCH_WINDOW_MS="0")
+    first = post(client, app, long_article("busy-town"))
+    deadline = time.monotonic() + 60
+    while jobs_of(app, [first])[first].status != "running":
+        assert time.monotonic() < deadline, worker.log()[-3000:]
+        time.sleep(0.02)
+    later = [post(client, app, article(f"late-{word}", word)) for word in ("rain", "sun")]
+    if jobs_of(app, [first])[first].status != "running":
+        pytest.skip("the first batch ended before the later posts: nothing to drain")
+    jobs = wait_for_jobs(client, [first, *later], worker=worker)
+    assert {job["status"] for job in jobs} == {"done"}
+    rows = jobs_of(app, [first, *later])
+    # Taken by the first job's task as soon as its batch ended, together, and their own
+    # messages then found them taken.
+    assert rows[later[0]].claimed_by == rows[later[1]].claimed_by == rows[first].claimed_by
+    wait_for_log(worker, rf"jobs {later[0]},{later[1]} translated together")
+    for job_id in later:
+        wait_for_log(worker, rf"job {job_id} is in another task's batch")

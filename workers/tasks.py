@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 # Model batches' worth of sentences a worker collects by default: enough for CTranslate2
 # to sort by length and keep every inter_threads replica busy (docs/engine.md).
 EDITOR_BATCHES_PER_CALL = 8
+# Batches a task may go on with after its own (so a task's run stays short next to the
+# broker's visibility timeout).
+EDITOR_DRAIN_ROUNDS = 4
 _RUNNER_LOCK = threading.Lock()
 _done = JobOutcome("done")  # a job finished before its message came (nothing left to do)
 
@@ -66,17 +69,22 @@ def translate_job(self, job_id: str, companions: list[str] | None = None) -> str
     same message because one multi-target model serves them) share the batched calls."""
     batch = [job_id, *(companions or [])]
     backfill: list[str] = []
+    task_id = self.request.id or job_id
+    editor = False
     try:
         if _priority(job_id) == "high":
-            batch = _editor_batch(self.request.id or job_id, batch)
+            editor = True
+            batch = _editor_batch(task_id, batch)
             if job_id not in batch and job_claims.claimed_elsewhere(
-                    current_app.extensions["db"], job_id, self.request.id or job_id):
+                    current_app.extensions["db"], job_id, task_id):
                 log.info("job %s is in another task's batch; nothing to do", job_id)
                 return "claimed"
         else:
             backfill = _backfill_companions(job_id)
             batch += backfill
         status = _run_batch(batch).get(job_id, _done).status if batch else "done"
+        if editor and batch:
+            batch += _drain(task_id, batch)
     except TRANSIENT_ERRORS as exc:
         retries = self.request.retries
         if retries < current_app.config["JOB_MAX_RETRIES"]:
@@ -106,16 +114,37 @@ def _editor_batch(task_id: str, batch: list[str]) -> list[str]:
     held = job_claims.claim(db, batch, task_id)
     if not held:
         return held
-    budget = config["EDITOR_BATCH_SENTENCES"] or \
-        EDITOR_BATCHES_PER_CALL * config["CT2_MAX_BATCH_SIZE"]
     started = time.monotonic()
     taken = job_claims.collect(
         db, current_app.extensions["packages"], task_id, held, pivot=config["PIVOT_LANG"],
-        window_s=config["EDITOR_BATCH_WINDOW_MS"] / 1000, sentence_budget=budget)
+        window_s=config["EDITOR_BATCH_WINDOW_MS"] / 1000, sentence_budget=_budget(config))
     log.info("job %s: collected %d waiting job(s) of its model in %.0f ms (window %d ms)",
              held[0], len(taken), (time.monotonic() - started) * 1000,
              config["EDITOR_BATCH_WINDOW_MS"])
     return held + taken
+
+
+def _budget(config) -> int:
+    return config["EDITOR_BATCH_SENTENCES"] or \
+        EDITOR_BATCHES_PER_CALL * config["CT2_MAX_BATCH_SIZE"]
+
+
+def _drain(task_id: str, finished: list[str]) -> list[str]:
+    """After a batch, take the same model's editor jobs that came in meanwhile at once,
+    as up to EDITOR_DRAIN_ROUNDS more batches, instead of waiting for their messages (each
+    of which would then only find its job taken); returns their ids."""
+    config, db = current_app.config, current_app.extensions["db"]
+    drained, last = [], finished
+    for _ in range(EDITOR_DRAIN_ROUNDS):
+        more = job_claims.collect(db, current_app.extensions["packages"], task_id, last,
+                                  pivot=config["PIVOT_LANG"], window_s=0,
+                                  sentence_budget=_budget(config), drain=True)
+        if not more:
+            break
+        _run_batch(more)
+        drained += more
+        last = more
+    return drained
 
 
 def _run_batch(batch: list[str]) -> dict[str, JobOutcome]:
