@@ -38,6 +38,7 @@ from service import (
     languages,
     retranslation,
     segment_hints,
+    sentence_rewrite,
     takedowns,
     tokens,
 )
@@ -355,13 +356,48 @@ def translation_page(slug: str, lang: str):
         segments = articles.segments_for_review(translation.segments, view) \
             if translation else []
         hints = segment_hints.hints_for(db_session, translation) if translation else {}
+        sentences = {}
+        for segment in segments:
+            if hints.get(segment.position, {}).get("piece"):
+                found = sentence_rewrite.sentence_of(db_session, translation,
+                                                     segment.source_text)
+                if found is not None:
+                    sentences[segment.position] = found
         return render_template(
             "editor_translation.html", article=article, revision=revision, lang=lang,
             language=languages.describe(lang), job=articles.job_summary(job, True)
             if job else None, translation=translation, segments=segments, hints=hints,
-            segment_view=view, at=request.args.get("at", ""),
+            segment_view=view, at=request.args.get("at", ""), sentences=sentences,
             may_change=g.editor.may_change(lang),
             positions=[s.position for s in segments])
+
+
+@editor.post("/articles/<slug>/<lang>/segments/<int:position>/sentence")
+@no_framing
+@signed_in
+def rewrite_sentence(slug: str, lang: str, position: int):
+    """Write the whole sentence a piece was cut from, links as [1]...[/1] tokens."""
+    back = url_for("editor.translation_page", slug=slug, lang=lang, at=position) + \
+        f"#seg-{position}"
+    try:
+        g.editor.check_languages([lang])
+        with _db().session() as db_session:
+            translation = articles.get_translation(db_session, slug, lang)
+            piece = next((s for s in translation.segments if s.position == position), None)
+            sentence = sentence_rewrite.sentence_of(db_session, translation,
+                                                    piece.source_text) if piece else None
+            if sentence is None:
+                raise NotFound(f"segment {position} is not a piece of a longer sentence")
+            sentence_rewrite.rewrite(db_session, translation, sentence,
+                                     request.form.get("text", ""))
+            revision_id = translation.revision_id
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    enqueue_rebuild(current_app.extensions["celery"], revision_id, lang)
+    flash("Sentence saved whole; the page is being rebuilt with the links where you put "
+          "them.", "ok")
+    return redirect(back)
 
 
 @editor.get("/articles/<slug>/<lang>/progress")

@@ -231,3 +231,63 @@ def test_takedown_from_the_desk(make_app, page, sample_article):
         admin.context.close()
     finally:
         server.stop()
+
+
+def test_moving_a_link_token_to_fit_hindi_word_order(make_app, page, sample_article):
+    """The synthetic model cannot keep this sentence whole (it loses the link's words and
+    the number), so the engine cut it into pieces; the editor rewrites it whole, moves the
+    link's token with the keyboard, and the rebuilt page has the link where it was put."""
+    app = make_app()
+    db = app.extensions["db"]
+    article = {**sample_article, "slug": "link-order", "summary": "", "highlights": [],
+               "body_html": '<p>Xiaomi signed with <a href="https://example.com/dixon">Dixon '
+                            'Technologies</a> in 2023.</p>'}
+    data = parse_article(article, default_source="en", max_body_chars=200_000)
+    with db.session() as session:
+        job_id = submit_article(session, data, ["hi"]).new_jobs[0].id
+    assert _runner(app).run(job_id).status == "done"
+    server = LiveServer(app)
+    try:
+        _sign_in(page, server, auth_headers(app)["Authorization"].removeprefix("Bearer "))
+        page.goto(f"{server.url}/editor/articles/link-order/hi")
+        row = page.locator("tr.segment", has=page.locator("details.rewrite")).first
+        row.locator("summary").click()
+        row.locator("textarea.sentence-text").fill("शाओमी ने [1]डिक्सन[/1] के साथ करार किया।")
+        with page.expect_navigation():
+            row.locator("button.save-sentence").click()  # the year is missing: refused
+        assert "must keep 2023 as written" in page.locator(".flash-error").inner_text()
+        row = page.locator("tr.segment", has=page.locator("details.rewrite")).first
+        row.locator("summary").click()
+        assert row.locator("details.rewrite p.meta").first.inner_text() == \
+            "Xiaomi signed with [1]Dixon Technologies[/1] in 2023."
+        box = row.locator("textarea.sentence-text")
+        box.fill("शाओमी ने 2023 में डिक्सन [1]के साथ[/1] करार किया।")
+        opening = "शाओमी ने 2023 में डिक्सन [".__len__()
+        box.evaluate(f"(b) => b.setSelectionRange({opening}, {opening})")
+        box.press("Alt+ArrowLeft")  # [1] moves before डिक्सन
+        closing = box.input_value().index("[/1]") + 1
+        box.evaluate(f"(b) => b.setSelectionRange({closing}, {closing})")
+        box.press("Alt+ArrowLeft")
+        box.press("Alt+ArrowLeft")  # [/1] moves back past साथ and के
+        assert box.input_value() == "शाओमी ने 2023 में [1]डिक्सन [/1]के साथ करार किया।"
+        with page.expect_navigation():
+            row.locator("button.save-sentence").click()
+        assert "Sentence saved whole" in page.locator(".flash-ok").inner_text()
+
+        with db.session() as session:  # what the worker does with the rebuild message
+            revision_id = session.get(Job, job_id).revision_id
+        assert _runner(app).rebuild(revision_id, "hi").status == "done"
+        page.goto(f"{server.url}/editor/articles/link-order/hi/preview")
+        paragraph = page.locator("article .body p")
+        assert paragraph.inner_text() == "शाओमी ने 2023 में डिक्सन के साथ करार किया।"
+        link = paragraph.locator("a")
+        assert link.inner_text() == "डिक्सन"
+        assert link.get_attribute("href") == "https://example.com/dixon"
+
+        # The sentence is one segment now (the engine took it whole), no longer pieces.
+        page.goto(f"{server.url}/editor/articles/link-order/hi")
+        sources = page.locator("tr.segment td:nth-child(2)").all_inner_texts()
+        assert any(s.startswith("Xiaomi signed with Dixon Technologies in 2023.")
+                   for s in sources)
+    finally:
+        server.stop()

@@ -64,11 +64,40 @@
     window.setTimeout(tick, 1000);
   }
 
+  // In "Rewrite the whole sentence", Alt+Left/Right moves the token under the cursor
+  // ([1] or [/1]) past the word before or after it, to fit the language's word order.
+  function moveToken(event) {
+    if (!event.altKey || (event.key !== "ArrowLeft" && event.key !== "ArrowRight")) { return; }
+    var box = event.target, text = box.value, at = box.selectionStart;
+    var token = /\[\/?\d+\]/g, found = null, m;
+    while ((m = token.exec(text)) !== null) {
+      if (m.index <= at && at <= m.index + m[0].length) { found = m; break; }
+    }
+    if (!found) { return; }
+    event.preventDefault();
+    var before = text.slice(0, found.index), after = text.slice(found.index + found[0].length);
+    if (event.key === "ArrowLeft") {
+      var word = /(\S+\s*)$/.exec(before);
+      if (!word) { return; }
+      box.value = before.slice(0, before.length - word[0].length) + found[0] + word[0] + after;
+      at = found.index - word[0].length;
+    } else {
+      var next = /^(\s*\S+)/.exec(after);
+      if (!next) { return; }
+      box.value = before + next[0] + found[0] + after.slice(next[0].length);
+      at = found.index + next[0].length;
+    }
+    box.setSelectionRange(at, at);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     boxes().forEach(function (box) {
       fit(box);
       box.addEventListener("input", function () { fit(box); });
       box.addEventListener("keydown", saveAndNext);
+    });
+    document.querySelectorAll("textarea.sentence-text").forEach(function (box) {
+      box.addEventListener("keydown", moveToken);
     });
     pollProgress();
   });
