@@ -148,6 +148,9 @@ def test_takedown_removes_every_language_and_is_recorded(make_app, database_url,
     reader = app.test_client()
     assert reader.get(f"/hi/articles/{slug}").status_code == 200  # now cached in Redis
     assert reader.get(f"/hi/articles/{slug}").status_code == 200
+    listings = ("/", "/hi/", "/feed.xml", "/hi/feed.xml", "/sitemap.xml")
+    for path in listings:
+        assert slug in reader.get(path).get_data(as_text=True), path
 
     assert editor.delete(f"/api/v1/articles/{slug}").status_code == 403  # admins only
     removed = admin.delete(f"/api/v1/articles/{slug}?reason=legal%20notice")
@@ -163,7 +166,8 @@ def test_takedown_removes_every_language_and_is_recorded(make_app, database_url,
         answer = reader.get(path)
         assert answer.status_code == 410 and \
             answer.get_json()["error"]["code"] == "article_removed", path
-    assert slug not in reader.get("/").get_data(as_text=True)
+    for path in listings:  # front pages, feeds and sitemap, cached or not
+        assert slug not in reader.get(path).get_data(as_text=True), path
     assert editor.get("/api/v1/articles").get_json()["articles"] == []
     again = editor.post("/api/v1/articles", json={**sample_article, "languages": ["hi"]})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "article_removed"
