@@ -27,6 +27,7 @@ from flask import (
     session,
     url_for,
 )
+from kombu.exceptions import KombuError
 
 from service import (
     article_list,
@@ -261,7 +262,7 @@ def _send(jobs: list[tuple[str, str]]) -> bool:
     try:
         dispatch.send_jobs(_db(), current_app.extensions["celery"], jobs,
                            current_app.extensions["packages"], current_app.config["PIVOT_LANG"])
-    except Exception as exc:  # noqa: BLE001 - kombu or socket errors: the sweeper retries
+    except (KombuError, OSError) as exc:  # the broker is down: the sweeper sends them
         current_app.logger.warning("broker unreachable, %d job(s) pending: %s", len(jobs), exc)
         return False
     return True
