@@ -225,7 +225,7 @@ def backfill(ctx, languages, since, until, limit, retranslate, glossary_changed,
     from service.dispatch import top_up_backfill
     from service.models import utcnow
     scope = _scope(languages, since, until, limit)
-    app = _app()
+    app = _app(must_exist=True)
     db = app.extensions["db"]
     _require_models(app, scope)
     rerun = retranslate or glossary_changed
@@ -288,7 +288,7 @@ def backfill(ctx, languages, since, until, limit, retranslate, glossary_changed,
 @click.option("--json", "as_json", is_flag=True)
 def backfill_status(languages, since, until, limit, as_json) -> None:
     from service.backfill import Scope, coverage, languages_with_jobs
-    db = _db()
+    db = _db(must_exist=True)
     if languages:
         scope = _scope(languages, since, until, limit)
     else:
@@ -332,7 +332,7 @@ def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, w
     from service.backfill import Scope, coverage, current_route_key, reset_failed, run_progress
     from service.dispatch import top_up_backfill
     from service.models import utcnow
-    app = _app()
+    app = _app(must_exist=True)
     db = app.extensions["db"]
     with db.session() as session:
         if languages:

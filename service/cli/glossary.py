@@ -57,7 +57,7 @@ def glossary_import(path: Path) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def glossary_list(as_json: bool) -> None:
     from service.glossary import all_terms
-    with _db().session() as session:
+    with _db(must_exist=True).session() as session:
         rows = all_terms(session)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -73,7 +73,7 @@ def glossary_remove(term: str, lang: str | None) -> None:
     from service.errors import ServiceError
     from service.glossary import remove_term
     try:
-        with _db().session() as session:
+        with _db(must_exist=True).session() as session:
             remove_term(session, term, lang)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
