@@ -37,13 +37,13 @@ from service import (
     glossary,
     intake,
     languages,
+    rebuild_requests,
     retranslation,
     segment_hints,
     sentence_rewrite,
     takedowns,
     tokens,
 )
-from service.dispatch import enqueue_rebuild
 from service.errors import Forbidden, NotFound, ServiceError, ValidationError
 from service.security_headers import no_framing
 
@@ -165,6 +165,20 @@ def _translation(db_session, slug: str, lang: str):
     return articles.get_translation(db_session, slug, lang)
 
 
+def _record_rebuild(db_session, revision_id: int, lang: str) -> tuple[int, str, int]:
+    """Record, in the correction's transaction, that the translation must be re-assembled
+    (so a broker outage cannot lose it: the sweeper sends what is left recorded)."""
+    return revision_id, lang, rebuild_requests.record(db_session, revision_id, lang)
+
+
+def _send_rebuild(revision_id: int, lang: str, request_id: int) -> str:
+    """Send the recorded rebuild now; the message's tail when the broker is down."""
+    if dispatch.send_rebuild(_db(), current_app.extensions["celery"], revision_id, lang,
+                             request_id):
+        return ""
+    return " The queue is unreachable: the published text follows when it is back."
+
+
 @editor.post("/articles/<slug>/<lang>/segments/<int:position>")
 @no_framing
 @signed_in
@@ -177,15 +191,14 @@ def save_segment(slug: str, lang: str, position: int):
             translation = _translation(db_session, slug, lang)
             articles.correct_segment(db_session, translation, position,
                                      request.form.get("text"), state)
-            revision_id = translation.revision_id
+            rebuild = _record_rebuild(db_session, translation.revision_id, lang)
     except ServiceError as exc:
         flash(exc.message, "error")
         if one_language:  # stay on the segment: the message is shown beside it
             return redirect(url_for("editor.translation_page", slug=slug, lang=lang,
                                     at=position) + f"#seg-{position}")
     else:
-        enqueue_rebuild(current_app.extensions["celery"], revision_id, lang)
-        flash(f"Segment {position} saved ({state}).", "ok")
+        flash(f"Segment {position} saved ({state})." + _send_rebuild(*rebuild), "ok")
     if one_language:
         return redirect(_segment_return(slug, lang, position))
     return redirect(url_for("editor.article_page", slug=slug) + f"#{lang}-{position}")
@@ -391,13 +404,12 @@ def rewrite_sentence(slug: str, lang: str, position: int):
                 raise NotFound(f"segment {position} is not a piece of a longer sentence")
             sentence_rewrite.rewrite(db_session, translation, sentence,
                                      request.form.get("text", ""))
-            revision_id = translation.revision_id
+            rebuild = _record_rebuild(db_session, translation.revision_id, lang)
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(back)
-    enqueue_rebuild(current_app.extensions["celery"], revision_id, lang)
     flash("Sentence saved whole; the page is being rebuilt with the links where you put "
-          "them.", "ok")
+          "them." + _send_rebuild(*rebuild), "ok")
     return redirect(back)
 
 

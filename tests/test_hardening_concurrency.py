@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from service.models import Article, Revision
 from tests.conftest import LiveServer, auth_headers, wait_for_jobs
+from tests.test_sessions_headers import csrf_of, sign_in
 
 OUTAGE_REDIS_PORT = 6397
 
@@ -222,8 +223,17 @@ def test_a_correction_during_a_broker_outage_is_published_when_it_returns(
             "Corrected during the outage"  # stored
         assert "Corrected during the outage" not in published_text(server, slug, editor)
 
-        start_redis()  # beat's sweeper sends the pending rebuild
-        wait_until(lambda: "Corrected during the outage" in published_text(server, slug, editor),
-                   120, "the correction in the published text", worker.log)
+        # The same from the editor's page: stored, and the rebuild recorded, not lost.
+        browser = sign_in(server, editor["Authorization"].removeprefix("Bearer "))
+        page = browser.get(f"{server.url}/editor/articles/{slug}/hi")
+        saved = browser.post(f"{server.url}/editor/articles/{slug}/hi/segments/1",
+                             data={"csrf": csrf_of(page), "text": "Edited on the page",
+                                   "return": "language"})
+        assert saved.status_code == 200 and "queue is unreachable" in saved.text
+
+        start_redis()  # beat's sweeper sends the pending rebuilds
+        wait_until(lambda: "Corrected during the outage" in published_text(server, slug, editor)
+                   and "Edited on the page" in published_text(server, slug, editor),
+                   120, "both corrections in the published text", worker.log)
     finally:
         server.stop()
