@@ -102,7 +102,7 @@ def load_config() -> dict[str, Any]:
         "CT2_BEAM_SIZE": _env_int("CT2_BEAM_SIZE", 2),
         "CT2_INTER_THREADS": _env_int("CT2_INTER_THREADS", 1),
         "CT2_INTRA_THREADS": _env_int("CT2_INTRA_THREADS", 0),
-        "CT2_MAX_BATCH_SIZE": _env_int("CT2_MAX_BATCH_SIZE", 32),
+        "CT2_MAX_BATCH_SIZE": _env_int("CT2_MAX_BATCH_SIZE", 64),
         "CT2_LENGTH_PENALTY": float(os.environ.get("CT2_LENGTH_PENALTY", "0.2")),
         "TRANSLATION_QUEUE": os.environ.get("TRANSLATION_QUEUE", "translations"),
         # Machine output goes live as soon as it is done, unless editors publish by hand.

@@ -33,7 +33,7 @@ class EngineSettings:
     beam_size: int = 2
     inter_threads: int = 1
     intra_threads: int = 0
-    max_batch_size: int = 32
+    max_batch_size: int = 64  # measured: bench/engine_speed.py --multi-target
     max_decoding_length: int = 256
     length_penalty: float = 0.2  # Argos Translate's value
 
