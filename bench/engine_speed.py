@@ -76,17 +76,7 @@ def find_package(explicit: str | None, articles: list[dict]) -> Path:
     real = sorted(shared.glob("*en_hi*.argosmodel")) if shared.is_dir() else []
     if real:
         return real[0]
-    CACHE.mkdir(parents=True, exist_ok=True)
-    built = CACHE / "translate-en_hi-0_1-base.argosmodel"
-    if not built.exists():
-        print("building a synthetic transformer-base en->hi package (once; cached in "
-              "bench/.cache)...", flush=True)
-        english = [article["title"] for article in articles] + [
-            BeautifulSoup(article["body_html"], "html.parser").get_text() for article in articles]
-        path = build_package(CACHE, "en", "hi", package_version="0.1", shape=BASE_SHAPE,
-                             extra_source_lines=english, weights="int8")
-        path.rename(built)
-    return built
+    return synthetic_base_package(articles)
 
 
 def paragraphs(article: dict) -> list[str]:
@@ -158,17 +148,18 @@ def run_set(db: Database, runner: JobRunner, articles: list[dict]) -> None:
 MULTI_TARGETS = ["hi", "bn", "ta", "te", "mr"]
 
 
-def multi_target_package(articles: list[dict]) -> Path:
+def synthetic_base_package(articles: list[dict], to_codes: list[str] | None = None) -> Path:
+    """A transformer-base sized synthetic package (built once, cached in bench/.cache)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    built = CACHE / "translate-en_mul-0_1-base.argosmodel"
+    label = "mul" if to_codes else "hi"
+    built = CACHE / f"translate-en_{label}-0_1-base.argosmodel"
     if not built.exists():
-        print("building a synthetic transformer-base multi-target package (once; cached in "
+        print(f"building a synthetic transformer-base en->{label} package (once; cached in "
               "bench/.cache)...", flush=True)
         english = [article["title"] for article in articles] + [
             BeautifulSoup(article["body_html"], "html.parser").get_text() for article in articles]
         path = build_package(CACHE, "en", "hi", package_version="0.1", shape=BASE_SHAPE,
-                             extra_source_lines=english, weights="int8",
-                             to_codes=MULTI_TARGETS)
+                             extra_source_lines=english, weights="int8", to_codes=to_codes)
         path.rename(built)
     return built
 
@@ -177,7 +168,7 @@ def compare_multi_target(articles: list[dict], settings: EngineSettings) -> None
     """(m1) one job per language against (m5) an article's five languages together."""
     with tempfile.TemporaryDirectory() as tmp:
         store = PackageStore(Path(tmp) / "models")
-        package = store.install(multi_package := multi_target_package(articles))[0]
+        package = store.install(multi_package := synthetic_base_package(articles, MULTI_TARGETS))[0]
         engine = Engine(settings)
         engine.translate_many([(["Warm-up sentence."], store.route("en", code))
                                for code in MULTI_TARGETS])

@@ -32,7 +32,12 @@ from http.client import HTTPException
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from workers.package_metadata import MetadataError, PackageInfo, parse_metadata
+from workers.package_metadata import (
+    DescribedByMetadata,
+    MetadataError,
+    PackageInfo,
+    parse_metadata,
+)
 from workers.packages import InstalledPackage, PackageError, PackageStore, version_key
 
 log = logging.getLogger(__name__)
@@ -58,28 +63,12 @@ class PackageIndexError(Exception):
 
 
 @dataclass(frozen=True)
-class IndexEntry:
+class IndexEntry(DescribedByMetadata):
     """One validated package of an index; ``links`` are absolute URLs (http(s) or file)."""
 
     info: PackageInfo
     links: tuple[str, ...]
     sha256: str | None = None
-
-    @property
-    def from_code(self) -> str:
-        return self.info.from_code
-
-    @property
-    def to_codes(self) -> tuple[str, ...]:
-        return self.info.to_codes
-
-    @property
-    def version(self) -> str:
-        return self.info.version
-
-    @property
-    def synthetic(self) -> bool:
-        return self.info.synthetic
 
     @property
     def file_name(self) -> str:

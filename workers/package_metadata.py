@@ -78,6 +78,29 @@ class PackageInfo:
         return f"{self.family}-{self.version}"
 
 
+class DescribedByMetadata:
+    """What a package says of itself, for anything holding its validated ``info`` (an
+    installed package, an index entry)."""
+
+    info: PackageInfo
+
+    @property
+    def from_code(self) -> str:
+        return self.info.from_code
+
+    @property
+    def to_codes(self) -> tuple[str, ...]:
+        return self.info.to_codes
+
+    @property
+    def version(self) -> str:
+        return self.info.version
+
+    @property
+    def synthetic(self) -> bool:
+        return self.info.synthetic
+
+
 def _string(metadata: dict, key: str, *, required: bool = False, default: str = "") -> str:
     value = metadata.get(key)
     if value is None:

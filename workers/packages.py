@@ -23,7 +23,13 @@ import ctranslate2
 from argostranslate.package import Package
 from packaging.version import InvalidVersion, Version
 
-from workers.package_metadata import MetadataError, PackageInfo, check_files, parse_metadata
+from workers.package_metadata import (
+    DescribedByMetadata,
+    MetadataError,
+    PackageInfo,
+    check_files,
+    parse_metadata,
+)
 
 MAX_COMPRESSION_RATIO = 200  # one entry expanding beyond this is a zip bomb
 # Model weights barely compress (int8 or float tensors): a whole package expanding more
@@ -37,30 +43,14 @@ class PackageError(Exception):
 
 
 @dataclass(frozen=True)
-class InstalledPackage:
+class InstalledPackage(DescribedByMetadata):
     path: Path
     info: PackageInfo
-
-    @property
-    def from_code(self) -> str:
-        return self.info.from_code
 
     @property
     def to_code(self) -> str:
         """The first (for most packages the only) target."""
         return self.info.to_codes[0]
-
-    @property
-    def to_codes(self) -> tuple[str, ...]:
-        return self.info.to_codes
-
-    @property
-    def version(self) -> str:
-        return self.info.version
-
-    @property
-    def synthetic(self) -> bool:
-        return self.info.synthetic
 
     @property
     def kind(self) -> str:

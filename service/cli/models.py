@@ -26,22 +26,19 @@ def models_install(paths: tuple[Path, ...]) -> None:
     from workers.packages import PackageError
     store, failed = _store(), False
     for path in paths:
-        try:
-            files = store.package_files(path)
-        except PackageError as exc:
+        try:  # a directory names its packages; each file below succeeds or fails alone
+            for file in store.package_files(path):
+                try:
+                    package = store.install_file(file)
+                except PackageError as exc:
+                    click.echo(f"error: {exc}", err=True)
+                    failed = True
+                    continue
+                click.echo(f"installed {package.from_code}->{','.join(package.to_codes)} "
+                           f"{package.version} ({package.path.name})")
+        except PackageError as exc:  # a directory with no packages in it
             click.echo(f"error: {exc}", err=True)
             failed = True
-            continue
-        for file in files:
-            try:
-                package = store.install_file(file)
-            except PackageError as exc:
-                click.echo(f"error: {exc}", err=True)
-                failed = True
-                continue
-            targets = ",".join(package.to_codes)
-            click.echo(f"installed {package.from_code}->{targets} "
-                       f"{package.version} ({package.path.name})")
     if failed:
         sys.exit(1)
 
