@@ -3,19 +3,14 @@ sorted riskiest first.  Translated by the real job runner and engine (synthetic 
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from service.articles import submit_article
 from service.intake import parse_article
 from service.job_runner import JobRunner
-from tests.conftest import LiveServer, auth_headers
-from tests.test_pages_browser import ARTIFACTS, CHROMIUM, page  # noqa: F401 (fixture)
+from tests.conftest import ARTIFACTS, LiveServer, auth_headers, needs_chromium
+from tests.test_pages_browser import page  # noqa: F401 (fixture)
 from workers.engine import Engine
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian chromium is not installed (make browser)")
+pytestmark = needs_chromium
 
 
 def rows(view) -> list[dict]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,23 +17,12 @@ from service.articles import submit_article
 from service.intake import parse_article
 from service.job_runner import JobRunner
 from service.models import Job
-from tests.conftest import LiveServer, auth_headers
-from tests.test_pages_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import ARTIFACTS, LiveServer, auth_headers, needs_chromium
 from workers.engine import Engine
 from workers.packages import PackageStore
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian chromium is not installed (make browser)")
+pytestmark = needs_chromium
 WIDE = {"width": 1440, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -6,25 +6,23 @@ on loopback.  Screenshots go to test-artifacts/ for a person to look at.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 
 from service.articles import submit_article
 from service.intake import parse_article
 from service.job_runner import JobRunner
-from tests.conftest import DEVANAGARI, ROOT, LiveServer, contains_script
+from tests.conftest import (
+    ARTIFACTS,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEVANAGARI,
+    LiveServer,
+    contains_script,
+    needs_chromium,
+)
 from workers.engine import Engine
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
-
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian chromium is not installed (make browser)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture

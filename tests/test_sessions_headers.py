@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-from pathlib import Path
 
 import pytest
 import requests
@@ -20,7 +18,7 @@ from service.intake import parse_article
 from service.job_runner import JobRunner
 from service.sanitize import sanitize_html
 from service.tokens import create_token, revoke_token
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, needs_chromium
 from workers.engine import Engine
 
 EMBED = ('<iframe src="https://www.youtube.com/embed/abc" allow="camera; microphone; '
@@ -198,34 +196,25 @@ def test_iframe_embeds_are_sandboxed_with_no_permissions(served, sample_article)
     assert 'sandbox="allow-scripts' in sanitize_html('<iframe src="https://x.test/"></iframe>')
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")
-def test_pages_work_under_the_policy_in_chromium(served, sample_article):
+@needs_chromium
+def test_pages_work_under_the_policy_in_chromium(served, sample_article, browser):
     """No CSP violation in the console, and the dropdown (now a script file) still works."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.test_pages_browser import CHROMIUM_ARGS
     app, server, token = served
     slug = sample_article["slug"]
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        # The article's YouTube embed must not be fetched: nothing leaves loopback.
-        page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]).*"), lambda route: route.abort())
-        messages: list[str] = []
-        page.on("console", lambda message: messages.append(message.text))
-        page.goto(f"{server.url}/articles/{slug}")
-        with page.expect_navigation():
-            page.select_option("#language-select", "hi")
-        assert page.url.endswith(f"/hi/articles/{slug}")
-        page.goto(f"{server.url}/editor/login")
-        page.fill("#token", token)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        page.goto(f"{server.url}/editor/articles/{slug}")
-        assert page.locator("table, .segment").count() > 0
-        browser.close()
+    page = browser.new_page()
+    # The article's YouTube embed must not be fetched: nothing leaves loopback.
+    page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/]).*"), lambda route: route.abort())
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    page.goto(f"{server.url}/articles/{slug}")
+    with page.expect_navigation():
+        page.select_option("#language-select", "hi")
+    assert page.url.endswith(f"/hi/articles/{slug}")
+    page.goto(f"{server.url}/editor/login")
+    page.fill("#token", token)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    page.goto(f"{server.url}/editor/articles/{slug}")
+    assert page.locator("table, .segment").count() > 0
     violations = [text for text in messages if "Content Security Policy" in text]
     assert violations == []

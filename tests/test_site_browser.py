@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -20,12 +19,18 @@ from service.articles import submit_article
 from service.config import celery_settings
 from service.intake import parse_article
 from service.job_runner import JobRunner
-from tests.conftest import ARABIC, DEVANAGARI, ROOT, LiveServer, contains_script
-from tests.test_pages_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.conftest import (
+    ARABIC,
+    ARTIFACTS,
+    DEVANAGARI,
+    ROOT,
+    LiveServer,
+    contains_script,
+    needs_chromium,
+)
 from workers.engine import Engine
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="Debian chromium is not installed (make browser)")
+pytestmark = needs_chromium
 THEME = ROOT / "docs" / "theme-example"
 RED = "rgb(196, 22, 28)"  # SITE_THEME_COLOR #c4161c
 
@@ -48,15 +53,6 @@ def site(tmp_path_factory, models_dir, sample_article):
     server = LiveServer(app)
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
