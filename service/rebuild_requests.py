@@ -36,11 +36,12 @@ def record(session: Session, revision_id: int, target_lang: str) -> int:
 
 def pending(session: Session) -> list[tuple[int, str, int]]:
     """(revision id, language, newest request id) for each translation waiting."""
-    return list(session.execute(
+    rows = session.execute(
         select(RebuildRequest.revision_id, RebuildRequest.target_lang,
                func.max(RebuildRequest.id))
         .group_by(RebuildRequest.revision_id, RebuildRequest.target_lang)
-        .order_by(func.min(RebuildRequest.id))).tuples())
+        .order_by(func.min(RebuildRequest.id)))
+    return [(revision_id, lang, newest) for revision_id, lang, newest in rows]
 
 
 def clear(session: Session, revision_id: int, target_lang: str, up_to_id: int) -> None:
