@@ -2,8 +2,8 @@
 
     .venv/bin/python bench/service_throughput.py [--mode embedded|procfile|both]
         [--articles 11] [--clients 1,4] [--package FILE] [--beam 2] [--compute-type int8]
-        [--inter-threads 1] [--intra-threads 2] [--max-batch 32] [--worker-concurrency 1]
-        [--worker-pool solo] [--window-ms 50] [--port 18100]
+        [--inter-threads 2] [--intra-threads 1] [--max-batch 64] [--worker-concurrency 2]
+        [--worker-pool threads] [--window-ms 50] [--poll-s 0.2] [--port 18100]
 
 For every mode and client count it starts a fresh service on loopback with an empty
 database (so translation memory cannot shortcut anything), waits for it, warms the model up
@@ -263,12 +263,11 @@ def main() -> None:
     parser.add_argument("--package", help="an en->hi .argosmodel")
     parser.add_argument("--beam", type=int, default=2)
     parser.add_argument("--compute-type", default="int8")
-    parser.add_argument("--inter-threads", type=int, default=1)
-    parser.add_argument("--intra-threads", type=int, default=2)
-    parser.add_argument("--max-batch", type=int, default=32)
-    parser.add_argument("--worker-concurrency", type=int, default=1)
-    parser.add_argument("--worker-pool", default="", help="solo, threads or prefork "
-                        "(default: the service's own choice)")
+    parser.add_argument("--inter-threads", type=int, default=2)
+    parser.add_argument("--intra-threads", type=int, default=1)
+    parser.add_argument("--max-batch", type=int, default=64)
+    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--worker-pool", default="threads", help="solo, threads or prefork")
     parser.add_argument("--window-ms", type=int, default=50)
     parser.add_argument("--port", type=int, default=18100)
     parser.add_argument("--redis-db", type=int, default=8)

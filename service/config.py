@@ -59,11 +59,11 @@ ARGOS_PACKAGE_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argos
 
 
 def worker_pool(config: dict[str, Any]) -> str:
-    """The Celery pool a worker runs: WORKER_POOL, else ``solo`` for one process and
-    ``prefork`` for more (``threads`` shares one copy of each model between its threads;
-    see docs/operations.md)."""
-    return config["WORKER_POOL"] or ("solo" if config["WORKER_CONCURRENCY"] == 1
-                                     else "prefork")
+    """The Celery pool a worker runs: WORKER_POOL (default ``threads``: the threads share
+    one copy of each model; ``prefork`` loads one per process; see docs/operations.md),
+    else ``solo`` for one process and ``prefork`` for more."""
+    return config.get("WORKER_POOL") or ("solo" if config["WORKER_CONCURRENCY"] == 1
+                                         else "prefork")
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -100,8 +100,10 @@ def load_config() -> dict[str, Any]:
         # CTranslate2 decoding and threading (see docs/engine.md).
         "CT2_COMPUTE_TYPE": os.environ.get("CT2_COMPUTE_TYPE", "int8"),
         "CT2_BEAM_SIZE": _env_int("CT2_BEAM_SIZE", 2),
-        "CT2_INTER_THREADS": _env_int("CT2_INTER_THREADS", 1),
-        "CT2_INTRA_THREADS": _env_int("CT2_INTRA_THREADS", 0),
+        # Measured on two cores (docs/operations.md): two batches at once, one core each,
+        # from the two threads of one worker sharing one copy of each model.
+        "CT2_INTER_THREADS": _env_int("CT2_INTER_THREADS", 2),
+        "CT2_INTRA_THREADS": _env_int("CT2_INTRA_THREADS", 1),
         "CT2_MAX_BATCH_SIZE": _env_int("CT2_MAX_BATCH_SIZE", 64),
         "CT2_LENGTH_PENALTY": float(os.environ.get("CT2_LENGTH_PENALTY", "0.2")),
         "TRANSLATION_QUEUE": os.environ.get("TRANSLATION_QUEUE", "translations"),
@@ -152,8 +154,8 @@ def load_config() -> dict[str, Any]:
         # Editor session cookie: HttpOnly and SameSite=Lax always, Secure when set (HTTPS).
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 1),
-        "WORKER_POOL": _env_choice("WORKER_POOL", WORKER_POOLS),
+        "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 2),
+        "WORKER_POOL": _env_choice("WORKER_POOL", WORKER_POOLS) or "threads",
         "CELERY": celery_settings(redis_url, broker_dir,
                                   _env_int("BROKER_VISIBILITY_TIMEOUT", 600),
                                   _env_int("BROKER_RESTORE_INTERVAL", 10)),
