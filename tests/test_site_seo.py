@@ -18,12 +18,9 @@ import pytest
 import redis
 from flask import g
 
-from service.articles import submit_article
-from service.intake import parse_article
-from service.job_runner import JobRunner
 from service.news_dates import news_datetime
 from tests.conftest import DEVANAGARI, contains_script
-from workers.engine import Engine
+from tests.test_reader_site import post, translate
 
 SITE = "https://news.example.com/news"  # the proxy mounts localiser under /news
 HOST = "https://news.example.com"
@@ -33,18 +30,6 @@ SHORT = {"slug": "monsoon-arrives-in-kerala", "title": "Monsoon arrives in Keral
          "highlights": ["Rain is expected across the state."],
          "body_html": "<p>The monsoon reached the coast.</p>", "author": "Staff",
          "published_at": "2023-06-08T09:30:00+05:30", "source_lang": "en", "tags": []}
-
-
-def post(app, article: dict, languages: list[str]) -> list[str]:
-    data = parse_article(article, default_source="en", max_body_chars=200_000)
-    with app.extensions["db"].session() as session:
-        return [job.id for job in submit_article(session, data, languages).new_jobs]
-
-
-def translate(app, job_ids: list[str]) -> None:
-    runner = JobRunner(app.extensions["db"], app.extensions["packages"], Engine(),
-                       on_change=app.extensions["page_cache"].invalidate)
-    assert all(runner.run(job_id).status == "done" for job_id in job_ids)
 
 
 @pytest.fixture
