@@ -90,7 +90,8 @@ def test_backfill_archive(tmp_path, archive, models_dir, make_app, redis_url, st
     first = subprocess.Popen([LOCALISE, "backfill", "--languages", "hi", "--chunk-size", "20"],
                              env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
-    while counts(app).get("done", 0) < 40 and time.monotonic() < deadline:
+    while (counts(app).get("done", 0) < 40 or "ETA" not in (tmp_path / "backfill-1.log")
+           .read_text()) and time.monotonic() < deadline:  # running, and said so
         time.sleep(0.3)
     in_broker = redis.Redis.from_url(redis_url).llen("translations.low")
     assert in_broker <= 20  # the broker holds one chunk, not the archive

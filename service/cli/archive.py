@@ -169,7 +169,10 @@ def _watch_to_end(app, label: str, read_state, chunk_size: int, worker_timeout: 
                              lambda: top_up_backfill(db, celery_app, chunk_size),
                              worker_timeout, state))
     except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: {_waiting_message(app, state.pending, state.worker_seen)}"
+        # Interrupted between two presence checks (a fast worker can finish many jobs in
+        # that time): look again rather than report a stale "no worker".
+        seen = state.worker_seen or _workers_present(app)
+        click.echo(f"\ninterrupted: {_waiting_message(app, state.pending, seen)}"
                    "; run the same command again to resume", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except NoWorker as exc:
