@@ -14,14 +14,19 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_number(name: str, default, parse, what: str):
+    """A numeric setting; a value that does not parse names the variable."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        return parse(raw)
     except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be an integer, got {raw!r}") from exc
+        raise ValueError(f"environment variable {name} must be {what}, got {raw!r}") from exc
+
+
+def _env_int(name: str, default: int) -> int:
+    return _env_number(name, default, int, "an integer")
 
 
 PUBLISH_POLICIES = ("auto", "review", "gated")
@@ -30,13 +35,7 @@ WORKER_POOLS = ("solo", "prefork", "threads")
 
 
 def _env_float(name: str, default: float) -> float:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise ValueError(f"environment variable {name} must be a number, got {raw!r}") from exc
+    return _env_number(name, default, float, "a number")
 
 
 def _env_choice(name: str, choices: tuple[str, ...]) -> str | None:

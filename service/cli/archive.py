@@ -146,6 +146,19 @@ def _workers_present(app) -> bool:
                     app.config["SWEEP_STALE_AFTER_S"]).present
 
 
+def _top_up_or_exit(app, chunk_size: int) -> None:
+    """Hand the broker its first chunk of backfill jobs; exit 3 when it is unreachable."""
+    from kombu.exceptions import KombuError
+
+    from service.dispatch import top_up_backfill
+    try:
+        top_up_backfill(app.extensions["db"], app.extensions["celery"], chunk_size)
+    except (KombuError, OSError) as exc:
+        click.echo(f"the broker is unreachable ({exc}); jobs are stored, run again later",
+                   err=True)
+        sys.exit(EXIT_BROKER)
+
+
 def _waiting_message(app, pending: int, worker_seen: bool) -> str:
     """What happens to the jobs now that this command stops watching them."""
     from service.worker_presence import START_A_WORKER
@@ -222,10 +235,8 @@ def backfill(ctx, languages, since, until, limit, retranslate, glossary_changed,
         return
     if not languages:
         raise click.UsageError("--languages is required, e.g. --languages hi,bn,ta")
-    from kombu.exceptions import KombuError
 
     from service.backfill import progress, run_progress
-    from service.dispatch import top_up_backfill
     from service.models import utcnow
     scope = _scope(languages, since, until, limit)
     app = _app(must_exist=True)
@@ -261,12 +272,7 @@ def backfill(ctx, languages, since, until, limit, retranslate, glossary_changed,
                "would queue {planned} translation job(s) for {articles} article(s) in scope")
         return
     summary["created"] = _queue_planned(app, planned)
-    try:
-        top_up_backfill(db, app.extensions["celery"], chunk_size)
-    except (KombuError, OSError) as exc:
-        click.echo(f"the broker is unreachable ({exc}); jobs are stored, run again later",
-                   err=True)
-        sys.exit(EXIT_BROKER)
+    _top_up_or_exit(app, chunk_size)
     state = read_state()
     pending = state["queued"] + state["running"]
     if no_wait:
@@ -330,10 +336,7 @@ def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, w
                           as_json) -> None:
     from dataclasses import replace
 
-    from kombu.exceptions import KombuError
-
     from service.backfill import Scope, coverage, current_route_key, reset_failed, run_progress
-    from service.dispatch import top_up_backfill
     from service.models import utcnow
     app = _app(must_exist=True)
     db = app.extensions["db"]
@@ -367,12 +370,7 @@ def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, w
         click.echo(json.dumps(summary) if as_json else "nothing to retry: no failed job in scope")
         return
     click.echo(f"re-queued {count} failed job(s)", err=as_json)
-    try:
-        top_up_backfill(db, app.extensions["celery"], chunk_size)
-    except (KombuError, OSError) as exc:
-        click.echo(f"the broker is unreachable ({exc}); jobs are stored, run again later",
-                   err=True)
-        sys.exit(EXIT_BROKER)
+    _top_up_or_exit(app, chunk_size)
     watched = replace(scope, languages=retryable)
 
     def read_state() -> dict:
