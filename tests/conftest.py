@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -106,6 +107,49 @@ def redis_url() -> Iterator[str]:
         pytest.fail(f"Redis is not reachable on 127.0.0.1:6379 ({exc}); start it as .ci/run does")
     yield url
     client.flushdb()
+
+
+class OwnRedis:
+    """A redis-server of one test's own on a free loopback port, so stopping it (a broker
+    outage) disturbs nothing else; ``stop()`` and ``start()`` as often as the test needs."""
+
+    def __init__(self, folder: Path) -> None:
+        if not shutil.which("redis-server"):
+            pytest.fail("redis-server is not installed")
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.folder = folder
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.servers: list[subprocess.Popen] = []
+
+    def start(self) -> None:
+        self.servers.append(subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)], stdout=subprocess.DEVNULL))
+        client = redis.Redis(port=self.port)
+        for _ in range(100):
+            try:
+                client.ping()
+                return
+            except redis.ConnectionError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        self.servers[-1].terminate()
+        self.servers[-1].wait()
+
+
+@pytest.fixture
+def own_redis(tmp_path) -> Iterator[OwnRedis]:
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    for process in server.servers:
+        if process.poll() is None:
+            process.terminate()
+            process.wait()
 
 
 def reset_postgres(url: str) -> None:

@@ -8,23 +8,17 @@ redis-server of its own), SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import time
 import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import select
 
 from service.models import Article, Revision
 from tests.conftest import LiveServer, auth_headers, wait_for_jobs
 from tests.test_sessions_headers import csrf_of, sign_in
-
-OUTAGE_REDIS_PORT = 6397
 
 
 def http(method: str, url: str, body: dict | None = None,
@@ -163,43 +157,10 @@ def test_concurrent_segment_edits_all_land_while_rebuilds_run(make_app, database
 
 # --- item 6: a correction while the broker is down ----------------------------------------
 
-@pytest.fixture
-def outage_redis(tmp_path: Path):
-    """A redis-server of this test's own (port 6397), so stopping it disturbs no one."""
-    if not shutil.which("redis-server"):
-        pytest.fail("redis-server is not installed")
-    servers: list[subprocess.Popen] = []
-
-    def start() -> None:
-        servers.append(subprocess.Popen(
-            ["redis-server", "--port", str(OUTAGE_REDIS_PORT), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-            stdout=subprocess.DEVNULL))
-        client = redis.Redis(port=OUTAGE_REDIS_PORT)
-        for _ in range(100):
-            try:
-                client.ping()
-                return
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop() -> None:
-        servers[-1].terminate()
-        servers[-1].wait()
-
-    start()
-    yield f"redis://127.0.0.1:{OUTAGE_REDIS_PORT}/0", start, stop
-    for server in servers:
-        if server.poll() is None:
-            server.terminate()
-            server.wait()
-
-
 @pytest.mark.timeout(300)
 def test_a_correction_during_a_broker_outage_is_published_when_it_returns(
-        make_app, tmp_path, outage_redis, start_worker, sample_article):
-    url, start_redis, stop_redis = outage_redis
+        make_app, tmp_path, own_redis, start_worker, sample_article):
+    url = own_redis.url
     database_url = f"sqlite:///{tmp_path / 'outage.db'}"
     app = make_app(database_url, url)
     worker = start_worker(database_url, url, beat=True, SWEEP_INTERVAL_S="1")
@@ -212,7 +173,7 @@ def test_a_correction_during_a_broker_outage_is_published_when_it_returns(
         wait_for_jobs(app.test_client(), [body["jobs"][0]["id"]], worker=worker)
         base = f"{server.url}/api/v1/articles/{slug}/translations/hi/segments"
 
-        stop_redis()
+        own_redis.stop()
         started = time.monotonic()
         status, body, _ = http("PATCH", f"{base}/0", {"text": "Corrected during the outage"},
                                editor)
@@ -231,7 +192,7 @@ def test_a_correction_during_a_broker_outage_is_published_when_it_returns(
                                    "return": "language"})
         assert saved.status_code == 200 and "queue is unreachable" in saved.text
 
-        start_redis()  # beat's sweeper sends the pending rebuilds
+        own_redis.start()  # beat's sweeper sends the pending rebuilds
         wait_until(lambda: "Corrected during the outage" in published_text(server, slug, editor)
                    and "Edited on the page" in published_text(server, slug, editor),
                    120, "both corrections in the published text", worker.log)

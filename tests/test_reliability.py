@@ -3,15 +3,12 @@ restarted under a running job.  Real processes, real servers, no simulation."""
 
 from __future__ import annotations
 
-import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import func, select
 
 from service.models import Job, Translation, TranslationSegment
@@ -75,39 +72,10 @@ def test_worker_killed_mid_job_is_redelivered_and_completes_once(
     one_translation_intact(app, job_id)
 
 
-@pytest.fixture
-def own_redis(tmp_path):
-    """A Redis server of this test's own, so stopping it disturbs nothing else."""
-    if not shutil.which("redis-server"):
-        pytest.fail("redis-server is not installed")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-
-    def start() -> subprocess.Popen:
-        process = subprocess.Popen(
-            ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(tmp_path)], stdout=subprocess.DEVNULL)
-        client = redis.Redis(port=port)
-        for _ in range(100):
-            try:
-                client.ping()
-                return process
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    servers = [start()]
-    yield f"redis://127.0.0.1:{port}/0", servers, start
-    for server in servers:
-        server.terminate()
-        server.wait()
-
-
 @pytest.mark.timeout(300)
 def test_redis_outage_keeps_posts_and_pages_and_sweeps_jobs_when_it_returns(
         make_app, tmp_path, own_redis, start_worker, sample_article):
-    url, servers, start = own_redis
+    url = own_redis.url
     database_url = f"sqlite:///{tmp_path / 'outage.db'}"
     app = make_app(database_url, url)
     worker = start_worker(database_url, url, beat=True, SWEEP_INTERVAL_S="1")
@@ -117,8 +85,7 @@ def test_redis_outage_keeps_posts_and_pages_and_sweeps_jobs_when_it_returns(
     slug = sample_article["slug"]
     assert reader.get(f"/hi/articles/{slug}").status_code == 200  # now cached in Redis
 
-    servers[0].terminate()
-    servers[0].wait()
+    own_redis.stop()
     started = time.monotonic()
     response = client.post("/api/v1/articles", json={
         "slug": "during-the-outage", "title": "Posted while Redis was down",
@@ -133,7 +100,7 @@ def test_redis_outage_keeps_posts_and_pages_and_sweeps_jobs_when_it_returns(
     page = reader.get(f"/hi/articles/{slug}")
     assert page.status_code == 200 and "<html lang=\"hi\"" in page.get_data(as_text=True)
 
-    servers.append(start())  # Redis is back: beat's sweeper sends the jobs
+    own_redis.start()  # Redis is back: beat's sweeper sends the jobs
     jobs = wait_for_jobs(client, [job["id"] for job in body["jobs"]], timeout_s=120,
                          worker=worker)
     assert {job["status"] for job in jobs} == {"done"}
