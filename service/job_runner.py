@@ -298,7 +298,7 @@ class JobRunner:
                                                                    strict=True)
                 for work, mine in zip(group.works, per_document, strict=True)
                 if work.job_id is not None]
-        known_per_group = []
+        known_per_group, backfill_only = [], True
         with self.db.session() as session:
             for group, sentences in zip(groups, wanted, strict=True):
                 known_per_group.append(memory.lookup(session, sentences, group.source,
@@ -309,6 +309,7 @@ class JobRunner:
                     if work.job_id is None:
                         continue
                     job = session.get(Job, work.job_id)
+                    backfill_only = backfill_only and job.priority == "low"
                     hits = sum(1 for sentence in mine if sentence in known)
                     job.route = group.model_key
                     job.segments_total += len(mine)
@@ -321,7 +322,10 @@ class JobRunner:
         single = jobs[0][0] if len(jobs) == 1 else None  # live progress for a lone job
         fresh = self.engine.translate_many_scored(
             [(m, group.route) for m, group in zip(missing, groups, strict=True)],
-            self._progress_writer(single, already_done, sum(map(len, missing))))
+            self._progress_writer(single, already_done, sum(map(len, missing))),
+            # someone is waiting for anything but a backfill (an editor's job, a rebuild
+            # after a correction): its sentences go before the archive's
+            priority=0 if jobs and backfill_only else 1)
         results = []
         with self.db.session() as session:
             tokens: dict[str, int] = {}

@@ -2,10 +2,11 @@
 
 Plain Python with no Celery, Flask or database: the job layer decides *what* to translate
 (after consulting translation memory) and the engine translates it.  All sentences of an
-article go to CTranslate2 in **one streamed batched call per package** (sorted by token
-length inside CTranslate2's ``translate_iterable``), instead of Argos Translate's one call
-per paragraph.  Models are loaded once per process and kept: a worker translates many
-articles with the same ~100 MB model.
+article go to one model's **decode queue** at once (``workers.decode_queue``: batches of
+similar length, formed across every caller of the process and decoded by one thread per
+``inter_threads`` replica), instead of Argos Translate's one call per paragraph.  Models
+are loaded once per process and kept: a worker translates many articles with the same
+~100 MB model.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -21,6 +23,7 @@ from typing import Any
 import ctranslate2
 import sentencepiece as spm
 
+from workers.decode_queue import DecodeQueue
 from workers.packages import Hop, InstalledPackage
 
 ProgressCallback = Callable[[int, int], None]
@@ -72,6 +75,25 @@ def load_model(package: InstalledPackage, compute_type: str, inter_threads: int,
     target = source if paths[0] == paths[1] else \
         spm.SentencePieceProcessor(model_file=str(paths[1]))
     return LoadedModel(translator, source, target)
+
+
+@lru_cache(maxsize=16)
+def decode_queue(package: InstalledPackage, settings: EngineSettings) -> DecodeQueue:
+    """The process's one queue for a model decoded with ``settings``: every thread of a
+    worker submits to it, so their sentences share batches and keep all replicas busy."""
+    translator = load_model(package, settings.compute_type, settings.inter_threads,
+                            settings.intra_threads).translator
+
+    def decode(tokens: list[list[str]], prefixes: list[list[str] | None]) -> list:
+        return translator.translate_batch(
+            tokens, target_prefix=prefixes if any(prefixes) else None,
+            max_batch_size=len(tokens), batch_type="examples",
+            beam_size=settings.beam_size, max_decoding_length=settings.max_decoding_length,
+            length_penalty=settings.length_penalty, replace_unknowns=True,
+            return_scores=True)
+
+    return DecodeQueue(decode, decoders=settings.inter_threads,
+                       max_batch_size=settings.max_batch_size)
 
 
 def route_key(route: Sequence[Hop]) -> str:
@@ -139,10 +161,11 @@ class Engine:
                 for result in self.translate_many_scored(requests, on_progress)]
 
     def translate_many_scored(self, requests: Sequence[Request],
-                              on_progress: ProgressCallback | None = None
-                              ) -> list[list[Scored]]:
+                              on_progress: ProgressCallback | None = None,
+                              priority: int = 0) -> list[list[Scored]]:
         """``translate_many`` with each sentence's confidence; through a pivot the
-        confidences of the two hops multiply (both must be right)."""
+        confidences of the two hops multiply (both must be right).  Sentences of a higher
+        ``priority`` (an editor waiting) are decoded before those of other callers."""
         uniques = [list(dict.fromkeys(sentences)) for sentences, _ in requests]
         texts = [list(unique) for unique in uniques]
         confidences = [[1.0] * len(unique) for unique in uniques]
@@ -163,7 +186,7 @@ class Engine:
                     calls.setdefault(route[level].package, []).append((index, route[level]))
             for package, members in calls.items():
                 items = [(text, hop) for index, hop in members for text in texts[index]]
-                outputs = iter(self._translate_with(package, items, advance))
+                outputs = iter(self._translate_with(package, items, advance, priority))
                 for index, _ in members:
                     hop_results = [next(outputs) for _ in texts[index]]
                     texts[index] = [text for text, _, _ in hop_results]
@@ -180,8 +203,9 @@ class Engine:
         return results
 
     def _translate_with(self, package: InstalledPackage, items: list[tuple[str, Hop]],
-                        advance: Callable[[int], None]) -> list[tuple[str, float, int]]:
-        """One streamed, batched CTranslate2 call for every (text, hop) of one package:
+                        advance: Callable[[int], None], priority: int = 0
+                        ) -> list[tuple[str, float, int]]:
+        """Every (text, hop) of one package through its decode queue, in one submission:
         each output with its confidence and the tokens generated for it (a text wanted
         twice is decoded once; both get its count)."""
         if not items:
@@ -198,24 +222,29 @@ class Engine:
             tokens.append(info.source_tokens(target)
                           + model.source_tokenizer.encode(text, out_type=str))
             prefixes.append(info.target_tokens(target) or None)
-        results = model.translator.translate_iterable(
-            tokens, target_prefix=prefixes if any(prefixes) else None,
-            max_batch_size=self.settings.max_batch_size,
-            batch_type="examples", beam_size=self.settings.beam_size,
-            max_decoding_length=self.settings.max_decoding_length,
-            length_penalty=self.settings.length_penalty, replace_unknowns=True,
-            return_scores=True)
+        with _LOADING:
+            queue = decode_queue(package, self.settings)
+        futures = queue.submit(tokens, prefixes, priority)
         self.model_calls += 1
         outputs: dict[tuple[str, str], tuple[str, float, int]] = {}
-        for (text, target), prefix, result in zip(unique, prefixes, results, strict=True):
-            pieces = result.hypotheses[0]
-            score = confidence(result.scores[0], len(pieces), self.settings.length_penalty)
-            if prefix and pieces[:len(prefix)] == prefix:
-                pieces = pieces[len(prefix):]
-            output = model.target_tokenizer.decode(pieces).strip()
-            outputs[text, target] = (processing[1](output, target) if processing else output,
-                                     score, len(pieces))
-            self.tokens_decoded += len(pieces)
-            self.sentences_translated += 1
-            advance(wanted[text, target])
+        try:
+            position = {id(future): index for index, future in enumerate(futures)}
+            for future in as_completed(futures):  # progress as batches come back
+                index = position[id(future)]
+                (text, target), prefix, result = unique[index], prefixes[index], \
+                    future.result()
+                pieces = result.hypotheses[0]
+                score = confidence(result.scores[0], len(pieces),
+                                   self.settings.length_penalty)
+                if prefix and pieces[:len(prefix)] == prefix:
+                    pieces = pieces[len(prefix):]
+                output = model.target_tokenizer.decode(pieces).strip()
+                outputs[text, target] = (processing[1](output, target) if processing
+                                         else output, score, len(pieces))
+                self.tokens_decoded += len(pieces)
+                self.sentences_translated += 1
+                advance(wanted[text, target])
+        except BaseException:
+            queue.withdraw(futures)  # a caller that gives up leaves no work behind
+            raise
         return [outputs[text, hop.target] for text, hop in items]

@@ -1,0 +1,162 @@
+"""One model's decode queue, shared by a worker's threads, on a real CTranslate2 model.
+
+The decode function is the real ``translate_batch`` of a synthetic package; the tests only
+record the batches it is given and can hold the first one back (so that callers queue up
+behind it, as they do behind a long batch in a busy worker).
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import CancelledError
+
+import pytest
+
+from workers.decode_queue import DecodeQueue
+from workers.engine import load_model
+from workers.packages import PackageStore
+
+
+class RecordingDecoder:
+    """The real model's decode, recording each batch; the first batch can be held."""
+
+    def __init__(self, translator, hold_first: bool = False,
+                 fail_on: tuple[str, ...] | None = None) -> None:
+        self.translator = translator
+        self.batches: list[list[tuple[str, ...]]] = []
+        self.started, self.release = threading.Event(), threading.Event()
+        if not hold_first:
+            self.release.set()
+        self.fail_on = fail_on
+
+    def __call__(self, tokens, prefixes):
+        self.batches.append([tuple(t) for t in tokens])
+        self.started.set()
+        self.release.wait(30)
+        if self.fail_on is not None and self.fail_on in self.batches[-1]:
+            raise ValueError("this sentence breaks the model")
+        return self.translator.translate_batch(tokens, beam_size=2, max_batch_size=len(tokens),
+                                               return_scores=True)
+
+
+@pytest.fixture(scope="module")
+def model(models_dir):
+    package = PackageStore(models_dir).route("en", "hi")[0].package
+    return load_model(package, "int8", 2, 1)
+
+
+def tokens(model, *sentences: str) -> list[list[str]]:
+    return [model.source_tokenizer.encode(s, out_type=str) for s in sentences]
+
+
+def text(model, future) -> str:
+    return model.target_tokenizer.decode(future.result(timeout=60).hypotheses[0])
+
+
+def alone(model, sentence: list[str]) -> str:
+    result = model.translator.translate_batch([sentence], beam_size=2, max_batch_size=1)
+    return model.target_tokenizer.decode(result[0].hypotheses[0])
+
+
+def blocked_queue(model, decoders: int = 1, **kwargs) -> tuple[DecodeQueue, RecordingDecoder,
+                                                                list]:
+    """A queue whose decoder is busy with a first batch until ``release`` is set."""
+    decoder = RecordingDecoder(model.translator, hold_first=True, **kwargs)
+    queue = DecodeQueue(decoder, decoders=decoders, max_batch_size=64)
+    first = queue.submit(tokens(model, "The first article is being decoded."), [None])
+    assert decoder.started.wait(30)
+    return queue, decoder, first
+
+
+def test_callers_waiting_together_share_one_batch_with_their_own_results(model):
+    queue, decoder, first = blocked_queue(model)
+    a = tokens(model, "Xiaomi opens a plant in Noida.", "Sales rose in March.")
+    b = tokens(model, "Realme cut prices on Monday.", "The shares fell.", "Analysts agree.")
+    from_a, from_b = queue.submit(a, [None] * 2), queue.submit(b, [None] * 3)
+    decoder.release.set()
+    results_a = [text(model, f) for f in from_a]
+    results_b = [text(model, f) for f in from_b]
+    text(model, first[0])
+    assert len(decoder.batches) == 2  # the held batch, then one for both callers
+    assert sorted(decoder.batches[1]) == sorted(tuple(t) for t in a + b)
+    assert results_a == [alone(model, t) for t in a]
+    assert results_b == [alone(model, t) for t in b]
+
+
+def test_a_sentence_two_callers_want_is_decoded_once(model):
+    queue, decoder, first = blocked_queue(model)
+    shared = tokens(model, "Read more about Xiaomi on our site.")[0]
+    waiting = queue.submit([shared], [None])
+    in_flight = queue.submit([tokens(model, "The first article is being decoded.")[0]],
+                             [None])  # asks for the sentence being decoded right now
+    again = queue.submit([shared, tokens(model, "Another sentence.")[0]], [None, None])
+    decoder.release.set()
+    assert text(model, waiting[0]) == text(model, again[0]) == alone(model, shared)
+    assert text(model, in_flight[0]) == text(model, first[0])
+    decoded = [sentence for batch in decoder.batches for sentence in batch]
+    assert decoded.count(tuple(shared)) == 1
+    assert len(decoded) == 3  # the first sentence, the shared one, "Another sentence."
+
+
+def test_editor_sentences_go_before_the_waiting_backfill_and_alone(model):
+    queue, decoder, _ = blocked_queue(model)
+    backfill = tokens(model, *[f"Archive story number {n} from Pune." for n in range(8)])
+    editor = tokens(model, "An editor is waiting for this.", "And for this.")
+    from_backfill = queue.submit(backfill, [None] * 8, priority=0)
+    from_editor = queue.submit(editor, [None] * 2, priority=1)
+    decoder.release.set()
+    [f.result(timeout=60) for f in from_backfill + from_editor]
+    assert sorted(decoder.batches[1]) == sorted(tuple(t) for t in editor)
+    assert sorted(decoder.batches[2]) == sorted(tuple(t) for t in backfill)
+
+
+def test_the_first_caller_goes_first_and_batches_hold_similar_lengths(model):
+    queue, decoder, _ = blocked_queue(model)
+    queue._max_batch = 2
+    early_long, early_short = tokens(
+        model, "A much longer sentence with many more words in it than the other.", "Short.")
+    late_longest, late_mid = tokens(
+        model, "A very long sentence that arrived later, with even more words than that one "
+               "had in it.", "A middling sentence with some words in it.")
+    assert len(late_longest) > len(early_long) > len(late_mid) > len(early_short)
+    futures = queue.submit([early_long, early_short], [None] * 2) + \
+        queue.submit([late_longest, late_mid], [None] * 2)
+    decoder.release.set()
+    [f.result(timeout=60) for f in futures]
+    # the early caller's longest sentence anchors the first batch, filled with the nearest
+    # shorter one from anyone; the later caller's longest waits for the next
+    assert set(decoder.batches[1]) == {tuple(early_long), tuple(late_mid)}
+    assert set(decoder.batches[2]) == {tuple(late_longest), tuple(early_short)}
+
+
+def test_the_tail_is_split_evenly_over_the_decoders(model):
+    decoder = RecordingDecoder(model.translator)
+    queue = DecodeQueue(decoder, decoders=2, max_batch_size=64)
+    sentences = tokens(model, *[f"Sentence {n} about phones." for n in range(10)])
+    [f.result(timeout=60) for f in queue.submit(sentences, [None] * 10)]
+    assert sorted(len(batch) for batch in decoder.batches) == [5, 5]
+
+
+def test_withdrawn_sentences_are_not_decoded(model):
+    queue, decoder, _ = blocked_queue(model)
+    kept = queue.submit(tokens(model, "This one is still wanted."), [None])
+    given_up = tokens(model, "Nobody waits for this any more.", "Nor for this.")
+    abandoned = queue.submit(given_up, [None] * 2)
+    queue.withdraw(abandoned)
+    decoder.release.set()
+    assert text(model, kept[0])
+    with pytest.raises(CancelledError):
+        abandoned[0].result(timeout=5)
+    decoded = {sentence for batch in decoder.batches for sentence in batch}
+    assert not decoded & {tuple(t) for t in given_up}
+
+
+def test_a_sentence_that_breaks_the_model_fails_only_its_caller(model):
+    bad = tokens(model, "This sentence breaks the model.")[0]
+    queue, decoder, _ = blocked_queue(model, fail_on=tuple(bad))
+    good = queue.submit(tokens(model, "A good sentence."), [None])
+    broken = queue.submit([bad], [None])
+    decoder.release.set()
+    assert text(model, good[0]) == alone(model, tokens(model, "A good sentence.")[0])
+    with pytest.raises(ValueError, match="breaks the model"):
+        broken[0].result(timeout=60)

@@ -1,0 +1,171 @@
+"""One loaded model's decoding, shared by every thread of a worker process.
+
+Before this queue each caller (a job batch on one of the worker's threads) made its own
+streamed CTranslate2 call, and CTranslate2 queues the batches of its calls first come,
+first served: an editor's article that came while a backfill call of ~350 sentences was
+decoding waited for the whole call (measured, bench/editor_latency.py: 9.5-11.8 s where
+alone it takes 1.4-1.9 s); the same sentence wanted by two concurrent jobs was decoded
+twice; and the sentences of two calls never shared a batch.
+
+Here every caller *submits* its sentences and waits for them; ``decoders`` threads (one per
+``inter_threads`` replica, started when work arrives and gone when there is none) take the
+next batch whenever they are free, so:
+
+* batches are formed from whatever is waiting, across callers: one job batch's fallback
+  pieces fill a batch beside another's first-pass sentences;
+* what waits is split evenly over the decoders free at the time (a batch is at most
+  ``ceil(waiting / free decoders)`` long), so at the tail no replica idles while the
+  other finishes;
+* callers are served by priority: an editor's sentences (priority 1) go before any
+  backfill's (0) and never share a batch with them, so no editor waits for the archive's
+  thousands of sentences;
+* within a priority the caller who came first goes first (its job can finish and its
+  fallback pass join the queue while others decode), its longest sentence waiting anchoring
+  the batch, which is filled with the waiting sentences of nearest length from any caller
+  (CTranslate2 pads a batch to its longest source: measured, batches cut per caller padded
+  up to 1.7x the tokens of one sorted call);
+* a sentence two callers want (an article's boilerplate, a piece two fallbacks share) is
+  decoded once, whether the second asks while it waits or while it is being decoded.
+
+Plain Python and CTranslate2: no Flask, Celery or database (the engine owns it).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+PATIENCE_S = 5.0  # a sentence waiting this long anchors the next batch, however short
+Decode = Callable[[list[list[str]], list[list[str] | None]], list[Any]]
+_Key = tuple[tuple[str, ...], tuple[str, ...] | None]
+
+
+@dataclass
+class _Item:
+    """One distinct sentence to decode and every caller waiting for it."""
+
+    tokens: list[str]
+    prefix: list[str] | None
+    priority: int
+    order: tuple[int, int]  # (arrival of its first caller, -length): who goes first
+    futures: list[Future] = field(default_factory=list)
+    queued_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def key(self) -> _Key:
+        return tuple(self.tokens), tuple(self.prefix) if self.prefix else None
+
+
+class DecodeQueue:
+    """Batches of one model's pending sentences, decoded by up to ``decoders`` threads."""
+
+    def __init__(self, decode: Decode, decoders: int, max_batch_size: int) -> None:
+        self._decode = decode           # one CTranslate2 call for one batch
+        self._decoders = max(1, decoders)
+        self._max_batch = max(1, max_batch_size)
+        self._lock = threading.Lock()
+        self._waiting: dict[_Key, _Item] = {}
+        self._decoding: dict[_Key, _Item] = {}
+        self._arrivals = itertools.count()
+        self._running = 0               # decoder threads alive
+        self._busy = 0                  # of them, decoding a batch now
+        self.batches = 0                # batches decoded (for tests and benches)
+
+    def submit(self, tokens: Sequence[list[str]], prefixes: Sequence[list[str] | None],
+               priority: int = 0) -> list[Future]:
+        """Queue sentences (already tokenized); one future per sentence, in order.  Higher
+        ``priority`` goes first."""
+        futures: list[Future] = []
+        with self._lock:
+            arrival = next(self._arrivals)
+            for sentence, prefix in zip(tokens, prefixes, strict=True):
+                key = (tuple(sentence), tuple(prefix) if prefix else None)
+                item = self._decoding.get(key) or self._waiting.get(key)
+                if item is None:
+                    item = self._waiting[key] = _Item(list(sentence), prefix, priority,
+                                                      (arrival, -len(sentence)))
+                item.priority = max(item.priority, priority)
+                futures.append(Future())
+                item.futures.append(futures[-1])
+            wanted = min(self._decoders, len(self._waiting)) - self._running
+            for _ in range(max(0, wanted)):
+                self._running += 1
+                threading.Thread(target=self._decoder, name="decoder", daemon=True).start()
+        return futures
+
+    def withdraw(self, futures: Sequence[Future]) -> None:
+        """Forget a caller's sentences (it gave up waiting): those nobody else waits for
+        and no decoder has taken are not decoded."""
+        mine = {id(future) for future in futures}
+        with self._lock:
+            for key, item in list(self._waiting.items()):
+                item.futures = [f for f in item.futures if id(f) not in mine]
+                if not item.futures:
+                    del self._waiting[key]
+        for future in futures:
+            future.cancel()
+
+    def _next_batch(self) -> list[_Item]:
+        """Called with the lock held: take the next batch off the waiting sentences."""
+        if not self._waiting:
+            return []
+        top = max(item.priority for item in self._waiting.values())
+        turn = sorted((item for item in self._waiting.values() if item.priority == top),
+                      key=lambda item: len(item.tokens), reverse=True)
+        free = max(1, self._decoders - self._busy)  # split what waits over those free now
+        size = min(self._max_batch, math.ceil(len(turn) / free))
+        overdue = time.monotonic() - PATIENCE_S
+        anchor = min(range(len(turn)), key=lambda i: (turn[i].queued_at > overdue,
+                                                       turn[i].order))
+        start = max(0, min(anchor, len(turn) - size))
+        batch = turn[start:start + size]
+        for item in batch:
+            self._decoding[item.key] = self._waiting.pop(item.key)
+        return batch
+
+    def _decoder(self) -> None:
+        while True:
+            with self._lock:
+                batch = self._next_batch()
+                if not batch:
+                    self._running -= 1
+                    return
+                self._busy += 1
+            try:
+                self._run(batch)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    def _run(self, batch: list[_Item]) -> None:
+        try:
+            results = self._decode([item.tokens for item in batch],
+                                   [item.prefix for item in batch])
+        except Exception as exc:
+            if len(batch) == 1:
+                self._settle(batch[0], error=exc)
+                return
+            for item in batch:  # one bad sentence must not fail its neighbours' callers
+                self._run([item])
+            return
+        self.batches += 1
+        for item, result in zip(batch, results, strict=True):
+            self._settle(item, result)
+
+    def _settle(self, item: _Item, result: Any = None, error: Exception | None = None
+                ) -> None:
+        with self._lock:
+            del self._decoding[item.key]
+            futures = list(item.futures)  # no caller can join it once it is settled
+        for future in futures:
+            if future.set_running_or_notify_cancel():
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(result)
