@@ -1,17 +1,18 @@
 """Throughput through the whole service, against one raw CTranslate2 batch of the same text.
 
     .venv/bin/python bench/service_throughput.py [--mode embedded|procfile|both]
-        [--articles 11] [--clients 1,4] [--package FILE] [--beam 2] [--compute-type int8]
-        [--inter-threads 2] [--intra-threads 1] [--max-batch 64] [--worker-concurrency 2]
-        [--worker-pool threads] [--window-ms 50] [--poll-s 0.2] [--port 18100]
+        [--articles 11] [--clients 1,4] [--reps 3] [--package FILE] [--beam 2]
+        [--compute-type int8] [--inter-threads 2] [--intra-threads 1] [--max-batch 64]
+        [--worker-concurrency 2] [--worker-pool threads] [--window-ms 50] [--poll-s 0.2]
+        [--port 18100]
 
-For every mode and client count it starts a fresh service on loopback with an empty
-database (so translation memory cannot shortcut anything), waits for it, warms the model up
-with one unrelated article, then starts the clock: the article set is split round-robin
-over N client threads, each POSTs its articles over HTTP (one editor job each, Hindi) one
-after another and then polls its jobs (``--poll-s``, 0.2 s: on two cores, four clients
-polling every 50 ms took a noticeable share of the CPU from decoding); the clock stops
-when the last job is done.
+For every mode and client count, ``--reps`` times, it starts a fresh service on loopback
+with an empty database (so translation memory cannot shortcut anything), waits for it,
+warms the model up with one unrelated article, then starts the clock: the article set is
+split round-robin over N client threads, each POSTs its articles over HTTP (one editor
+job each, Hindi) one after another and then polls its jobs (``--poll-s``, 0.2 s: on two
+cores, four clients polling every 50 ms took a noticeable share of the CPU from
+decoding); the clock stops when the last job is done.
 
 * ``embedded``: ``localise serve`` (SQLite, kombu's file-system broker, gunicorn, one
   Celery worker and beat under the supervisor).
@@ -20,13 +21,15 @@ when the last job is done.
 
 The reference is one raw ``Translator.translate_batch`` in this process, same model, same
 ``inter_threads``/``intra_threads``, beam, max batch size, length penalty and maximum
-length, over (raw) the article set's unique first-pass sentences, and (raw+fb) those plus
-the pieces the fallback decodes when a protected span or an inline tag did not survive a
-whole sentence (found by running the document logic on the raw outputs).  A random-weight
+length, timed again just before each service run (the machine drifts by 10-20 % from
+minute to minute), over (raw) the article set's unique first-pass sentences, and (raw+fb)
+those, then in a second call the pieces the fallback decodes when a protected span or an
+inline tag did not survive a whole sentence (found by running the document logic on the
+raw outputs).  A random-weight
 model keeps no span, so with the synthetic package the fallback is large; ``raw+fb`` is
 then the same decoding work as the service's and ``service / raw+fb`` is the service's own
-overhead.  Targets (issue 13): service / raw <= 1.3 for the set posted at once, and
-4 clients no slower than 1.
+overhead.  Each run's ratios are printed, then their median.  Targets (issue 13):
+service / raw <= 1.3 for the set posted at once, and 4 clients no slower than 1.
 
 Without --package it uses the first en->hi package in ../shared/models, else the synthetic
 transformer-base package of bench/engine_speed.py (built once into bench/.cache).
@@ -39,6 +42,7 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -220,39 +224,64 @@ def timed_run(service: Service, articles: list[dict], clients: int) -> float:
     return elapsed
 
 
-def raw_batches(package, articles: list[dict], settings: EngineSettings
-                ) -> tuple[float, float, int, int]:
-    """(seconds for the first pass, seconds first pass + fallback, sentences, pieces)."""
-    import ctranslate2
-    import sentencepiece as spm
-    translator = ctranslate2.Translator(str(package.path / "model"), device="cpu",
-                                        compute_type=settings.compute_type,
-                                        inter_threads=settings.inter_threads,
-                                        intra_threads=settings.intra_threads)
-    tokenizer = spm.SentencePieceProcessor(
-        model_file=str(package.path / package.info.source_tokenizer))
+class RawReference:
+    """One raw ``Translator.translate_batch`` of the set's unique sentences (and of the
+    fallback's pieces), same model and settings as the service, measured again next to
+    every service run: on this noisy machine the same batch varies by 10-20 % from one
+    minute to the next, so a ratio is only fair against a reference timed alongside."""
 
-    def batch(sentences: list[str]) -> tuple[float, list[str]]:
-        tokens = [tokenizer.encode(sentence, out_type=str) for sentence in sentences]
+    def __init__(self, package, articles: list[dict], settings: EngineSettings) -> None:
+        import ctranslate2
+        import sentencepiece as spm
+        self.settings = settings
+        self.translator = ctranslate2.Translator(
+            str(package.path / "model"), device="cpu", compute_type=settings.compute_type,
+            inter_threads=settings.inter_threads, intra_threads=settings.intra_threads)
+        tokenizer = spm.SentencePieceProcessor(
+            model_file=str(package.path / package.info.source_tokenizer))
+        self._batch([["\u2581Warm", "-", "up"]])
+        documents = [SegmentedArticle(ArticleText(a["title"], a.get("summary", ""),
+                                                  a.get("highlights", []), a["body_html"]),
+                                      "en") for a in articles]
+        first = list(dict.fromkeys(s for d in documents for s in d.first_pass()))
+        self.first = [tokenizer.encode(sentence, out_type=str) for sentence in first]
+        known = {sentence: tokenizer.decode(result.hypotheses[0]).strip()
+                 for sentence, result in zip(first, self._batch(self.first), strict=True)}
+        fallback = list(dict.fromkeys(s for d in documents for s in d.second_pass(known)
+                                      if s not in known))
+        self.fallback = [tokenizer.encode(piece, out_type=str) for piece in fallback]
+
+    def _batch(self, tokens: list[list[str]]) -> list:
+        s = self.settings
+        return self.translator.translate_batch(
+            tokens, max_batch_size=s.max_batch_size, batch_type="examples",
+            beam_size=s.beam_size, max_decoding_length=s.max_decoding_length,
+            length_penalty=s.length_penalty, replace_unknowns=True)
+
+    def measure(self) -> tuple[float, float]:
+        """(seconds for the first pass, seconds for first pass + fallback pieces)."""
         started = time.perf_counter()
-        results = translator.translate_batch(
-            tokens, max_batch_size=settings.max_batch_size, batch_type="examples",
-            beam_size=settings.beam_size, max_decoding_length=settings.max_decoding_length,
-            length_penalty=settings.length_penalty, replace_unknowns=True)
-        elapsed = time.perf_counter() - started
-        return elapsed, [tokenizer.decode(r.hypotheses[0]).strip() for r in results]
+        self._batch(self.first)
+        first_s = time.perf_counter() - started
+        if self.fallback:
+            self._batch(self.fallback)
+        return first_s, time.perf_counter() - started
 
-    batch(["Warm-up sentence."])
-    documents = [SegmentedArticle(ArticleText(a["title"], a.get("summary", ""),
-                                              a.get("highlights", []), a["body_html"]), "en")
-                 for a in articles]
-    first = list(dict.fromkeys(s for d in documents for s in d.first_pass()))
-    first_s, outputs = batch(first)
-    known = dict(zip(first, outputs, strict=True))
-    fallback = list(dict.fromkeys(s for d in documents for s in d.second_pass(known)
-                                  if s not in known))
-    fallback_s = batch(fallback)[0] if fallback else 0.0
-    return first_s, first_s + fallback_s, len(first), len(fallback)
+
+def service_run(mode: str, args, work: Path, articles: list[dict], clients: int
+                ) -> tuple[float, float | None]:
+    """A fresh service, warmed up; (seconds for the set, worker RSS after)."""
+    service = Service(mode, args, work / "models", work)
+    try:
+        service.wait([service.post(WARM_UP)])
+        seconds = timed_run(service, articles, clients)
+        return seconds, service.worker_rss_mib()
+    except Exception:
+        for log in sorted(service.log_dir.rglob("*.log")):
+            print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
+        raise
+    finally:
+        service.stop()
 
 
 def main() -> None:
@@ -274,6 +303,8 @@ def main() -> None:
     parser.add_argument("--procfile-processes", default="",
                         help="Procfile entries to start in procfile mode (default: all)")
     parser.add_argument("--keep", action="store_true", help="keep the services' logs")
+    parser.add_argument("--reps", type=int, default=3,
+                        help="service runs per mode and client count (median reported)")
     parser.add_argument("--poll-s", type=float, default=0.2,
                         help="how often each client asks for its job's status")
     args = parser.parse_args()
@@ -286,33 +317,34 @@ def main() -> None:
     try:
         package = PackageStore(work / "models").install(find_package(args.package,
                                                                      articles))[0]
-        raw_s, raw_fb_s, sentences, pieces = raw_batches(package, articles, settings)
+        raw = RawReference(package, articles, settings)
         print(f"model {package.key} ({package.size_bytes / 2**20:.0f} MiB"
               f"{', synthetic random weights' if package.synthetic else ''}); beam "
               f"{args.beam}, {args.compute_type}, inter_threads {args.inter_threads}, "
-              f"intra_threads {args.intra_threads}, max batch {args.max_batch}; service: "
-              f"{args.worker_concurrency} worker process(es), pool "
-              f"{args.worker_pool or 'default'}, window {args.window_ms} ms; clients poll "
-              f"every {args.poll_s} s")
-        print(f"{len(articles)} articles, {sentences} unique sentences (+{pieces} fallback "
-              f"pieces); raw translate_batch {raw_s:.2f} s, raw+fb {raw_fb_s:.2f} s")
+              f"intra_threads {args.intra_threads}, max batch {args.max_batch} (the same on "
+              f"both sides); service: {args.worker_concurrency} worker thread(s)/process(es),"
+              f" pool {args.worker_pool or 'default'}, window {args.window_ms} ms; clients "
+              f"poll every {args.poll_s} s")
+        print(f"{len(articles)} articles, {len(raw.first)} unique sentences "
+              f"(+{len(raw.fallback)} fallback pieces); raw is timed again before each "
+              f"service run; {args.reps} run(s) each, the median ratio is the result")
         modes = ["embedded", "procfile"] if args.mode == "both" else [args.mode]
         for mode in modes:
             for clients in [int(c) for c in args.clients.split(",")]:
-                service = Service(mode, args, work / "models", work)
-                try:
-                    service.wait([service.post(WARM_UP)])
-                    seconds = timed_run(service, articles, clients)
-                    rss = service.worker_rss_mib()
-                except Exception:
-                    for log in sorted(service.log_dir.rglob("*.log")):
-                        print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
-                    raise
-                finally:
-                    service.stop()
-                print(f"{mode:<9} {clients} client(s): {seconds:6.2f} s   service/raw "
-                      f"{seconds / raw_s:4.2f}   service/raw+fb {seconds / raw_fb_s:4.2f}"
-                      + (f"   worker RSS after {rss:.0f} MiB" if rss else ""), flush=True)
+                ratios, fb_ratios = [], []
+                for _ in range(args.reps):
+                    raw_s, raw_fb_s = raw.measure()
+                    seconds, rss = service_run(mode, args, work, articles, clients)
+                    ratios.append(seconds / raw_s)
+                    fb_ratios.append(seconds / raw_fb_s)
+                    print(f"  {mode:<9} {clients} client(s): {seconds:6.2f} s   raw "
+                          f"{raw_s:5.2f} s   raw+fb {raw_fb_s:5.2f} s   service/raw "
+                          f"{ratios[-1]:4.2f}   service/raw+fb {fb_ratios[-1]:4.2f}"
+                          + (f"   worker RSS after {rss:.0f} MiB" if rss else ""),
+                          flush=True)
+                print(f"{mode:<9} {clients} client(s): median service/raw "
+                      f"{statistics.median(ratios):4.2f}   service/raw+fb "
+                      f"{statistics.median(fb_ratios):4.2f}", flush=True)
     finally:
         if args.keep:
             print(f"logs and data kept in {work}")
