@@ -36,10 +36,11 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from articles import article_set  # noqa: E402
+from decoding_options import add_decoding_arguments, decoding_settings  # noqa: E402
 from engine_speed import find_package  # noqa: E402
 
 from workers.document import ArticleText, SegmentedArticle  # noqa: E402
-from workers.engine import Engine, EngineSettings  # noqa: E402
+from workers.engine import Engine  # noqa: E402
 from workers.packages import PackageStore  # noqa: E402
 
 
@@ -70,12 +71,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--backfill-articles", type=int, default=13)
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--package", help="an en->hi .argosmodel")
-    parser.add_argument("--beam", type=int, default=2)
-    parser.add_argument("--compute-type", default="int8")
-    parser.add_argument("--inter-threads", type=int, default=2)
-    parser.add_argument("--intra-threads", type=int, default=1)
-    parser.add_argument("--max-batch", type=int, default=64)
+    add_decoding_arguments(parser)
     parser.add_argument("--head-start-s", type=float, default=1.0)
     args = parser.parse_args()
 
@@ -83,10 +79,7 @@ def main() -> None:
     store = PackageStore(Path(tempfile.mkdtemp(prefix="editor-latency-")) / "models")
     store.install(find_package(args.package, articles))
     route = store.route("en", "hi")
-    engine = Engine(EngineSettings(compute_type=args.compute_type, beam_size=args.beam,
-                                   inter_threads=args.inter_threads,
-                                   intra_threads=args.intra_threads,
-                                   max_batch_size=args.max_batch))
+    engine = Engine(decoding_settings(args))
     editor, backfill = first_pass(articles[:1]), first_pass(articles[1:])
     engine.translate(["Warm up the model before the clock starts."], route)
     package = route[0].package

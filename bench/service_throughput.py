@@ -58,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from articles import article_set  # noqa: E402
+from decoding_options import add_decoding_arguments, decoding_settings  # noqa: E402
 from engine_speed import find_package  # noqa: E402
 
 from workers.document import ArticleText, SegmentedArticle  # noqa: E402
@@ -289,12 +290,7 @@ def main() -> None:
     parser.add_argument("--mode", choices=("embedded", "procfile", "both"), default="both")
     parser.add_argument("--articles", type=int, default=11)
     parser.add_argument("--clients", default="1,4")
-    parser.add_argument("--package", help="an en->hi .argosmodel")
-    parser.add_argument("--beam", type=int, default=2)
-    parser.add_argument("--compute-type", default="int8")
-    parser.add_argument("--inter-threads", type=int, default=2)
-    parser.add_argument("--intra-threads", type=int, default=1)
-    parser.add_argument("--max-batch", type=int, default=64)
+    add_decoding_arguments(parser)
     parser.add_argument("--worker-concurrency", type=int, default=2)
     parser.add_argument("--worker-pool", default="threads", help="solo, threads or prefork")
     parser.add_argument("--window-ms", type=int, default=50)
@@ -310,9 +306,7 @@ def main() -> None:
     args = parser.parse_args()
 
     articles = article_set(args.articles)
-    settings = EngineSettings(compute_type=args.compute_type, beam_size=args.beam,
-                              inter_threads=args.inter_threads,
-                              intra_threads=args.intra_threads, max_batch_size=args.max_batch)
+    settings = decoding_settings(args)
     work = Path(tempfile.mkdtemp(prefix="service-throughput-"))
     try:
         package = PackageStore(work / "models").install(find_package(args.package,

@@ -160,3 +160,39 @@ def test_a_sentence_that_breaks_the_model_fails_only_its_caller(model):
     assert text(model, good[0]) == alone(model, tokens(model, "A good sentence.")[0])
     with pytest.raises(ValueError, match="breaks the model"):
         broken[0].result(timeout=60)
+
+
+@pytest.mark.parametrize("priority, editor_first", [("high", True), ("low", False)])
+def test_the_job_runner_puts_an_editor_job_before_a_running_backfill(
+        models_dir, tmp_path, priority, editor_first):
+    """Through the real job runner: an editor's job asked for while a long backfill is
+    decoding on the same model finishes long before it; a backfill job does not jump it."""
+    from service.articles import submit_article
+    from service.db import Database
+    from service.intake import parse_article
+    from service.job_runner import JobRunner
+    from workers.engine import Engine, EngineSettings, decode_queue
+
+    store = PackageStore(models_dir)
+    settings = EngineSettings(compute_type="int8", beam_size=2, max_batch_size=8)
+    model = load_model(store.route("en", "hi")[0].package, "int8", 1, 0)
+    queue = decode_queue(store.route("en", "hi")[0].package, settings)
+    backfill = queue.submit(tokens(model, *[f"Archive story {n} from the city of Pune, with "
+                                            f"more words to decode." for n in range(160)]),
+                            [None] * 160, priority=0)
+    db = Database(f"sqlite:///{tmp_path / 'jobs.db'}")
+    db.create_all()
+    data = parse_article({"slug": f"now-{priority}", "title": "A correction is waiting",
+                          "body_html": "<p>The editor waits for this.</p>"},
+                         default_source="en", max_body_chars=10_000)
+    with db.session() as session:
+        job_id = submit_article(session, data, ["hi"], priority=priority).new_jobs[0].id
+    assert JobRunner(db, store, Engine(settings)).run(job_id).status == "done"
+    still_waiting = sum(not future.done() for future in backfill)
+    [future.result(timeout=120) for future in backfill]
+    if editor_first:
+        assert still_waiting > 100  # it went ahead of most of the backfill
+    else:
+        # same priority and later: behind the backfill (at most its last batch, which the
+        # job's two short sentences may share, is still being settled)
+        assert still_waiting <= settings.max_batch_size
