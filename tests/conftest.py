@@ -301,6 +301,24 @@ needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                     reason="Debian chromium is not installed (make browser)")
 
 
+def serve_translated(app, article: dict, targets: tuple[str, ...] = ("hi", "ur")
+                     ) -> Iterator[LiveServer]:
+    """Post ``article``, translate it into ``targets`` with the real job runner, and serve
+    ``app`` on loopback until the caller is done (for the browser tests)."""
+    from service.articles import submit_article
+    from service.intake import parse_article
+    from service.job_runner import JobRunner
+    from workers.engine import Engine
+    data = parse_article(article, default_source="en", max_body_chars=200_000)
+    with app.extensions["db"].session() as session:
+        job_ids = [job.id for job in submit_article(session, data, list(targets)).new_jobs]
+    runner = JobRunner(app.extensions["db"], app.extensions["packages"], Engine())
+    assert [runner.run(job_id).status for job_id in job_ids] == ["done"] * len(targets)
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's Chromium driven by Playwright, one per test module (each test opens its own

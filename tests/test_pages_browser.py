@@ -19,6 +19,7 @@ from tests.conftest import (
     LiveServer,
     contains_script,
     needs_chromium,
+    serve_translated,
 )
 from workers.engine import Engine
 
@@ -28,16 +29,7 @@ pytestmark = needs_chromium
 @pytest.fixture
 def site(make_app, sample_article):
     app = make_app()
-    db, store = app.extensions["db"], app.extensions["packages"]
-    data = parse_article(sample_article, default_source="en", max_body_chars=200_000)
-    with db.session() as session:
-        jobs = submit_article(session, data, ["hi", "ur"]).new_jobs
-        job_ids = [job.id for job in jobs]
-    runner = JobRunner(db, store, Engine())
-    assert [runner.run(job_id).status for job_id in job_ids] == ["done", "done"]
-    server = LiveServer(app)
-    yield server
-    server.stop()
+    yield from serve_translated(app, sample_article)
 
 
 @pytest.fixture

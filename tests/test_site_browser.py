@@ -15,20 +15,16 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from service import create_app
-from service.articles import submit_article
 from service.config import celery_settings
-from service.intake import parse_article
-from service.job_runner import JobRunner
 from tests.conftest import (
     ARABIC,
     ARTIFACTS,
     DEVANAGARI,
     ROOT,
-    LiveServer,
     contains_script,
     needs_chromium,
+    serve_translated,
 )
-from workers.engine import Engine
 
 pytestmark = needs_chromium
 THEME = ROOT / "docs" / "theme-example"
@@ -45,14 +41,7 @@ def site(tmp_path_factory, models_dir, sample_article):
         "THEME_DIR": str(THEME), "SITE_NAME": "Dainik Samachar", "SITE_THEME_COLOR": "#c4161c",
         "RATE_LIMITS_ENABLED": False,
     })
-    data = parse_article(sample_article, default_source="en", max_body_chars=200_000)
-    with app.extensions["db"].session() as session:
-        job_ids = [job.id for job in submit_article(session, data, ["hi", "ur"]).new_jobs]
-    runner = JobRunner(app.extensions["db"], app.extensions["packages"], Engine())
-    assert [runner.run(job_id).status for job_id in job_ids] == ["done", "done"]
-    server = LiveServer(app)
-    yield server
-    server.stop()
+    yield from serve_translated(app, sample_article)
 
 
 @pytest.fixture
