@@ -33,15 +33,22 @@ def pivot_store(tmp_path, package_files) -> PackageStore:
     return store
 
 
+# float32: on a CPU without AVX-512 (an AMD EPYC with AVX2 here) CTranslate2's int8 kernels
+# gave one random-weight sentence a different last token batched than alone, a
+# near-tie in a degenerate repetition; float32 gives the same on every machine tried.  What
+# this test guards is the engine's batching (order, padding, prefixes), not int8 rounding.
+EXACT = EngineSettings(compute_type="float32", beam_size=2)
+
+
 def test_batched_output_equals_one_at_a_time(store, sample_article):
-    engine = Engine(SETTINGS)
+    engine = Engine(EXACT)
     route = store.route("en", "hi")
     article = ArticleText(sample_article["title"], sample_article["summary"],
                           sample_article["highlights"], sample_article["body_html"])
     sentences = SegmentedArticle(article, "en").segments
     batched = engine.translate(sentences, route)
     assert engine.model_calls == 1
-    single = [Engine(SETTINGS).translate([sentence], route)[0] for sentence in sentences]
+    single = [Engine(EXACT).translate([sentence], route)[0] for sentence in sentences]
     assert batched == single
     assert all(text.strip() for text in batched)
 
