@@ -10,6 +10,7 @@ existing translation after an editor's correction, from memory (human correction
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from service.db import Database
 from service.glossary import glossary_for
 from service.models import Job, Revision, Translation, TranslationSegment, utcnow
 from service.sanitize import sanitize_html
-from workers import process_memory, quality
+from workers import process_memory, quality, span_probe
 from workers.document import ArticleText, SegmentedArticle, translate_document_groups
 from workers.engine import Engine, route_key
 from workers.packages import Hop, PackageError, PackageStore
@@ -79,17 +80,23 @@ class JobRunner:
     def __init__(self, db: Database, store: PackageStore, engine: Engine,
                  pivot: str = "en", on_change: Callable[[str], None] | None = None,
                  auto_publish: bool = True, publish_policy: str | None = None,
-                 review_threshold: float = 0.3) -> None:
+                 review_threshold: float = 0.3, span_probe: bool = False) -> None:
         """``on_change(slug)`` is called whenever an article's translations change.
 
         ``publish_policy`` (``auto``, ``review``, ``gated``) decides whether a new
         translation goes live; without it ``auto_publish`` (its older alias) does.
         ``review_threshold`` is the confidence below which a segment is flagged.
+        ``span_probe``: measure once per English-source model route which kinds of span
+        it never keeps, and send sentences holding them straight to the pieces
+        (``workers.span_probe``; the worker's ``SPAN_PROBE`` setting).
         """
         self.db, self.store, self.engine, self.pivot = db, store, engine, pivot
         self.on_change = on_change or (lambda slug: None)
         self.publish_policy = publish_policy or ("auto" if auto_publish else "review")
         self.review_threshold = review_threshold
+        self.span_probe = span_probe
+        self._never_kept: dict[str, frozenset[str]] = {}
+        self._probing = threading.Lock()
 
     def run(self, job_id: str) -> JobOutcome:
         return self.run_many([job_id])[job_id]
@@ -181,14 +188,31 @@ class JobRunner:
         """Route the language (PackageError when no model reaches it) and segment the
         articles with the language's glossary."""
         route = self.store.route(source, target, self.pivot)
+        never_kept = self._never_kept_kinds(route, source)
         with self.db.session() as session:
             glossary = glossary_for(session, target)
             for work in works:
                 revision = session.get(Revision, work.revision_id)
                 work.document = SegmentedArticle(
                     ArticleText(revision.title, revision.summary, list(revision.highlights),
-                                revision.body_html), source, glossary)
+                                revision.body_html), source, glossary, never_kept)
         return _Group(source, target, works, route, route_key(route))
+
+    def _never_kept_kinds(self, route: list, source: str) -> frozenset[str]:
+        """The route's probe result, measured on first use (the probes are English)."""
+        if not self.span_probe or source != "en":
+            return frozenset()
+        key = route_key(route)
+        with self._probing:  # one probe per route, however many threads ask at once
+            if key not in self._never_kept:
+                survival = span_probe.measure(lambda sentences: [
+                    scored.text for scored in self.engine.translate_many_scored(
+                        [(sentences, route)], priority=1)[0]])  # a job waits on it
+                self._never_kept[key] = survival.never_kept()
+                log.info("span probe %s: kept %s; straight to pieces: %s", key,
+                         survival.describe(), ", ".join(sorted(self._never_kept[key]))
+                         or "none")
+            return self._never_kept[key]
 
     def _localise_groups(self, groups: list[_Group]) -> None:
         if not groups:

@@ -134,6 +134,7 @@ class _Unit:
     nodes: list = field(default_factory=list)                 # body groups: sibling nodes
     wraps: list[_Wrap] = field(default_factory=list)
     whole_possible: bool = True
+    never_kept: frozenset[str] = frozenset()  # span kinds the model is known to lose
     mode: str = "whole"
 
     def __post_init__(self) -> None:
@@ -147,8 +148,8 @@ class _Unit:
                                        "code"))
         self.spans.sort(key=lambda s: s.start)
         self.whole = _sentences(self.text, self.language)
-        if not self.whole_possible:
-            self.mode = "pieces"
+        if not self.whole_possible or any(s.kind in self.never_kept for s in self.spans):
+            self.mode = "pieces"  # a whole translation would be refused: no attempt
 
     # -- what to translate ---------------------------------------------------------------
     def whole_segments(self) -> list[str]:
@@ -307,9 +308,13 @@ class SegmentedArticle:
     """An article cut into units; see the module docstring for the two ways of translating."""
 
     def __init__(self, article: ArticleText, language: str,
-                 glossary: Glossary | None = None) -> None:
+                 glossary: Glossary | None = None,
+                 never_kept: frozenset[str] = frozenset()) -> None:
+        """``never_kept``: kinds of protected span the model is known to lose
+        (``workers.span_probe``); a unit holding one goes straight to its pieces."""
         self.language = language
         self.glossary = glossary or Glossary()
+        self.never_kept = never_kept
         self.fields = {"title": article.title, "summary": article.summary}
         self.highlights = list(article.highlights)
         self.attribute_units: list[_Unit] = []
@@ -334,7 +339,8 @@ class SegmentedArticle:
                    into: list[_Unit] | None = None) -> None:
         if text.strip():
             (self.units if into is None else into).append(
-                _Unit(text, self.language, self.glossary, write_text=write))
+                _Unit(text, self.language, self.glossary, write_text=write,
+                      never_kept=self.never_kept))
 
     def _collect_groups(self, parent: Tag) -> None:
         group: list = []
@@ -369,7 +375,7 @@ class SegmentedArticle:
                     wraps.append(_Wrap(node, inner.strip(), pieces, offset + lead))
                 offset += len(inner)
         self.units.append(_Unit(text, self.language, self.glossary, nodes=nodes, wraps=wraps,
-                                whole_possible=whole_possible))
+                                whole_possible=whole_possible, never_kept=self.never_kept))
 
     def _all_units(self) -> list[_Unit]:
         return self.attribute_units + self.units

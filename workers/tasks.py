@@ -58,7 +58,8 @@ def _new_runner() -> JobRunner:
             extensions["db"], extensions["packages"], Engine(settings), config["PIVOT_LANG"],
             on_change=extensions["page_cache"].invalidate,
             publish_policy=publish_policy(config),
-            review_threshold=config["REVIEW_CONFIDENCE_THRESHOLD"])
+            review_threshold=config["REVIEW_CONFIDENCE_THRESHOLD"],
+            span_probe=config["SPAN_PROBE"])
     return extensions["job_runner"]
 
 

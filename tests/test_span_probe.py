@@ -1,0 +1,106 @@
+"""The span probe: a kind of protected span the model kept in none of its probes sends
+sentences holding it straight to the pieces, so their whole translation, which would be
+refused, is never decoded.  Real CTranslate2 packages (the session's synthetic ones,
+whose random weights keep no span), the real engine and job runner.
+"""
+
+from __future__ import annotations
+
+from service.db import Database
+from service.job_runner import JobRunner
+from service.models import Translation
+from tests.test_engine import _job
+from workers import span_probe
+from workers.document import ArticleText, SegmentedArticle
+from workers.engine import Engine, EngineSettings
+from workers.packages import PackageStore
+from workers.protected import find_spans
+
+# float32: the same sentence decodes to the same words alone or in any batch, so the two
+# paths below can be compared word for word (see test_engine's batched-equals-alone).
+EXACT = EngineSettings(compute_type="float32", beam_size=2)
+KINDS = {"number", "price", "measure", "model", "code", "domain", "url", "email", "handle",
+         "hashtag"}
+
+
+def test_every_probe_holds_exactly_one_span_of_its_kind():
+    assert set(span_probe.PROBES) == KINDS
+    for kind, probes in span_probe.PROBES.items():
+        assert len(probes) == 3
+        for sentence in probes:
+            assert [span.kind for span in find_spans(sentence)] == [kind], sentence
+
+
+def test_the_rule_is_kept_by_none_of_the_probes():
+    survival = span_probe.SpanSurvival(kept={"number": 1, "model": 0},
+                                       tried={"number": 3, "model": 3, "price": 3})
+    assert survival.never_kept() == {"model", "price"}  # one kept number is enough
+    assert survival.describe() == "number 1/3, model 0/3, price 0/3"
+
+
+def test_a_random_weight_model_keeps_no_kind(models_dir):
+    route = PackageStore(models_dir).route("en", "hi")
+    engine = Engine(EXACT)
+    survival = span_probe.measure(lambda sentences: engine.translate(sentences, route))
+    assert engine.sentences_translated == len(span_probe.PROBE_SENTENCES) == 30
+    assert survival.tried == dict.fromkeys(KINDS, 3)
+    assert survival.never_kept() == KINDS
+
+
+def _two_passes(engine: Engine, route, document: SegmentedArticle
+                ) -> tuple[ArticleText, list[list[str]]]:
+    passes: list[list[str]] = []
+
+    def translate(sentences: list[str]) -> dict[str, str]:
+        passes.append(list(sentences))
+        return dict(zip(sentences, engine.translate(sentences, route), strict=True))
+    return document.translate_with(translate), passes
+
+
+def test_straight_to_pieces_gives_the_fallback_s_result_without_the_refused_decoding(
+        models_dir, sample_article):
+    route = PackageStore(models_dir).route("en", "hi")
+    engine = Engine(EXACT)
+    article = ArticleText(sample_article["title"], sample_article["summary"],
+                          sample_article["highlights"], sample_article["body_html"])
+
+    tried, tried_passes = _two_passes(engine, route, SegmentedArticle(article, "en"))
+    assert tried_passes[1], "the sample's numbers and names must need the fallback"
+    probed, probed_passes = _two_passes(
+        engine, route, SegmentedArticle(article, "en", never_kept=frozenset(KINDS)))
+
+    assert probed == tried  # the same translation, word for word
+    # What is still repaired is inline markup (a link's words) the model moved, not spans
+    assert set(sum(probed_passes[1:], [])) <= set(tried_passes[1])
+    decoded_tried = set(tried_passes[0]) | set(tried_passes[1])
+    decoded_probed = set(sum(probed_passes, []))
+    refused = decoded_tried - decoded_probed  # decoded only to be refused
+    assert refused and all(find_spans(sentence) for sentence in refused)
+    assert decoded_probed < decoded_tried
+
+
+def _run_two_jobs(models_dir, path, sample_article, probe: bool) -> tuple[int, str]:
+    """(sentences decoded for the first job, its Hindi body); checks the second job
+    reuses the route's probe."""
+    db = Database(f"sqlite:///{path}")
+    db.create_all()
+    engine = Engine(EXACT)
+    runner = JobRunner(db, PackageStore(models_dir), engine, span_probe=probe)
+    first = _job(db, sample_article, "hi")
+    assert runner.run(first).status == "done"
+    decoded = engine.sentences_translated - (len(span_probe.PROBE_SENTENCES) if probe else 0)
+    second = _job(db, {**sample_article, "slug": "a-copy", "title": "A second title"}, "hi")
+    before = engine.sentences_translated
+    assert runner.run(second).status == "done"
+    assert engine.sentences_translated - before <= 2  # the new title; no second probe
+    with db.session() as session:
+        body = session.query(Translation).filter_by(target_lang="hi").first().body_html
+    return decoded, body
+
+
+def test_the_job_runner_probes_once_per_route_and_decodes_less(models_dir, tmp_path,
+                                                               sample_article):
+    without = _run_two_jobs(models_dir, tmp_path / "without.db", sample_article, False)
+    probed = _run_two_jobs(models_dir, tmp_path / "probed.db", sample_article, True)
+    assert probed[1] == without[1]  # the same published words
+    assert probed[0] < without[0]   # fewer sentences decoded for them
