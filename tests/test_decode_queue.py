@@ -8,6 +8,7 @@ behind it, as they do behind a long batch in a busy worker).
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import CancelledError
 
 import pytest
@@ -134,7 +135,25 @@ def test_the_tail_is_split_evenly_over_the_decoders(model):
     queue = DecodeQueue(decoder, decoders=2, max_batch_size=64)
     sentences = tokens(model, *[f"Sentence {n} about phones." for n in range(10)])
     [f.result(timeout=60) for f in queue.submit(sentences, [None] * 10)]
-    assert sorted(len(batch) for batch in decoder.batches) == [5, 5]
+    assert len(decoder.batches[0]) == 5  # half for each decoder, not 10 for the first
+    assert sorted(s for batch in decoder.batches for s in batch) == \
+        sorted(tuple(t) for t in sentences)
+
+
+def test_a_decoder_free_while_another_is_busy_takes_only_its_share(model):
+    """The busy decoder will be free soon: a last long batch on one decoder while the other
+    has nothing left is idle time at the end of a pass."""
+    queue, decoder, first = blocked_queue(model, decoders=2)
+    sentences = tokens(model, *[f"Sentence {n} about phones." for n in range(10)])
+    futures = queue.submit(sentences, [None] * 10)
+    deadline = time.monotonic() + 30
+    while len(decoder.batches) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert len(decoder.batches[1]) == 5  # not all 10: half is left for the busy one
+    decoder.release.set()
+    [f.result(timeout=60) for f in futures + first]
+    assert sorted(s for batch in decoder.batches[1:] for s in batch) == \
+        sorted(tuple(t) for t in sentences)
 
 
 def test_withdrawn_sentences_are_not_decoded(model):

@@ -13,9 +13,10 @@ next batch whenever they are free, so:
 
 * batches are formed from whatever is waiting, across callers: one job batch's fallback
   pieces fill a batch beside another's first-pass sentences;
-* what waits is split evenly over the decoders free at the time (a batch is at most
-  ``ceil(waiting / free decoders)`` long), so at the tail no replica idles while the
-  other finishes;
+* what waits is split evenly over all the decoders, busy ones too (a batch is at most
+  ``ceil(waiting / decoders)`` long), so at the tail no replica idles while another grinds
+  through a last long batch (on a slow two-core machine a 64-sentence batch of a
+  transformer-base model takes several seconds on one core);
 * callers are served by priority: an editor's sentences (priority 1) go before any
   backfill's (0) and never share a batch with them, so no editor waits for the archive's
   thousands of sentences;
@@ -118,8 +119,9 @@ class DecodeQueue:
         top = max(item.priority for item in self._waiting.values())
         turn = sorted((item for item in self._waiting.values() if item.priority == top),
                       key=lambda item: len(item.tokens), reverse=True)
-        free = max(1, self._decoders - self._busy)  # split what waits over those free now
-        size = min(self._max_batch, math.ceil(len(turn) / free))
+        # what waits is split over every decoder, busy ones too: they will be free soon,
+        # and a last long batch on one while the other has nothing is the tail's idle time
+        size = min(self._max_batch, math.ceil(len(turn) / self._decoders))
         overdue = time.monotonic() - PATIENCE_S
         anchor = min(range(len(turn)), key=lambda i: (turn[i].queued_at > overdue,
                                                        turn[i].order))
