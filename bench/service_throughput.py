@@ -358,20 +358,20 @@ def main() -> None:
         modes = ["embedded", "procfile"] if args.mode == "both" else [args.mode]
         for mode in modes:
             for clients in [int(c) for c in args.clients.split(",")]:
-                ratios, fb_ratios = [], []
+                ratios, work_ratios = [], []
                 for _ in range(args.reps):
                     raw_s, work_s = raw.measure()
                     seconds, rss = service_run(mode, args, work, articles, clients)
                     ratios.append(seconds / raw_s)
-                    fb_ratios.append(seconds / work_s)
+                    work_ratios.append(seconds / work_s)
                     print(f"  {mode:<9} {clients} client(s): {seconds:6.2f} s   raw "
                           f"{raw_s:5.2f} s   work {work_s:5.2f} s   service/raw "
-                          f"{ratios[-1]:4.2f}   service/work {fb_ratios[-1]:4.2f}"
+                          f"{ratios[-1]:4.2f}   service/work {work_ratios[-1]:4.2f}"
                           + (f"   worker RSS after {rss:.0f} MiB" if rss else ""),
                           flush=True)
                 print(f"{mode:<9} {clients} client(s): median service/raw "
                       f"{statistics.median(ratios):4.2f}   service/work "
-                      f"{statistics.median(fb_ratios):4.2f}", flush=True)
+                      f"{statistics.median(work_ratios):4.2f}", flush=True)
     finally:
         if args.keep:
             print(f"logs and data kept in {work}")

@@ -198,16 +198,15 @@ class JobRunner:
                                 revision.body_html), source, glossary, never_kept)
         return _Group(source, target, works, route, route_key(route))
 
-    def _never_kept_kinds(self, route: list, source: str) -> frozenset[str]:
+    def _never_kept_kinds(self, route: list[Hop], source: str) -> frozenset[str]:
         """The route's probe result, measured on first use (the probes are English)."""
         if not self.span_probe or source != "en":
             return frozenset()
         key = route_key(route)
         with self._probing:  # one probe per route, however many threads ask at once
             if key not in self._never_kept:
-                survival = span_probe.measure(lambda sentences: [
-                    scored.text for scored in self.engine.translate_many_scored(
-                        [(sentences, route)], priority=1)[0]])  # a job waits on it
+                survival = span_probe.measure(lambda sentences: self.engine.translate(
+                    sentences, route, priority=1))  # a job waits on it
                 self._never_kept[key] = survival.never_kept()
                 log.info("span probe %s: kept %s; straight to pieces: %s", key,
                          survival.describe(), ", ".join(sorted(self._never_kept[key]))

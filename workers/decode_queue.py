@@ -75,7 +75,6 @@ class DecodeQueue:
         self._decoding: dict[_Key, _Item] = {}
         self._arrivals = itertools.count()
         self._running = 0               # decoder threads alive
-        self._busy = 0                  # of them, decoding a batch now
         self.batches = 0                # batches decoded (for tests and benches)
 
     def submit(self, tokens: Sequence[list[str]], prefixes: Sequence[list[str] | None],
@@ -138,12 +137,7 @@ class DecodeQueue:
                 if not batch:
                     self._running -= 1
                     return
-                self._busy += 1
-            try:
-                self._run(batch)
-            finally:
-                with self._lock:
-                    self._busy -= 1
+            self._run(batch)
 
     def _run(self, batch: list[_Item]) -> None:
         try:

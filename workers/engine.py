@@ -148,17 +148,19 @@ class Engine:
             return load_model(package, s.compute_type, s.inter_threads, s.intra_threads)
 
     def translate(self, sentences: Sequence[str], route: Sequence[Hop],
-                  on_progress: ProgressCallback | None = None) -> list[str]:
+                  on_progress: ProgressCallback | None = None,
+                  priority: int = 0) -> list[str]:
         """Translate along ``route`` (one hop, or two when pivoting through English)."""
-        return self.translate_many([(sentences, route)], on_progress)[0]
+        return self.translate_many([(sentences, route)], on_progress, priority)[0]
 
     def translate_many(self, requests: Sequence[Request],
-                       on_progress: ProgressCallback | None = None) -> list[list[str]]:
+                       on_progress: ProgressCallback | None = None,
+                       priority: int = 0) -> list[list[str]]:
         """Translate several (sentences, route) requests with one model call per package
         and hop: an article wanted in five languages of one multi-target package is one
         batched call, each sentence carrying its own target tag."""
         return [[scored.text for scored in result]
-                for result in self.translate_many_scored(requests, on_progress)]
+                for result in self.translate_many_scored(requests, on_progress, priority)]
 
     def translate_many_scored(self, requests: Sequence[Request],
                               on_progress: ProgressCallback | None = None,

@@ -75,14 +75,7 @@ class SpanSurvival:
 
 def measure(translate: Callable[[list[str]], Sequence[str]]) -> SpanSurvival:
     """Translate the probes with ``translate`` (sentences in, translations out, in order)."""
-    outputs = translate(list(PROBE_SENTENCES))
-    kept: dict[str, int] = {}
-    tried: dict[str, int] = {}
-    by_sentence = dict(zip(PROBE_SENTENCES, outputs, strict=True))
-    for kind, probes in PROBES.items():
-        for sentence in probes:
-            spans = find_spans(sentence)
-            tried[kind] = tried.get(kind, 0) + 1
-            if survives(spans, by_sentence[sentence]) is not None:
-                kept[kind] = kept.get(kind, 0) + 1
-    return SpanSurvival(kept, tried)
+    translated = dict(zip(PROBE_SENTENCES, translate(list(PROBE_SENTENCES)), strict=True))
+    kept = {kind: sum(survives(find_spans(s), translated[s]) is not None for s in probes)
+            for kind, probes in PROBES.items()}
+    return SpanSurvival(kept, {kind: len(probes) for kind, probes in PROBES.items()})
