@@ -8,6 +8,7 @@ from flask import Flask, g
 
 from service.config import load_config
 from service.db import Database
+from service.job_waits import wait_slots
 from service.page_cache import PageCache
 from workers.packages import PackageStore
 
@@ -26,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["packages"] = PackageStore(app.config["MODELS_DIR"],
                                               app.config["MAX_PACKAGE_BYTES"])
     app.extensions["page_cache"] = PageCache(app.config["REDIS_URL"])
+    app.extensions["job_wait_slots"] = wait_slots(app.config["JOB_WAIT_SLOTS"])
 
     from workers import celery_init_app
     celery_init_app(app)

@@ -18,6 +18,7 @@ from service import (
     exchange,
     glossary,
     intake,
+    job_waits,
     languages,
     memory,
     rebuild_requests,
@@ -407,9 +408,12 @@ def article_languages(slug: str):
 
 @api.get("/jobs/<job_id>")
 def get_job(job_id: str):
+    """``?wait=S``: answer when the job is done or failed, or after S seconds (long poll)."""
     full = _is_editor()  # anyone else gets a short error, never SQL
-    with _db().session() as session:
-        return jsonify(articles.job_summary(articles.get_job(session, job_id), full))
+    wait_s = job_waits.parse_wait(request.args.get("wait"),
+                                  current_app.config["JOB_WAIT_MAX_S"])
+    return jsonify(job_waits.job_when_ended(_db(), job_id, wait_s,
+                                            current_app.extensions["job_wait_slots"], full))
 
 
 # --- translation memory -------------------------------------------------------------------

@@ -126,6 +126,11 @@ def load_config() -> dict[str, Any]:
         "RATE_LIMIT_ANONYMOUS": os.environ.get("RATE_LIMIT_ANONYMOUS", "600/minute"),
         "RATE_LIMIT_AUTH_FAILURES": os.environ.get("RATE_LIMIT_AUTH_FAILURES", "10/minute"),
         "PROXY_FIX_HOPS": _env_int("PROXY_FIX_HOPS", 0),
+        # Long-polling a job (GET /api/v1/jobs/<id>?wait=S): the longest wait granted, and
+        # how many requests per web process may wait at once (keep it below gunicorn's
+        # --threads so a thread is always left for other requests; 0 turns waits off).
+        "JOB_WAIT_MAX_S": _env_float("JOB_WAIT_MAX_S", 20.0),
+        "JOB_WAIT_SLOTS": _env_int("JOB_WAIT_SLOTS", 3),
         # Public address of the site; absolute links (hreflang, the embed's URLs) come only
         # from it, never from the request's Host header. Empty: links are relative.
         "SITE_URL": site_url(os.environ.get("SITE_URL", "")),

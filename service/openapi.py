@@ -398,10 +398,15 @@ def document() -> dict:
                            params=TRANSLATION_PARAMS, secured=True,
                            body={"type": "string"}, body_type="application/xliff+xml")},
             "/jobs/{job_id}": {"get": _op(
-                "A job's status, progress, timings and error",
-                {"200": _json(_ref("Job")), "404": missing},
+                "A job's status, progress, timings and error; with wait, a long poll that "
+                "answers when the job is done or failed, or after that many seconds "
+                "(at most JOB_WAIT_MAX_S; at once when the web process has no free "
+                "waiting slot)",
+                {"200": _json(_ref("Job")), "400": bad, "404": missing},
                 params=[{"name": "job_id", "in": "path", "required": True,
-                         "schema": {"type": "string"}}])},
+                         "schema": {"type": "string"}},
+                        {"name": "wait", "in": "query",
+                         "schema": {"type": "number", "minimum": 0}}])},
             "/memory.tmx": {
                 "get": _op("Export translation memory as TMX 1.4",
                            {"200": _xml_response("TMX 1.4"), "400": bad},

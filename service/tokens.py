@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -23,6 +24,9 @@ from service.models import ApiToken, utcnow
 ROLES = ("editor", "admin")
 RANK = {"reader": 0, "editor": 1, "admin": 2}
 PREFIX = "lcl_"
+# last_used_at is written at most this often per token: a client polling a job several
+# times a second would otherwise make every one of its reads a database write.
+LAST_USED_PRECISION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,9 @@ def authenticate(session: Session, raw: str) -> Principal | None:
     if not hmac.compare_digest(expected, _hash(secret)) or token is None \
             or token.revoked_at is not None:
         return None
-    token.last_used_at = utcnow()
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
+        token.last_used_at = now
     return principal_of(token)
 
 

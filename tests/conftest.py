@@ -267,13 +267,14 @@ def start_worker(tmp_path, models_dir) -> Iterator[Callable[..., WorkerProcess]]
 
 def wait_for_jobs(client, job_ids: list[str], timeout_s: float = 90,
                   worker: WorkerProcess | None = None) -> list[dict]:
-    """Poll the jobs API until every job is done or failed."""
+    """Long-poll the jobs API (``?wait=``) until every job is done or failed."""
     deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    while (left := deadline - time.monotonic()) > 0:
         jobs = [client.get(f"/api/v1/jobs/{job_id}").get_json() for job_id in job_ids]
-        if all(job["status"] in ("done", "failed") for job in jobs):
+        unfinished = [job for job in jobs if job["status"] not in ("done", "failed")]
+        if not unfinished:
             return jobs
-        time.sleep(0.25)
+        client.get(f"/api/v1/jobs/{unfinished[0]['id']}?wait={min(5.0, left):.2f}")
     detail = worker.log()[-4000:] if worker else ""
     raise AssertionError(f"jobs not finished after {timeout_s}s: {jobs}\n{detail}")
 

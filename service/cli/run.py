@@ -35,6 +35,9 @@ def _spawn_service(app, host: str, port: int, worker: bool, web_workers: int,
     python = sys.executable
     specs = [ChildSpec("web", [
         python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+        # Threads, as in the Procfile: a client long-polling its job holds a thread, not
+        # the whole process (JOB_WAIT_SLOTS leaves one of the four free).
+        "--worker-class", "gthread", "--threads", "4",
         "--access-logfile", "-", "service:create_app()"], restart=False, env=env)]
     if worker:
         concurrency = str(app.config["WORKER_CONCURRENCY"])

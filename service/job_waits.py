@@ -1,0 +1,64 @@
+"""Long-polling a job: ``GET /api/v1/jobs/<id>?wait=S`` answers when the job ends.
+
+A client that polls every fraction of a second costs the web process a whole request each
+time (HTTP parsing, the token check, JSON), and on a small machine that CPU comes out of
+decoding.  Waiting here instead costs one primary-key read every ``CHECK_INTERVAL_S``,
+with no token check and no write.  Reading the database, rather than listening for a
+broker message, keeps this the same in the embedded deployment (SQLite, file-system
+broker) and the scaled-out one (PostgreSQL, Redis), and it sees every way a job ends
+(worker, sweeper, retry) without each having to announce it.
+
+Each web process lets at most ``JOB_WAIT_SLOTS`` requests wait at a time, so waiters can
+never occupy every gunicorn thread; a request that finds no free slot is answered at once
+with the job as it is, exactly as without ``wait``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from service.articles import get_job, job_summary
+from service.db import Database
+from service.errors import ValidationError
+
+FINAL_STATUSES = frozenset({"done", "failed"})
+CHECK_INTERVAL_S = 0.2
+
+
+def parse_wait(raw: str | None, max_wait_s: float) -> float:
+    """Seconds to wait from the ``wait`` query value: absent means 0; more than the
+    configured maximum is cut to it (a client cannot hold a thread for longer)."""
+    if raw in (None, ""):
+        return 0.0
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds < float("inf"):
+        raise ValidationError("'wait' must be a number of seconds, 0 or more", field="wait")
+    return min(seconds, max_wait_s)
+
+
+def wait_slots(count: int) -> threading.BoundedSemaphore | None:
+    """The web process's waiting slots (``None`` when ``JOB_WAIT_SLOTS`` is 0: no waits)."""
+    return threading.BoundedSemaphore(count) if count > 0 else None
+
+
+def job_when_ended(db: Database, job_id: str, wait_s: float,
+                   slots: threading.BoundedSemaphore | None, full_error: bool) -> dict:
+    """The job's summary once it is done or failed, or after ``wait_s`` seconds as it is
+    then; at once when it has already ended, when ``wait_s`` is 0 or no slot is free."""
+    deadline = time.monotonic() + wait_s
+    waiting = wait_s > 0 and slots is not None and slots.acquire(blocking=False)
+    try:
+        while True:
+            with db.session() as session:
+                job = get_job(session, job_id)
+                remaining = deadline - time.monotonic()
+                if not waiting or job.status in FINAL_STATUSES or remaining <= 0:
+                    return job_summary(job, full_error)
+            time.sleep(min(CHECK_INTERVAL_S, remaining))
+    finally:
+        if waiting:
+            slots.release()

@@ -1,0 +1,127 @@
+"""Long-polling a job (``GET /api/v1/jobs/<id>?wait=S``) on SQLite and PostgreSQL.
+
+The job is finished by the real job runner (real CTranslate2) in another thread while the
+request waits, so the waiter has to see another writer's commit; no worker process is
+needed for that.  Polling must also not write: a token's ``last_used_at`` is kept to the
+minute.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+
+from service.job_runner import JobRunner
+from service.models import ApiToken, utcnow
+from tests.conftest import auth_headers
+from workers.engine import Engine
+
+
+def _queued_job(app, client, headers, article: dict) -> str:
+    response = client.post("/api/v1/articles", json={**article, "languages": ["hi"]},
+                           headers=headers)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()["jobs"][0]["id"]
+
+
+def test_a_long_poll_answers_when_another_process_finishes_the_job(
+        make_app, database_url, sample_article):
+    app = make_app(database_url)
+    headers = auth_headers(app)
+    client = app.test_client()
+    job_id = _queued_job(app, client, headers, sample_article)
+    assert client.get(f"/api/v1/jobs/{job_id}?wait=0").get_json()["status"] == "queued"
+
+    runner = JobRunner(app.extensions["db"], app.extensions["packages"], Engine())
+    outcome: list[str] = []
+
+    def run_later() -> None:
+        time.sleep(1.0)  # the request below is waiting by then
+        outcome.append(runner.run(job_id).status)
+
+    thread = threading.Thread(target=run_later)
+    thread.start()
+    started = time.monotonic()
+    job = client.get(f"/api/v1/jobs/{job_id}?wait=120", headers=headers).get_json()
+    waited = time.monotonic() - started
+    thread.join()
+    assert outcome == ["done"]
+    assert job["status"] == "done", job
+    assert job["progress"]["done"] == job["progress"]["total"] > 0
+    assert waited < 120  # it answered because the job ended, not because the wait ran out
+
+
+def test_a_job_that_does_not_end_is_answered_after_the_wait_cut_to_the_maximum(
+        make_app, sample_article):
+    app = make_app(JOB_WAIT_MAX_S=0.5)
+    headers = auth_headers(app)
+    client = app.test_client()
+    job_id = _queued_job(app, client, headers, sample_article)
+    started = time.monotonic()
+    job = client.get(f"/api/v1/jobs/{job_id}?wait=3600").get_json()
+    waited = time.monotonic() - started
+    assert job["status"] == "queued"
+    assert 0.5 <= waited < 3600
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf", "1e999", "0x10"])
+def test_a_wait_that_is_not_a_number_of_seconds_is_refused(make_app, sample_article, value):
+    app = make_app()
+    client = app.test_client()
+    job_id = _queued_job(app, client, auth_headers(app), sample_article)
+    response = client.get(f"/api/v1/jobs/{job_id}", query_string={"wait": value})
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "wait"
+
+
+def test_a_waiter_finding_no_free_slot_is_answered_at_once(make_app, sample_article):
+    app = make_app(JOB_WAIT_SLOTS=1)
+    client = app.test_client()
+    job_id = _queued_job(app, client, auth_headers(app), sample_article)
+    slots = app.extensions["job_wait_slots"]
+    assert slots.acquire(blocking=False)  # the process's only slot, held by another waiter
+    try:
+        started = time.monotonic()
+        job = client.get(f"/api/v1/jobs/{job_id}?wait=60").get_json()
+        assert job["status"] == "queued"
+        assert time.monotonic() - started < 60
+    finally:
+        slots.release()
+    started = time.monotonic()
+    assert client.get(f"/api/v1/jobs/{job_id}?wait=0.3").get_json()["status"] == "queued"
+    assert time.monotonic() - started >= 0.3  # with the slot free again, it waits
+
+
+def test_waiting_can_be_turned_off(make_app, sample_article):
+    app = make_app(JOB_WAIT_SLOTS=0)
+    client = app.test_client()
+    job_id = _queued_job(app, client, auth_headers(app), sample_article)
+    started = time.monotonic()
+    assert client.get(f"/api/v1/jobs/{job_id}?wait=60").get_json()["status"] == "queued"
+    assert time.monotonic() - started < 60
+
+
+def test_polling_with_a_token_writes_its_last_use_at_most_once_a_minute(
+        make_app, database_url, sample_article):
+    app = make_app(database_url)
+    headers = auth_headers(app)
+    client = app.test_client()
+    job_id = _queued_job(app, client, headers, sample_article)
+    token_id = headers["Authorization"].split("_", 1)[1].split(".")[0]
+
+    def last_used():
+        with app.extensions["db"].session() as session:
+            return session.get(ApiToken, token_id).last_used_at
+
+    first = last_used()
+    assert first is not None
+    for _ in range(3):
+        assert client.get(f"/api/v1/jobs/{job_id}", headers=headers).status_code == 200
+    assert last_used() == first
+    with app.extensions["db"].session() as session:
+        session.get(ApiToken, token_id).last_used_at = utcnow() - timedelta(minutes=2)
+    client.get(f"/api/v1/jobs/{job_id}", headers=headers)
+    assert last_used() > first
