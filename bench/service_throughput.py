@@ -3,16 +3,19 @@
     .venv/bin/python bench/service_throughput.py [--mode embedded|procfile|both]
         [--articles 11] [--clients 1,4] [--reps 3] [--package FILE] [--beam 2]
         [--compute-type int8] [--inter-threads 2] [--intra-threads 1] [--max-batch 64]
-        [--worker-concurrency 2] [--worker-pool threads] [--window-ms 50] [--poll-s 0.2]
+        [--worker-concurrency 4] [--worker-pool threads] [--window-ms 50] [--job-wait 20]
+        [--poll-s 0.2]
         [--span-probe on|off] [--port 18100]
 
-For every mode and client count, ``--reps`` times, it starts a fresh service on loopback
-with an empty database (so translation memory cannot shortcut anything), waits for it,
+For every mode and client count, ``--reps`` times (the counts interleaved), it starts a
+fresh service on loopback with an empty database (so translation memory cannot shortcut
+anything), waits for it,
 warms the model up with one unrelated article, then starts the clock: the article set is
 split round-robin over N client threads, each POSTs its articles over HTTP (one editor
-job each, Hindi) one after another and then polls its jobs (``--poll-s``, 0.2 s: on two
-cores, four clients polling every 50 ms took a noticeable share of the CPU from
-decoding); the clock stops when the last job is done.
+job each, Hindi) one after another and then waits for its jobs with long polls
+(``GET /api/v1/jobs/<id>?wait=``, ``--job-wait`` 20 s; ``--job-wait 0`` polls every
+``--poll-s`` instead, as clients did before long polls: on two cores, polling took a
+measurable share of the CPU from decoding); the clock stops when the last job is done.
 
 * ``embedded``: ``localise serve`` (SQLite, kombu's file-system broker, gunicorn, one
   Celery worker and beat under the supervisor).
@@ -88,6 +91,7 @@ class Service:
     def __init__(self, mode: str, args, models_dir: Path, work: Path) -> None:
         self.mode, self.base = mode, f"http://127.0.0.1:{args.port}"
         self.poll_s = args.poll_s
+        self.job_wait_s = args.job_wait
         self.processes: list[subprocess.Popen] = []
         self.database = None
         data_dir = work / f"data-{uuid.uuid4().hex[:6]}"
@@ -156,13 +160,15 @@ class Service:
         while pending:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"jobs not done: {pending}; logs in {self.log_dir}")
-            job = http("GET", f"{self.base}/api/v1/jobs/{pending[0]}", self.token)
+            asked = time.monotonic()
+            job = http("GET", f"{self.base}/api/v1/jobs/{pending[0]}"
+                       + (f"?wait={self.job_wait_s}" if self.job_wait_s else ""), self.token)
             if job["status"] == "failed":
                 raise RuntimeError(f"job failed: {job}")
             if job["status"] == "done":
                 pending.pop(0)
-            else:
-                time.sleep(self.poll_s)
+            elif not self.job_wait_s or time.monotonic() - asked < self.job_wait_s / 2:
+                time.sleep(self.poll_s)  # not a long poll (no free slot): poll
 
     def worker_rss_mib(self) -> float | None:
         """Resident memory of the embedded worker and its children (prefork), now."""
@@ -181,6 +187,34 @@ class Service:
             except (OSError, StopIteration):
                 continue
         return total / 1024
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by the service's processes, by role, and by this process
+        (the clients): what, besides decoding, takes the two cores."""
+        parents, roles = {}, {}
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+                command = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+            except OSError:
+                continue
+            pid = int(stat.parent.name)
+            parents[pid] = int(fields[1])
+            ticks = int(fields[11]) + int(fields[12])
+            role = "web" if b"gunicorn" in command else "beat" if b" beat" in command \
+                else "worker" if b" worker" in command else "other"
+            roles[pid] = (role, ticks / os.sysconf("SC_CLK_TCK"))
+        ours = {process.pid for process in self.processes}
+        totals = {"web": 0.0, "worker": 0.0, "beat": 0.0, "other": 0.0}
+        for pid, (role, seconds) in roles.items():
+            ancestor = pid
+            while ancestor not in ours and ancestor in parents and ancestor > 1:
+                ancestor = parents[ancestor]
+            if ancestor in ours:
+                totals[role] += seconds
+        times = os.times()
+        totals["clients"] = times.user + times.system
+        return totals
 
     def stop(self) -> None:
         for process in self.processes:
@@ -300,13 +334,17 @@ class RawReference:
 
 
 def service_run(mode: str, args, work: Path, articles: list[dict], clients: int
-                ) -> tuple[float, float | None]:
-    """A fresh service, warmed up; (seconds for the set, worker RSS after)."""
+                ) -> tuple[float, float | None, dict[str, float]]:
+    """A fresh service, warmed up; (seconds for the set, worker RSS after, CPU seconds
+    by role during the set)."""
     service = Service(mode, args, work / "models", work)
     try:
         service.wait([service.post(WARM_UP)])
+        before = service.cpu_seconds()
         seconds = timed_run(service, articles, clients)
-        return seconds, service.worker_rss_mib()
+        after = service.cpu_seconds()
+        used = {role: after[role] - before[role] for role in after}
+        return seconds, service.worker_rss_mib(), used
     except Exception:
         for log in sorted(service.log_dir.rglob("*.log")):
             print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
@@ -321,7 +359,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=11)
     parser.add_argument("--clients", default="1,4")
     add_decoding_arguments(parser)
-    parser.add_argument("--worker-concurrency", type=int, default=2)
+    parser.add_argument("--worker-concurrency", type=int, default=4,
+                        help="the service's WORKER_CONCURRENCY (4: the shipped default)")
     parser.add_argument("--worker-pool", default="threads", help="solo, threads or prefork")
     parser.add_argument("--window-ms", type=int, default=50)
     parser.add_argument("--span-probe", choices=("on", "off"), default="on",
@@ -333,8 +372,11 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the services' logs")
     parser.add_argument("--reps", type=int, default=3,
                         help="service runs per mode and client count (median reported)")
+    parser.add_argument("--job-wait", type=float, default=20,
+                        help="seconds each status request may wait for its job to end "
+                             "(GET /jobs/<id>?wait=); 0: poll every --poll-s instead")
     parser.add_argument("--poll-s", type=float, default=0.2,
-                        help="how often each client asks for its job's status")
+                        help="how often a client polls when a status request did not wait")
     args = parser.parse_args()
 
     articles = article_set(args.articles)
@@ -351,27 +393,36 @@ def main() -> None:
               f"both sides); service: {args.worker_concurrency} worker thread(s)/process(es),"
               f" pool {args.worker_pool or 'default'}, window {args.window_ms} ms, span probe "
               f"{args.span_probe} (its 30 sentences are decoded during the warm-up); clients"
-              f" poll every {args.poll_s} s")
+              + (f" long-poll their jobs (wait={args.job_wait:g} s)" if args.job_wait
+                 else f" poll every {args.poll_s} s"))
         print(f"{len(articles)} articles; {raw.describe()}; raw and work are timed again "
               f"before each service run; {args.reps} run(s) each, the median ratio is the "
               f"result")
         modes = ["embedded", "procfile"] if args.mode == "both" else [args.mode]
+        counts = [int(c) for c in args.clients.split(",")]
         for mode in modes:
-            for clients in [int(c) for c in args.clients.split(",")]:
-                ratios, work_ratios = [], []
-                for _ in range(args.reps):
+            ratios: dict[int, list[float]] = {count: [] for count in counts}
+            work_ratios: dict[int, list[float]] = {count: [] for count in counts}
+            for rep in range(args.reps):
+                # Client counts interleaved, in alternating order, so the machine's drift
+                # from minute to minute falls on each count alike.
+                for clients in counts if rep % 2 == 0 else counts[::-1]:
                     raw_s, work_s = raw.measure()
-                    seconds, rss = service_run(mode, args, work, articles, clients)
-                    ratios.append(seconds / raw_s)
-                    work_ratios.append(seconds / work_s)
+                    seconds, rss, cpu = service_run(mode, args, work, articles, clients)
+                    ratios[clients].append(seconds / raw_s)
+                    work_ratios[clients].append(seconds / work_s)
                     print(f"  {mode:<9} {clients} client(s): {seconds:6.2f} s   raw "
                           f"{raw_s:5.2f} s   work {work_s:5.2f} s   service/raw "
-                          f"{ratios[-1]:4.2f}   service/work {work_ratios[-1]:4.2f}"
-                          + (f"   worker RSS after {rss:.0f} MiB" if rss else ""),
+                          f"{ratios[clients][-1]:4.2f}   service/work "
+                          f"{work_ratios[clients][-1]:4.2f}"
+                          + (f"   worker RSS after {rss:.0f} MiB" if rss else "")
+                          + "\n      CPU-s during the run: " + ", ".join(
+                              f"{role} {value:.2f}" for role, value in cpu.items()),
                           flush=True)
+            for clients in counts:
                 print(f"{mode:<9} {clients} client(s): median service/raw "
-                      f"{statistics.median(ratios):4.2f}   service/work "
-                      f"{statistics.median(work_ratios):4.2f}", flush=True)
+                      f"{statistics.median(ratios[clients]):4.2f}   service/work "
+                      f"{statistics.median(work_ratios[clients]):4.2f}", flush=True)
     finally:
         if args.keep:
             print(f"logs and data kept in {work}")

@@ -7,6 +7,7 @@ behind it, as they do behind a long batch in a busy worker).
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from concurrent.futures import CancelledError
@@ -154,6 +155,44 @@ def test_a_decoder_free_while_another_is_busy_takes_only_its_share(model):
     [f.result(timeout=60) for f in futures + first]
     assert sorted(s for batch in decoder.batches[1:] for s in batch) == \
         sorted(tuple(t) for t in sentences)
+
+
+def test_a_batch_of_long_sentences_takes_fewer_than_one_of_short_ones(model):
+    """Shares are padded tokens: the longest sentences' batch is not as many sentences as
+    a short one's, or one replica would grind through it while the other ran dry."""
+    queue, decoder, first = blocked_queue(model, decoders=2)
+    long = tokens(model, *[f"Long sentence {n} that goes on about phones, prices, launches, "
+                           f"shops and sales in Noida, Pune and Bengaluru." for n in range(4)])
+    short = tokens(model, *[f"Short {n}." for n in range(12)])
+    futures = queue.submit(long + short, [None] * 16)
+    deadline = time.monotonic() + 30
+    while len(decoder.batches) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    share = math.ceil(sum(map(len, long + short)) / 2)
+    longest = max(map(len, long))
+    assert len(decoder.batches[1]) == math.ceil(share / longest) < 8  # not half of 16
+    assert set(decoder.batches[1]) <= {tuple(t) for t in long}
+    decoder.release.set()
+    [f.result(timeout=60) for f in futures + first]
+    assert sorted(s for batch in decoder.batches[1:] for s in batch) == \
+        sorted(tuple(t) for t in long + short)
+
+
+def test_a_long_sentence_is_not_swept_into_a_batch_of_short_ones(model):
+    """The first caller's short sentences anchor the batch; a later caller's long one
+    would multiply its padded cost, so it waits for a batch of its own."""
+    queue, decoder, first = blocked_queue(model, decoders=2)
+    short = tokens(model, *[f"Short {n}." for n in range(6)])
+    long = tokens(model, "A long sentence that goes on about phones, prices, launches, shops "
+                         "and sales in Noida, Pune, Chennai and Bengaluru this year.")
+    futures = queue.submit(short, [None] * 6) + queue.submit(long, [None])
+    deadline = time.monotonic() + 30
+    while len(decoder.batches) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert set(decoder.batches[1]) == {tuple(t) for t in short}
+    decoder.release.set()
+    [f.result(timeout=60) for f in futures + first]
+    assert decoder.batches[2:] == [[tuple(long[0])]]
 
 
 def test_withdrawn_sentences_are_not_decoded(model):

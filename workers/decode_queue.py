@@ -13,10 +13,11 @@ next batch whenever they are free, so:
 
 * batches are formed from whatever is waiting, across callers: one job batch's fallback
   pieces fill a batch beside another's first-pass sentences;
-* what waits is split evenly over all the decoders, busy ones too (a batch is at most
-  ``ceil(waiting / decoders)`` long), so at the tail no replica idles while another grinds
-  through a last long batch (on a slow two-core machine a 64-sentence batch of a
-  transformer-base model takes several seconds on one core);
+* what waits is split evenly over all the decoders, busy ones too, by padded tokens: a
+  batch holds at most ``ceil(waiting tokens / decoders / its longest sentence)``
+  sentences, so no replica idles while another grinds through a last long batch (on two
+  cores a batch of the 64 longest sentences of a transformer-base model took as long as
+  the other replica took for all the rest);
 * callers are served by priority: an editor's sentences (priority 1) go before any
   backfill's (0) and never share a batch with them, so no editor waits for the archive's
   thousands of sentences;
@@ -118,17 +119,45 @@ class DecodeQueue:
         top = max(item.priority for item in self._waiting.values())
         turn = sorted((item for item in self._waiting.values() if item.priority == top),
                       key=lambda item: len(item.tokens), reverse=True)
-        # what waits is split over every decoder, busy ones too: they will be free soon,
-        # and a last long batch on one while the other has nothing is the tail's idle time
-        size = min(self._max_batch, math.ceil(len(turn) / self._decoders))
         overdue = time.monotonic() - PATIENCE_S
         anchor = min(range(len(turn)), key=lambda i: (turn[i].queued_at > overdue,
                                                        turn[i].order))
-        start = max(0, min(anchor, len(turn) - size))
-        batch = turn[start:start + size]
+        first, last = self._window(turn, anchor)
+        batch = turn[first:last]
         for item in batch:
             self._decoding[item.key] = self._waiting.pop(item.key)
         return batch
+
+    def _window(self, turn: list[_Item], anchor: int) -> tuple[int, int]:
+        """The batch, ``turn[first:last]`` (``turn`` is sorted longest first): the anchor
+        and the nearest shorter sentences, then, when none is left, the nearest longer.
+
+        What waits is split over every decoder, busy ones too: they will be free soon, and
+        a last long batch on one while the other has nothing is the tail's idle time.  The
+        split is by padded tokens, not sentences: a batch costs about its longest sentence
+        times its size, and a batch of the 64 longest sentences kept one replica busy for
+        as long as the other took for all the rest.  So a batch holds no more than
+        ``ceil(share / its longest)`` sentences, the share being the waiting tokens over
+        the decoders.  One decoder has nobody to share with: it takes all it may.
+        """
+        share = math.ceil(sum(len(item.tokens) for item in turn) / self._decoders)
+
+        def fits(first: int, last: int) -> bool:
+            if self._decoders == 1:
+                return last - first <= self._max_batch
+            return last - first <= min(self._max_batch,
+                                       math.ceil(share / max(1, len(turn[first].tokens))))
+
+        first, last = anchor, anchor + 1
+        while True:
+            if last < len(turn):
+                if not fits(first, last + 1):
+                    return first, last
+                last += 1
+            elif first > 0 and fits(first - 1, last):
+                first -= 1
+            else:
+                return first, last
 
     def _decoder(self) -> None:
         while True:
