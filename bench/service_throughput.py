@@ -10,7 +10,8 @@
 For every mode and client count, ``--reps`` times (the counts interleaved), it starts a
 fresh service on loopback with an empty database (so translation memory cannot shortcut
 anything), waits for it,
-warms the model up with one unrelated article, then starts the clock: the article set is
+posts eight unrelated articles at once (the model loaded and probed, every web process
+and worker thread past its first request: a steady state), then starts the clock: the article set is
 split round-robin over N client threads, each POSTs its articles over HTTP (one editor
 job each, Hindi) one after another and then waits for its jobs with long polls
 (``GET /api/v1/jobs/<id>?wait=``, ``--job-wait`` 20 s; ``--job-wait 0`` polls every
@@ -73,8 +74,9 @@ from workers.packages import PackageStore  # noqa: E402
 
 LOCALISE = str(Path(sys.executable).parent / "localise")
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-WARM_UP = {"slug": "warm-up-article", "title": "Warm up the model before the clock starts",
-           "body_html": "<p>Nothing in this text appears in the measured set.</p>"}
+WARM_UP = [{"slug": f"warm-up-article-{n}", "title": "Warm up the model before the clock",
+            "body_html": f"<p>Nothing in warm-up text {n} appears in the measured set.</p>"}
+           for n in range(8)]
 
 
 def http(method: str, url: str, token: str, payload: dict | None = None) -> dict:
@@ -155,8 +157,11 @@ class Service:
         return http("POST", f"{self.base}/api/v1/articles", self.token,
                     {**article, "languages": ["hi"]})["jobs"][0]["id"]
 
-    def wait(self, job_ids: list[str], timeout_s: float = 900) -> None:
+    def wait(self, job_ids: list[str], timeout_s: float = 900) -> int:
+        """Until every job is done; the model's output tokens for them (``decoded_tokens``:
+        with a random-weight model it moves with how sentences happened to be batched)."""
         pending, deadline = list(job_ids), time.monotonic() + timeout_s
+        decoded = 0
         while pending:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"jobs not done: {pending}; logs in {self.log_dir}")
@@ -166,9 +171,11 @@ class Service:
             if job["status"] == "failed":
                 raise RuntimeError(f"job failed: {job}")
             if job["status"] == "done":
+                decoded += job["decoded_tokens"] or 0
                 pending.pop(0)
             elif not self.job_wait_s or time.monotonic() - asked < self.job_wait_s / 2:
                 time.sleep(self.poll_s)  # not a long poll (no free slot): poll
+        return decoded
 
     def worker_rss_mib(self) -> float | None:
         """Resident memory of the embedded worker and its children (prefork), now."""
@@ -240,14 +247,16 @@ def procfile(names: str) -> list[tuple[str, str]]:
             if not wanted or name.strip() in wanted]
 
 
-def timed_run(service: Service, articles: list[dict], clients: int) -> float:
-    """Wall time from the first POST until every job is done, ``clients`` at once."""
+def timed_run(service: Service, articles: list[dict], clients: int) -> tuple[float, int]:
+    """Wall time from the first POST until every job is done, ``clients`` at once, and
+    the jobs' decoded tokens."""
     shares = [articles[index::clients] for index in range(clients)]
     errors: list[BaseException] = []
+    decoded: list[int] = []
 
     def client(share: list[dict]) -> None:
         try:
-            service.wait([service.post(article) for article in share])
+            decoded.append(service.wait([service.post(article) for article in share]))
         except BaseException as exc:  # reported after the run
             errors.append(exc)
 
@@ -260,7 +269,7 @@ def timed_run(service: Service, articles: list[dict], clients: int) -> float:
     elapsed = time.perf_counter() - started
     if errors:
         raise errors[0]
-    return elapsed
+    return elapsed, sum(decoded)
 
 
 class RawReference:
@@ -334,17 +343,19 @@ class RawReference:
 
 
 def service_run(mode: str, args, work: Path, articles: list[dict], clients: int
-                ) -> tuple[float, float | None, dict[str, float]]:
-    """A fresh service, warmed up; (seconds for the set, worker RSS after, CPU seconds
-    by role during the set)."""
+                ) -> tuple[float, float | None, dict[str, float], int]:
+    """A fresh service, warmed up; (seconds for the set, worker RSS after, CPU seconds by
+    role during the set, the set's decoded tokens)."""
     service = Service(mode, args, work / "models", work)
     try:
-        service.wait([service.post(WARM_UP)])
+        # Steady state, not a cold start: the model loaded (and probed), and every web
+        # process and worker thread past its first request (eight posts at once).
+        timed_run(service, WARM_UP, len(WARM_UP))
         before = service.cpu_seconds()
-        seconds = timed_run(service, articles, clients)
+        seconds, decoded = timed_run(service, articles, clients)
         after = service.cpu_seconds()
         used = {role: after[role] - before[role] for role in after}
-        return seconds, service.worker_rss_mib(), used
+        return seconds, service.worker_rss_mib(), used, decoded
     except Exception:
         for log in sorted(service.log_dir.rglob("*.log")):
             print(f"--- {log.name}\n{log.read_text(errors='replace')[-3000:]}")
@@ -408,7 +419,8 @@ def main() -> None:
                 # from minute to minute falls on each count alike.
                 for clients in counts if rep % 2 == 0 else counts[::-1]:
                     raw_s, work_s = raw.measure()
-                    seconds, rss, cpu = service_run(mode, args, work, articles, clients)
+                    seconds, rss, cpu, decoded = service_run(mode, args, work, articles,
+                                                             clients)
                     ratios[clients].append(seconds / raw_s)
                     work_ratios[clients].append(seconds / work_s)
                     print(f"  {mode:<9} {clients} client(s): {seconds:6.2f} s   raw "
@@ -417,7 +429,8 @@ def main() -> None:
                           f"{work_ratios[clients][-1]:4.2f}"
                           + (f"   worker RSS after {rss:.0f} MiB" if rss else "")
                           + "\n      CPU-s during the run: " + ", ".join(
-                              f"{role} {value:.2f}" for role, value in cpu.items()),
+                              f"{role} {value:.2f}" for role, value in cpu.items())
+                          + f"; decoded tokens {decoded}",
                           flush=True)
             for clients in counts:
                 print(f"{mode:<9} {clients} client(s): median service/raw "

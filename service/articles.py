@@ -204,6 +204,9 @@ def job_summary(job: Job, full_error: bool = False) -> dict:
         "held": job.held_reason,
         # Why a finished translation is being made again ("retranslate", "glossary")
         "reason": job.reason,
+        # What the job cost: the model's output tokens, the worker's peak memory
+        "decoded_tokens": job.decoded_tokens,
+        "peak_rss_bytes": job.peak_rss_bytes,
     }
 
 

@@ -72,7 +72,14 @@ SCHEMAS: dict[str, Any] = {
                      "description": "why PUBLISH_POLICY=gated kept the translation a draft"},
             "reason": {"enum": ["retranslate", "glossary", None],
                        "description": "why the job ran again on a finished translation "
-                                      "(null: a first translation)"}}},
+                                      "(null: a first translation)"},
+            "decoded_tokens": {"type": ["integer", "null"], "minimum": 0,
+                               "description": "target tokens the model produced for this "
+                                              "job's sentences (memory hits cost none); "
+                                              "null until it ran"},
+            "peak_rss_bytes": {"type": ["integer", "null"], "minimum": 0,
+                               "description": "the worker process's peak resident memory "
+                                              "when the job ended"}}},
     "Submission": {
         "type": "object", "required": ["article", "revision", "created", "jobs"],
         "properties": {

@@ -48,6 +48,7 @@ def test_article_is_translated_by_a_worker_and_served(make_app, database_url, re
         assert job["route"] == f"en-{job['language']}@1.0"
         assert job["error"] is None
         assert job["finished_at"] >= job["started_at"]
+        assert job["decoded_tokens"] > 0 and job["peak_rss_bytes"] > 50 * 2**20
 
     slug = sample_article["slug"]
     hindi = client.get(f"/api/v1/articles/{slug}/translations/hi").get_json()
