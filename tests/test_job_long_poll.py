@@ -15,7 +15,7 @@ from datetime import timedelta
 import pytest
 
 from service.job_runner import JobRunner
-from service.models import ApiToken, utcnow
+from service.models import ApiToken, Job, utcnow
 from tests.conftest import auth_headers
 from workers.engine import Engine
 
@@ -125,3 +125,23 @@ def test_polling_with_a_token_writes_its_last_use_at_most_once_a_minute(
         session.get(ApiToken, token_id).last_used_at = utcnow() - timedelta(minutes=2)
     client.get(f"/api/v1/jobs/{job_id}", headers=headers)
     assert last_used() > first
+
+
+def test_a_job_deleted_while_waited_on_is_a_404_without_waiting_out(make_app, sample_article):
+    """A cancelled backfill deletes its queued jobs; a waiter must not sit out its wait."""
+    app = make_app()
+    client = app.test_client()
+    job_id = _queued_job(app, client, auth_headers(app), sample_article)
+
+    def delete_later() -> None:
+        time.sleep(0.5)
+        with app.extensions["db"].session() as session:
+            session.delete(session.get(Job, job_id))
+
+    thread = threading.Thread(target=delete_later)
+    thread.start()
+    started = time.monotonic()
+    response = client.get(f"/api/v1/jobs/{job_id}?wait=60")
+    thread.join()
+    assert response.status_code == 404
+    assert time.monotonic() - started < 60
