@@ -70,6 +70,13 @@ def blocked_queue(model, decoders: int = 1, **kwargs) -> tuple[DecodeQueue, Reco
     return queue, decoder, first
 
 
+def wait_for_batches(decoder: RecordingDecoder, count: int, timeout_s: float = 30) -> None:
+    """Until the decoders have taken ``count`` batches (the held one included)."""
+    deadline = time.monotonic() + timeout_s
+    while len(decoder.batches) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_callers_waiting_together_share_one_batch_with_their_own_results(model):
     queue, decoder, first = blocked_queue(model)
     a = tokens(model, "Xiaomi opens a plant in Noida.", "Sales rose in March.")
@@ -147,9 +154,7 @@ def test_a_decoder_free_while_another_is_busy_takes_only_its_share(model):
     queue, decoder, first = blocked_queue(model, decoders=2)
     sentences = tokens(model, *[f"Sentence {n} about phones." for n in range(10)])
     futures = queue.submit(sentences, [None] * 10)
-    deadline = time.monotonic() + 30
-    while len(decoder.batches) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for_batches(decoder, 2)
     assert len(decoder.batches[1]) == 5  # not all 10: half is left for the busy one
     decoder.release.set()
     [f.result(timeout=60) for f in futures + first]
@@ -165,9 +170,7 @@ def test_a_batch_of_long_sentences_takes_fewer_than_one_of_short_ones(model):
                            f"shops and sales in Noida, Pune and Bengaluru." for n in range(4)])
     short = tokens(model, *[f"Short {n}." for n in range(12)])
     futures = queue.submit(long + short, [None] * 16)
-    deadline = time.monotonic() + 30
-    while len(decoder.batches) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for_batches(decoder, 2)
     share = math.ceil(sum(map(len, long + short)) / 2)
     longest = max(map(len, long))
     assert len(decoder.batches[1]) == math.ceil(share / longest) < 8  # not half of 16
@@ -186,9 +189,7 @@ def test_a_long_sentence_is_not_swept_into_a_batch_of_short_ones(model):
     long = tokens(model, "A long sentence that goes on about phones, prices, launches, shops "
                          "and sales in Noida, Pune, Chennai and Bengaluru this year.")
     futures = queue.submit(short, [None] * 6) + queue.submit(long, [None])
-    deadline = time.monotonic() + 30
-    while len(decoder.batches) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for_batches(decoder, 2)
     assert set(decoder.batches[1]) == {tuple(t) for t in short}
     decoder.release.set()
     [f.result(timeout=60) for f in futures + first]

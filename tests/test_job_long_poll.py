@@ -20,19 +20,21 @@ from tests.conftest import auth_headers
 from workers.engine import Engine
 
 
-def _queued_job(app, client, headers, article: dict) -> str:
+def _app_with_queued_job(make_app, article: dict, database_url: str | None = None,
+                         **config) -> tuple:
+    """(app, test client, editor headers, id of a queued Hindi job): no worker runs it."""
+    app = make_app(database_url, **config)
+    headers = auth_headers(app)
+    client = app.test_client()
     response = client.post("/api/v1/articles", json={**article, "languages": ["hi"]},
                            headers=headers)
     assert response.status_code == 201, response.get_json()
-    return response.get_json()["jobs"][0]["id"]
+    return app, client, headers, response.get_json()["jobs"][0]["id"]
 
 
 def test_a_long_poll_answers_when_another_process_finishes_the_job(
         make_app, database_url, sample_article):
-    app = make_app(database_url)
-    headers = auth_headers(app)
-    client = app.test_client()
-    job_id = _queued_job(app, client, headers, sample_article)
+    app, client, headers, job_id = _app_with_queued_job(make_app, sample_article, database_url)
     assert client.get(f"/api/v1/jobs/{job_id}?wait=0").get_json()["status"] == "queued"
 
     runner = JobRunner(app.extensions["db"], app.extensions["packages"], Engine())
@@ -56,10 +58,7 @@ def test_a_long_poll_answers_when_another_process_finishes_the_job(
 
 def test_a_job_that_does_not_end_is_answered_after_the_wait_cut_to_the_maximum(
         make_app, sample_article):
-    app = make_app(JOB_WAIT_MAX_S=0.5)
-    headers = auth_headers(app)
-    client = app.test_client()
-    job_id = _queued_job(app, client, headers, sample_article)
+    _, client, _, job_id = _app_with_queued_job(make_app, sample_article, JOB_WAIT_MAX_S=0.5)
     started = time.monotonic()
     job = client.get(f"/api/v1/jobs/{job_id}?wait=3600").get_json()
     waited = time.monotonic() - started
@@ -69,18 +68,14 @@ def test_a_job_that_does_not_end_is_answered_after_the_wait_cut_to_the_maximum(
 
 @pytest.mark.parametrize("value", ["soon", "-1", "nan", "inf", "1e999", "0x10"])
 def test_a_wait_that_is_not_a_number_of_seconds_is_refused(make_app, sample_article, value):
-    app = make_app()
-    client = app.test_client()
-    job_id = _queued_job(app, client, auth_headers(app), sample_article)
+    _, client, _, job_id = _app_with_queued_job(make_app, sample_article)
     response = client.get(f"/api/v1/jobs/{job_id}", query_string={"wait": value})
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == "wait"
 
 
 def test_a_waiter_finding_no_free_slot_is_answered_at_once(make_app, sample_article):
-    app = make_app(JOB_WAIT_SLOTS=1)
-    client = app.test_client()
-    job_id = _queued_job(app, client, auth_headers(app), sample_article)
+    app, client, _, job_id = _app_with_queued_job(make_app, sample_article, JOB_WAIT_SLOTS=1)
     slots = app.extensions["job_wait_slots"]
     assert slots.acquire(blocking=False)  # the process's only slot, held by another waiter
     try:
@@ -96,9 +91,7 @@ def test_a_waiter_finding_no_free_slot_is_answered_at_once(make_app, sample_arti
 
 
 def test_waiting_can_be_turned_off(make_app, sample_article):
-    app = make_app(JOB_WAIT_SLOTS=0)
-    client = app.test_client()
-    job_id = _queued_job(app, client, auth_headers(app), sample_article)
+    _, client, _, job_id = _app_with_queued_job(make_app, sample_article, JOB_WAIT_SLOTS=0)
     started = time.monotonic()
     assert client.get(f"/api/v1/jobs/{job_id}?wait=60").get_json()["status"] == "queued"
     assert time.monotonic() - started < 60
@@ -106,10 +99,7 @@ def test_waiting_can_be_turned_off(make_app, sample_article):
 
 def test_polling_with_a_token_writes_its_last_use_at_most_once_a_minute(
         make_app, database_url, sample_article):
-    app = make_app(database_url)
-    headers = auth_headers(app)
-    client = app.test_client()
-    job_id = _queued_job(app, client, headers, sample_article)
+    app, client, headers, job_id = _app_with_queued_job(make_app, sample_article, database_url)
     token_id = headers["Authorization"].split("_", 1)[1].split(".")[0]
 
     def last_used():
@@ -129,9 +119,7 @@ def test_polling_with_a_token_writes_its_last_use_at_most_once_a_minute(
 
 def test_a_job_deleted_while_waited_on_is_a_404_without_waiting_out(make_app, sample_article):
     """A cancelled backfill deletes its queued jobs; a waiter must not sit out its wait."""
-    app = make_app()
-    client = app.test_client()
-    job_id = _queued_job(app, client, auth_headers(app), sample_article)
+    app, client, _, job_id = _app_with_queued_job(make_app, sample_article)
 
     def delete_later() -> None:
         time.sleep(0.5)
