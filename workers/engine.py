@@ -15,7 +15,7 @@ import math
 import threading
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -209,7 +209,15 @@ class Engine:
                         ) -> list[tuple[str, float, int]]:
         """Every (text, hop) of one package through its decode queue, in one submission:
         each output with its confidence and the tokens generated for it (a text wanted
-        twice is decoded once; both get its count)."""
+        twice is decoded once; both get its count).
+
+        SentencePiece is called once for all the sources, and once for each set of
+        sentences that come back together, never once per sentence: each call releases
+        the GIL and must win it back, and while another thread of the worker runs Python
+        (segmenting the next job's articles, the ORM) that costs a thread switch per call
+        (measured: 88 sentences one by one took 130 ms beside a busy thread, 1 ms alone;
+        in one call, 1-15 ms either way).
+        """
         if not items:
             return []
         model, info = self._model(package), package.info
@@ -217,36 +225,44 @@ class Engine:
         wanted = Counter((text, hop.target) for text, hop in items)
         unique = list(wanted)
         sources = {(text, hop.target): hop.source for text, hop in items}
-        tokens, prefixes = [], []
-        for text, target in unique:
-            if processing:
-                text = processing[0](text, sources[text, target])
-            tokens.append(info.source_tokens(target)
-                          + model.source_tokenizer.encode(text, out_type=str))
-            prefixes.append(info.target_tokens(target) or None)
+        texts = [processing[0](text, sources[text, target]) if processing else text
+                 for text, target in unique]
+        tokens = [info.source_tokens(target) + pieces for (_, target), pieces in zip(
+            unique, model.source_tokenizer.encode(texts, out_type=str), strict=True)]
+        prefixes = [info.target_tokens(target) or None for _, target in unique]
         with _LOADING:
             queue = decode_queue(package, self.settings)
         futures = queue.submit(tokens, prefixes, priority)
         self.model_calls += 1
         outputs: dict[tuple[str, str], tuple[str, float, int]] = {}
+        position = {id(future): index for index, future in enumerate(futures)}
+        pending = set(futures)
         try:
-            position = {id(future): index for index, future in enumerate(futures)}
-            for future in as_completed(futures):  # progress as batches come back
-                index = position[id(future)]
-                (text, target), prefix, result = unique[index], prefixes[index], \
-                    future.result()
-                pieces = result.hypotheses[0]
-                score = confidence(result.scores[0], len(pieces),
-                                   self.settings.length_penalty)
-                if prefix and pieces[:len(prefix)] == prefix:
-                    pieces = pieces[len(prefix):]
-                output = model.target_tokenizer.decode(pieces).strip()
-                outputs[text, target] = (processing[1](output, target) if processing
-                                         else output, score, len(pieces))
-                self.tokens_decoded += len(pieces)
-                self.sentences_translated += 1
-                advance(wanted[text, target])
+            while pending:  # progress as batches come back
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                finished = [(position[id(future)], future.result()) for future in done]
+                hypotheses = [self._strip_prefix(result.hypotheses[0], prefixes[index])
+                              for index, result in finished]
+                for (index, result), pieces, output in zip(
+                        finished, hypotheses,
+                        model.target_tokenizer.decode(hypotheses), strict=True):
+                    text, target = unique[index]
+                    score = confidence(result.scores[0], len(pieces),
+                                       self.settings.length_penalty)
+                    output = output.strip()
+                    outputs[text, target] = (processing[1](output, target) if processing
+                                             else output, score, len(pieces))
+                    self.tokens_decoded += len(pieces)
+                    self.sentences_translated += 1
+                advance(sum(wanted[unique[index]] for index, _ in finished))
         except BaseException:
             queue.withdraw(futures)  # a caller that gives up leaves no work behind
             raise
         return [outputs[text, hop.target] for text, hop in items]
+
+    @staticmethod
+    def _strip_prefix(pieces: list[str], prefix: list[str] | None) -> list[str]:
+        """The hypothesis without the target-language prefix it was forced to start with."""
+        if prefix and pieces[:len(prefix)] == prefix:
+            return pieces[len(prefix):]
+        return pieces
