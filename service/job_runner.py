@@ -359,20 +359,25 @@ class JobRunner:
                 for work, mine in zip(group.works, per_document, strict=True):
                     if work.job_id is not None:
                         tokens[work.job_id] = sum(decoded.get(s, 0) for s in set(mine))
-            for group, sentences, known, todo, done in zip(
-                    groups, wanted, known_per_group, missing, fresh, strict=True):
-                new = {sentence: scored.text for sentence, scored in zip(todo, done,
-                                                                          strict=True)}
-                scores = {sentence: scored.confidence for sentence, scored in zip(
-                    todo, done, strict=True)}
+            outputs = [({s: scored.text for s, scored in zip(todo, done, strict=True)},
+                        {s: scored.confidence for s, scored in zip(todo, done, strict=True)})
+                       for todo, done in zip(missing, fresh, strict=True)]
+            # Each language's rows in the memory's key order (see memory.remember), the
+            # languages in one order too: no two workers' transactions wait on each other
+            # in a circle.
+            for group, (new, scores) in sorted(
+                    zip(groups, outputs, strict=True),
+                    key=lambda pair: (pair[0].source, pair[0].target, pair[0].model_key)):
                 memory.remember(session, new, group.source, group.target, group.model_key,
                                 scores)
+            for group, sentences, known, (new, scores) in zip(
+                    groups, wanted, known_per_group, outputs, strict=True):
                 state = group.state
                 state.known.update(known)
                 state.known.update({s: memory.Known(t, "machine", t, scores[s])
                                     for s, t in new.items()})
                 state.hits += len(known)
-                state.translated += len(todo)
+                state.translated += len(new)
                 results.append({sentence: state.known[sentence].text for sentence in sentences})
             for job_id, _ in jobs:
                 job = session.get(Job, job_id)
