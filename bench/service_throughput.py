@@ -3,7 +3,7 @@
     .venv/bin/python bench/service_throughput.py [--mode embedded|procfile|both]
         [--articles 11] [--clients 1,4] [--reps 3] [--package FILE] [--beam 2]
         [--compute-type int8] [--inter-threads 2] [--intra-threads 1] [--max-batch 64]
-        [--worker-concurrency 4] [--worker-pool threads] [--window-ms 50] [--job-wait 20]
+        [--worker-concurrency 8] [--worker-pool threads] [--window-ms 50] [--job-wait 20]
         [--poll-s 0.2]
         [--span-probe on|off] [--port 18100]
 
@@ -370,8 +370,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=11)
     parser.add_argument("--clients", default="1,4")
     add_decoding_arguments(parser)
-    parser.add_argument("--worker-concurrency", type=int, default=4,
-                        help="the service's WORKER_CONCURRENCY (4: the shipped default)")
+    parser.add_argument("--worker-concurrency", type=int, default=8,
+                        help="the service's WORKER_CONCURRENCY (8: the shipped default)")
     parser.add_argument("--worker-pool", default="threads", help="solo, threads or prefork")
     parser.add_argument("--window-ms", type=int, default=50)
     parser.add_argument("--span-probe", choices=("on", "off"), default="on",

@@ -158,7 +158,7 @@ def load_config() -> dict[str, Any]:
         # Editor session cookie: HttpOnly and SameSite=Lax always, Secure when set (HTTPS).
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", False),
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 4),
+        "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 8),
         "WORKER_POOL": _env_choice("WORKER_POOL", WORKER_POOLS) or "threads",
         "CELERY": celery_settings(redis_url, broker_dir,
                                   _env_int("BROKER_VISIBILITY_TIMEOUT", 600),

@@ -97,6 +97,7 @@ class JobRunner:
         self.span_probe = span_probe
         self._never_kept: dict[str, frozenset[str]] = {}
         self._probing = threading.Lock()
+        self._segmenting = threading.Lock()
 
     def run(self, job_id: str) -> JobOutcome:
         return self.run_many([job_id])[job_id]
@@ -186,10 +187,17 @@ class JobRunner:
 
     def _prepare(self, works: list[_Work], source: str, target: str) -> _Group:
         """Route the language (PackageError when no model reaches it) and segment the
-        articles with the language's glossary."""
+        articles with the language's glossary.
+
+        One group segments at a time: segmenting is pure Python (pysbd, ~18 ms per article
+        the first time its paragraphs are seen), and groups that segment side by side under
+        the GIL all finish together, late, while the decoders wait for the first of them;
+        one after the other, the first group's sentences reach the decoders as soon as its
+        own articles are cut.
+        """
         route = self.store.route(source, target, self.pivot)
         never_kept = self._never_kept_kinds(route, source)
-        with self.db.session() as session:
+        with self._segmenting, self.db.session() as session:
             glossary = glossary_for(session, target)
             for work in works:
                 revision = session.get(Revision, work.revision_id)
