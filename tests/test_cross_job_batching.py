@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import signal
+import threading
 import time
 from datetime import timedelta
 
@@ -95,6 +96,38 @@ def test_a_lone_job_is_not_held_past_the_window(make_app, redis_url, start_worke
     [job] = wait_for_jobs(client, [job_id], worker=worker)
     assert job["status"] == "done"
     wait_for_log(worker, rf"jobs {job_id} translated together in 1 model call")
+
+
+def test_tasks_starting_together_make_one_batch(make_app, database_url):
+    """Six editor tasks of one worker that start at the same moment (a burst of messages
+    in one broker poll, each on its own thread): one claims and collects every job and the
+    other five find theirs taken.  Side by side, each claimed its own job first, and the
+    burst became several small batches, each holding a worker thread."""
+    from workers import tasks
+
+    app = make_app(database_url, EDITOR_BATCH_WINDOW_MS=100)
+    words = ("river", "hill", "lake", "field", "forest", "coast")
+    job_ids = _store_jobs(app.extensions["db"], [(f"burst-{word}", "hi") for word in words])
+    start = threading.Barrier(len(job_ids))
+    batches: dict[str, list[str]] = {}
+
+    def task(job_id: str) -> None:
+        with app.app_context():
+            start.wait()
+            batches[job_id] = tasks._editor_batch(f"task-{job_id}", [job_id])
+
+    threads = [threading.Thread(target=task, args=(job_id,)) for job_id in job_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    leaders = {job_id: batch for job_id, batch in batches.items() if batch}
+    assert len(leaders) == 1, leaders
+    [(leader, batch)] = leaders.items()
+    assert batch[0] == leader and sorted(batch) == sorted(job_ids)
+    with app.extensions["db"].session() as session:
+        claims = {session.get(Job, job_id).claimed_by for job_id in job_ids}
+    assert claims == {f"task-{leader}"}
 
 
 class SteppingClock:
