@@ -70,8 +70,8 @@ def remember(session: Session, pairs: dict[str, str], source: str, target: str,
     workers' transactions that store some of the same sentences (an article's boilerplate,
     a sentence two articles share) then wait for each other instead of deadlocking.  In
     the order they came, PostgreSQL found deadlocks between job groups of one worker,
-    each costing its group a second ``deadlock_timeout``, a retry and a whole second
-    decoding (traced: runs 2-4 s slower than the rest).
+    each costing its group the one-second ``deadlock_timeout``, a retry and its whole
+    decoding again (traced: bench runs 2-4 s slower than the rest).
     """
     if not pairs:
         return
