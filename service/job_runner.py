@@ -359,31 +359,30 @@ class JobRunner:
             priority=0 if jobs and backfill_only else 1)
         results = []
         with self.db.session() as session:
+            decoded = [dict(zip(todo, done, strict=True))
+                       for todo, done in zip(missing, fresh, strict=True)]
             tokens: dict[str, int] = {}
-            for group, per_document, todo, done in zip(groups, per_group, missing, fresh,
-                                                       strict=True):
-                decoded = {sentence: scored.tokens for sentence, scored in zip(
-                    todo, done, strict=True)}
+            for group, per_document, new in zip(groups, per_group, decoded, strict=True):
                 for work, mine in zip(group.works, per_document, strict=True):
                     if work.job_id is not None:
-                        tokens[work.job_id] = sum(decoded.get(s, 0) for s in set(mine))
-            outputs = [({s: scored.text for s, scored in zip(todo, done, strict=True)},
-                        {s: scored.confidence for s, scored in zip(todo, done, strict=True)})
-                       for todo, done in zip(missing, fresh, strict=True)]
+                        tokens[work.job_id] = sum(new[s].tokens for s in set(mine)
+                                                  if s in new)
             # Each language's rows in the memory's key order (see memory.remember), the
             # languages in one order too: no two workers' transactions wait on each other
             # in a circle.
-            for group, (new, scores) in sorted(
-                    zip(groups, outputs, strict=True),
+            for group, new in sorted(
+                    zip(groups, decoded, strict=True),
                     key=lambda pair: (pair[0].source, pair[0].target, pair[0].model_key)):
-                memory.remember(session, new, group.source, group.target, group.model_key,
-                                scores)
-            for group, sentences, known, (new, scores) in zip(
-                    groups, wanted, known_per_group, outputs, strict=True):
+                memory.remember(session, {s: scored.text for s, scored in new.items()},
+                                group.source, group.target, group.model_key,
+                                {s: scored.confidence for s, scored in new.items()})
+            for group, sentences, known, new in zip(groups, wanted, known_per_group, decoded,
+                                                   strict=True):
                 state = group.state
                 state.known.update(known)
-                state.known.update({s: memory.Known(t, "machine", t, scores[s])
-                                    for s, t in new.items()})
+                state.known.update({s: memory.Known(scored.text, "machine", scored.text,
+                                                    scored.confidence)
+                                    for s, scored in new.items()})
                 state.hits += len(known)
                 state.translated += len(new)
                 results.append({sentence: state.known[sentence].text for sentence in sentences})

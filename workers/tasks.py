@@ -18,14 +18,7 @@ from flask import current_app
 from service import dispatch, job_claims, webhooks
 from service.articles import job_summary
 from service.config import publish_policy
-from service.dispatch import (  # noqa: F401 - re-exported for older callers
-    PRIORITIES,
-    REBUILD_TASK,
-    TRANSLATE_TASK,
-    enqueue_rebuild,
-    enqueue_translation,
-    queue_name,
-)
+from service.dispatch import REBUILD_TASK, TRANSLATE_TASK, queue_name
 from service.job_runner import TRANSIENT_ERRORS, JobOutcome, JobRunner
 from service.models import Job
 from workers.engine import Engine, EngineSettings
