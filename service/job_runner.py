@@ -62,6 +62,9 @@ class _Group:
     works: list[_Work]
     route: list[Hop]
     model_key: str
+    # When its run began (time.monotonic()): both passes keep this place in the decode
+    # queue, so a group's fallback is not queued behind groups that came after it.
+    since: float
     state: _Pass = field(default_factory=_Pass)
 
     def outcome(self) -> JobOutcome:
@@ -109,6 +112,7 @@ class JobRunner:
         A backfill worker takes a handful of jobs at once this way; an editor's request
         for several languages is one group per language.
         """
+        since = time.monotonic()
         outcomes: dict[str, JobOutcome] = {}
         groups: dict[tuple[str, str], list[_Work]] = {}
         slugs: set[str] = set()
@@ -134,7 +138,7 @@ class JobRunner:
             ready: list[_Group] = []
             for (source, target), works in groups.items():
                 try:
-                    ready.append(self._prepare(works, source, target))
+                    ready.append(self._prepare(works, source, target, since))
                 except PackageError as exc:
                     for work in works:
                         self.fail(work.job_id, str(exc))
@@ -181,11 +185,12 @@ class JobRunner:
         return outcome
 
     def _localise(self, works: list[_Work], source: str, target: str) -> JobOutcome:
-        group = self._prepare(works, source, target)
+        group = self._prepare(works, source, target, time.monotonic())
         self._localise_groups([group])
         return group.outcome()
 
-    def _prepare(self, works: list[_Work], source: str, target: str) -> _Group:
+    def _prepare(self, works: list[_Work], source: str, target: str,
+                 since: float) -> _Group:
         """Route the language (PackageError when no model reaches it) and segment the
         articles with the language's glossary.
 
@@ -204,7 +209,7 @@ class JobRunner:
                 work.document = SegmentedArticle(
                     ArticleText(revision.title, revision.summary, list(revision.highlights),
                                 revision.body_html), source, glossary, never_kept)
-        return _Group(source, target, works, route, route_key(route))
+        return _Group(source, target, works, route, route_key(route), since)
 
     def _never_kept_kinds(self, route: list[Hop], source: str) -> frozenset[str]:
         """The route's probe result, measured on first use (the probes are English)."""
@@ -356,7 +361,8 @@ class JobRunner:
             self._progress_writer(single, already_done, sum(map(len, missing))),
             # someone is waiting for anything but a backfill (an editor's job, a rebuild
             # after a correction): its sentences go before the archive's
-            priority=0 if jobs and backfill_only else 1)
+            priority=0 if jobs and backfill_only else 1,
+            since=min(group.since for group in groups))
         results = []
         with self.db.session() as session:
             decoded = [dict(zip(todo, done, strict=True))

@@ -138,6 +138,26 @@ def test_the_first_caller_goes_first_and_batches_hold_similar_lengths(model):
     assert set(decoder.batches[2]) == {tuple(late_longest), tuple(early_short)}
 
 
+def test_a_callers_second_pass_keeps_its_place_before_later_callers(model):
+    """A job's fallback pieces come back to the queue after its first pass; with the time
+    the job began (``since``) they go before the jobs that came after it, so it finishes
+    first, instead of behind all of them."""
+    queue, decoder, first = blocked_queue(model)
+    queue._max_batch = 1  # one sentence per batch: the batches show the order
+    began = time.monotonic() - 1  # the early job began a second ago
+    early, later, fallback, last = tokens(
+        model, "The early job's sentence.", "A job that came later.",
+        "The early job's piece.", "Another job, after both.")
+    futures = queue.submit([early], [None], since=began)
+    futures += queue.submit([later], [None])  # since: now
+    futures += queue.submit([fallback], [None], since=began)  # the early job's second pass
+    futures += queue.submit([last], [None])
+    decoder.release.set()
+    [f.result(timeout=60) for f in futures + first]
+    assert [batch[0] for batch in decoder.batches[1:]] == [
+        tuple(early), tuple(fallback), tuple(later), tuple(last)]
+
+
 def test_the_tail_is_split_evenly_over_the_decoders(model):
     decoder = RecordingDecoder(model.translator)
     queue = DecodeQueue(decoder, decoders=2, max_batch_size=64)

@@ -25,7 +25,11 @@ next batch whenever they are free, so:
   fallback pass join the queue while others decode), its longest sentence waiting anchoring
   the batch, which is filled with the waiting sentences of nearest length from any caller
   (CTranslate2 pads a batch to its longest source: measured, batches cut per caller padded
-  up to 1.7x the tokens of one sorted call);
+  up to 1.7x the tokens of one sorted call).  "Came" is when the caller's work began, which
+  it may give (``since``): a job's fallback pass, submitted when its first pass is back,
+  keeps the job's place instead of queueing behind every job that came meanwhile (traced:
+  the first of three job groups had its four fallback pieces decoded last, 0.7 s after its
+  first pass, and so finished last);
 * a sentence two callers want (an article's boilerplate, a piece two fallbacks share) is
   decoded once, whether the second asks while it waits or while it is being decoded.
 
@@ -55,7 +59,7 @@ class _Item:
     tokens: list[str]
     prefix: list[str] | None
     priority: int
-    order: tuple[int, int]  # (arrival of its first caller, -length): who goes first
+    order: tuple[float, int, int]  # (its earliest caller's start, arrival, -length)
     futures: list[Future] = field(default_factory=list)
     queued_at: float = field(default_factory=time.monotonic)
 
@@ -79,19 +83,22 @@ class DecodeQueue:
         self.batches = 0                # batches decoded (for tests and benches)
 
     def submit(self, tokens: Sequence[list[str]], prefixes: Sequence[list[str] | None],
-               priority: int = 0) -> list[Future]:
+               priority: int = 0, since: float | None = None) -> list[Future]:
         """Queue sentences (already tokenized); one future per sentence, in order.  Higher
-        ``priority`` goes first."""
+        ``priority`` goes first; within a priority, the earlier ``since`` (the
+        ``time.monotonic()`` at which the caller's work began; now by default)."""
         futures: list[Future] = []
         with self._lock:
+            began = time.monotonic() if since is None else since
             arrival = next(self._arrivals)
             for sentence, prefix in zip(tokens, prefixes, strict=True):
                 key = (tuple(sentence), tuple(prefix) if prefix else None)
                 item = self._decoding.get(key) or self._waiting.get(key)
+                order = (began, arrival, -len(sentence))
                 if item is None:
-                    item = self._waiting[key] = _Item(list(sentence), prefix, priority,
-                                                      (arrival, -len(sentence)))
+                    item = self._waiting[key] = _Item(list(sentence), prefix, priority, order)
                 item.priority = max(item.priority, priority)
+                item.order = min(item.order, order)
                 futures.append(Future())
                 item.futures.append(futures[-1])
             wanted = min(self._decoders, len(self._waiting)) - self._running

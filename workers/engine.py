@@ -164,10 +164,13 @@ class Engine:
 
     def translate_many_scored(self, requests: Sequence[Request],
                               on_progress: ProgressCallback | None = None,
-                              priority: int = 0) -> list[list[Scored]]:
+                              priority: int = 0, since: float | None = None
+                              ) -> list[list[Scored]]:
         """``translate_many`` with each sentence's confidence; through a pivot the
         confidences of the two hops multiply (both must be right).  Sentences of a higher
-        ``priority`` (an editor waiting) are decoded before those of other callers."""
+        ``priority`` (an editor waiting) are decoded before those of other callers; within
+        a priority, callers go in the order of ``since``, the ``time.monotonic()`` at which
+        their work began (a job's second pass gives its first pass's, to keep its place)."""
         uniques = [list(dict.fromkeys(sentences)) for sentences, _ in requests]
         texts = [list(unique) for unique in uniques]
         confidences = [[1.0] * len(unique) for unique in uniques]
@@ -188,7 +191,8 @@ class Engine:
                     calls.setdefault(route[level].package, []).append((index, route[level]))
             for package, members in calls.items():
                 items = [(text, hop) for index, hop in members for text in texts[index]]
-                outputs = iter(self._translate_with(package, items, advance, priority))
+                outputs = iter(self._translate_with(package, items, advance, priority,
+                                                    since))
                 for index, _ in members:
                     hop_results = [next(outputs) for _ in texts[index]]
                     texts[index] = [text for text, _, _ in hop_results]
@@ -205,8 +209,8 @@ class Engine:
         return results
 
     def _translate_with(self, package: InstalledPackage, items: list[tuple[str, Hop]],
-                        advance: Callable[[int], None], priority: int = 0
-                        ) -> list[tuple[str, float, int]]:
+                        advance: Callable[[int], None], priority: int = 0,
+                        since: float | None = None) -> list[tuple[str, float, int]]:
         """Every (text, hop) of one package through its decode queue, in one submission:
         each output with its confidence and the tokens generated for it (a text wanted
         twice is decoded once; both get its count).
@@ -232,7 +236,7 @@ class Engine:
         prefixes = [info.target_tokens(target) or None for _, target in unique]
         with _LOADING:
             queue = decode_queue(package, self.settings)
-        futures = queue.submit(tokens, prefixes, priority)
+        futures = queue.submit(tokens, prefixes, priority, since)
         self.model_calls += 1
         outputs: dict[tuple[str, str], tuple[str, float, int]] = {}
         position = {id(future): index for index, future in enumerate(futures)}
