@@ -35,7 +35,10 @@ is tried whole first and ``work`` is raw plus the fallback's pieces.  A random-w
 keeps no span, so with the synthetic package that difference is large.  ``service / work``
 is the service's own overhead.  Each run's ratios are printed, then their median.
 Targets (issue 13): service / raw <= 1.3 for the set posted at once, and 4 clients no
-slower than 1.
+slower than 1.  With two client counts it also prints, per rep, the second count's ratio
+over the first's (the two ran back to back, so the machine's drift between minutes falls
+on both alike) and their median: the medians of the two rows are the targets, the paired
+ratios say how far apart the counts are beyond the noise of single runs.
 
 Without --package it uses the first en->hi package in ../shared/models, else the synthetic
 transformer-base package of bench/engine_speed.py (built once into bench/.cache).
@@ -436,6 +439,12 @@ def main() -> None:
                 print(f"{mode:<9} {clients} client(s): median service/raw "
                       f"{statistics.median(ratios[clients]):4.2f}   service/work "
                       f"{statistics.median(work_ratios[clients]):4.2f}", flush=True)
+            if len(counts) == 2:
+                paired = [later / first for first, later in zip(
+                    ratios[counts[0]], ratios[counts[1]], strict=True)]
+                print(f"{mode:<9} {counts[1]} against {counts[0]} client(s), paired by rep "
+                      f"(service/raw ÷ service/raw): median {statistics.median(paired):4.2f}"
+                      f"   each: {' '.join(f'{r:.2f}' for r in paired)}", flush=True)
     finally:
         if args.keep:
             print(f"logs and data kept in {work}")
