@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from service import job_waits
 from service.job_runner import JobRunner
 from service.models import ApiToken, Job, utcnow
 from tests.conftest import auth_headers
@@ -133,3 +134,16 @@ def test_a_job_deleted_while_waited_on_is_a_404_without_waiting_out(make_app, sa
     thread.join()
     assert response.status_code == 404
     assert time.monotonic() - started < 60
+
+
+def test_a_job_with_every_segment_decoded_is_read_more_often_for_a_second():
+    """Once done == total only the fallback pieces and storing are left (~0.1-0.2 s), so
+    the waiter reads every 20 ms instead of 100 and answers sooner; a job stuck there
+    (its worker died) goes back to 100 ms after NEAR_END_CHECKS reads."""
+    fresh = job_waits.NEAR_END_CHECKS
+    assert job_waits.next_check_s(0, 0, fresh) == job_waits.CHECK_INTERVAL_S  # queued
+    assert job_waits.next_check_s(None, None, fresh) == job_waits.CHECK_INTERVAL_S
+    assert job_waits.next_check_s(40, 120, fresh) == job_waits.CHECK_INTERVAL_S  # decoding
+    assert job_waits.next_check_s(120, 120, fresh) == job_waits.NEAR_END_INTERVAL_S
+    assert job_waits.next_check_s(120, 120, 0) == job_waits.CHECK_INTERVAL_S
+    assert job_waits.NEAR_END_CHECKS * job_waits.NEAR_END_INTERVAL_S <= 1.0
