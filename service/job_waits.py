@@ -84,7 +84,8 @@ def job_when_ended(db: Database, job_id: str, wait_s: float,
             Job.id == job_id)
         while (remaining := deadline - time.monotonic()) > 0:
             time.sleep(min(pause, remaining))
-            quick_left -= pause < CHECK_INTERVAL_S
+            if pause == NEAR_END_INTERVAL_S:
+                quick_left -= 1
             with db.engine.connect() as connection:
                 now = connection.execute(progress).one_or_none()
             if now is None or now.status in FINAL_STATUSES:  # ended, or deleted meanwhile
