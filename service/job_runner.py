@@ -194,7 +194,7 @@ class JobRunner:
         """Route the language (PackageError when no model reaches it) and segment the
         articles with the language's glossary.
 
-        One group segments at a time: segmenting is pure Python (pysbd, ~18 ms per article
+        One group segments at a time: segmenting is pure Python (pysbd, ~8 ms per article
         the first time its paragraphs are seen), and groups that segment side by side under
         the GIL all finish together, late, while the decoders wait for the first of them;
         one after the other, the first group's sentences reach the decoders as soon as its

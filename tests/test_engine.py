@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 
+import pysbd
 import pytest
 from sqlalchemy import func, select
 
@@ -11,7 +13,7 @@ from service.db import Database
 from service.intake import parse_article
 from service.job_runner import JobRunner
 from service.models import Job, MemoryEntry, Translation
-from tests.conftest import real_model_files
+from tests.conftest import SHARED, real_model_files
 from workers.document import ArticleText, SegmentedArticle
 from workers.engine import Engine, EngineSettings
 from workers.packages import PackageStore
@@ -79,6 +81,59 @@ def test_segmentation_is_lossless(sample_article):
         assert split_sentences(text, "en").join() == text
     split = split_sentences("Mr. Smith paid Rs. 4.5 lakh. Then he left!", "en")
     assert [p.text for p in split.pieces] == ["Mr. Smith paid Rs. 4.5 lakh.", "Then he left!"]
+
+
+def _paragraphs(sample_article: dict) -> list[tuple[str, str]]:
+    """(language, text): FLORES-200 devtest sentences run together eight at a time, for
+    the languages pySBD has rules for, and the sample article's summary and highlights."""
+    texts = [("en", sample_article["summary"]),
+             *(("en", highlight) for highlight in sample_article["highlights"]),
+             ("en", "Mr. Smith paid Rs. 4.5 lakh.  Then he left!\n\nTwo   spaces. ")]
+    flores = SHARED / "eval" / "flores200-devtest"
+    for language, name in (("en", "eng_Latn"), ("hi", "hin_Deva"), ("mr", "mar_Deva"),
+                           ("ur", "urd_Arab")):
+        path = flores / f"{name}.devtest"
+        if path.exists():
+            lines = path.read_text(encoding="utf-8").splitlines()[:160]
+            texts += [(language, " ".join(lines[i:i + 8])) for i in range(0, len(lines), 8)]
+    return texts
+
+
+def test_sentences_are_the_ones_pysbd_segment_gives(sample_article):
+    """``split_sentences`` takes pySBD's processor directly (not ``Segmenter.segment``,
+    which compiles a pattern per sentence to find it again): same sentences, same text."""
+    for language, text in _paragraphs(sample_article):
+        segment = pysbd.Segmenter(language=language, clean=False).segment(text)
+        split = split_sentences(text, language)
+        assert [piece.text for piece in split.pieces] == \
+            [sentence.strip() for sentence in segment if sentence.strip()], text
+        assert split.join() == text
+
+
+def test_threads_splitting_at_once_each_get_their_own_sentences(sample_article):
+    """Web threads (an editor's sentence rewrite) and the worker split with one shared
+    pySBD segmenter per language; one thread's text must never leak into another's."""
+    texts = [text for language, text in _paragraphs(sample_article) if language == "en"]
+    expected = {}
+    for text in texts:
+        expected[text] = [piece.text for piece in split_sentences(text, "en").pieces]
+    failures: list[str] = []
+
+    def split_all(offset: int) -> None:
+        for round_ in range(20):
+            for text in texts[offset:] + texts[:offset]:
+                # A fresh string each time, so the cache cannot answer for the splitter.
+                padded = text + " " * (round_ + 1)
+                got = [piece.text for piece in split_sentences(padded, "en").pieces]
+                if got != expected[text]:
+                    failures.append(text)
+
+    threads = [threading.Thread(target=split_all, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
 
 
 def _job(db: Database, payload: dict, target: str) -> str:
