@@ -12,12 +12,14 @@ import threading
 import time
 from datetime import timedelta
 
+import psycopg
 import pytest
+from sqlalchemy import event
 
 from service import job_waits
 from service.job_runner import JobRunner
 from service.models import ApiToken, Job, utcnow
-from tests.conftest import auth_headers
+from tests.conftest import auth_headers, reset_postgres
 from workers.engine import Engine
 
 
@@ -147,3 +149,71 @@ def test_a_job_with_every_segment_decoded_is_read_more_often_for_a_second():
     assert job_waits.next_check_s(120, 120, fresh) == job_waits.NEAR_END_INTERVAL_S
     assert job_waits.next_check_s(120, 120, 0) == job_waits.CHECK_INTERVAL_S
     assert job_waits.NEAR_END_CHECKS * job_waits.NEAR_END_INTERVAL_S <= 1.0
+
+
+def test_a_wait_reads_on_one_connection_with_no_transaction_left_open(
+        make_app, database_url, sample_article):
+    """Each read of a wait used to take a connection from the pool (on PostgreSQL with a
+    liveness ping, BEGIN and ROLLBACK around it); now the wait holds one connection and
+    each read is its own statement."""
+    app, client, headers, job_id = _app_with_queued_job(make_app, sample_article, database_url)
+    engine = app.extensions["db"].engine
+    checkouts: list[int] = []
+    listener = lambda *_: checkouts.append(1)  # noqa: E731 - counted, nothing else
+    event.listen(engine, "checkout", listener)
+    open_transactions: list[int] = []
+
+    def look_while_waiting() -> None:
+        time.sleep(0.5)
+        if engine.dialect.name == "postgresql":
+            with psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(
+                    hide_password=False), autocommit=True) as watcher:
+                open_transactions.append(watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND state = 'idle in transaction'").fetchone()[0])
+
+    watcher = threading.Thread(target=look_while_waiting)
+    watcher.start()
+    job = client.get(f"/api/v1/jobs/{job_id}?wait=1", headers=headers).get_json()
+    watcher.join()
+    event.remove(engine, "checkout", listener)
+    assert job["status"] == "queued"  # nobody ran it: the wait ran out after ~10 reads
+    # the request's token check and first read, the wait's connection, the last read
+    assert len(checkouts) <= 4, len(checkouts)
+    assert open_transactions in ([], [0])
+
+
+def test_a_wait_whose_connection_the_server_ends_goes_on_with_a_new_one(
+        make_app, postgres_url, sample_article):
+    """The server ends the waiting connection (a restart, an idle-session timeout): the
+    wait reads on a new connection, as a checkout from the pool would have."""
+    reset_postgres(postgres_url)
+    app, client, headers, job_id = _app_with_queued_job(make_app, sample_article,
+                                                        postgres_url)
+    ended: list[int] = []
+
+    def end_the_waiting_connection() -> None:
+        time.sleep(0.4)
+        with psycopg.connect(postgres_url.replace("+psycopg", ""), autocommit=True) as admin:
+            # the waiting connection reads every 0.1 s: the latest reader of the status
+            # (earlier tests' idle pools may hold connections that read it too)
+            ended.append(admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                "AND query LIKE '%segments_done%' ORDER BY query_start DESC LIMIT 1"
+            ).fetchone()[0])
+        time.sleep(0.4)
+        with app.extensions["db"].session() as session:
+            session.get(Job, job_id).status = "failed"
+
+    thread = threading.Thread(target=end_the_waiting_connection)
+    thread.start()
+    started = time.monotonic()
+    response = client.get(f"/api/v1/jobs/{job_id}?wait=30", headers=headers)
+    waited = time.monotonic() - started
+    thread.join()
+    assert ended == [True]
+    assert response.status_code == 200
+    # it went on waiting after the break and saw the job end on the new connection
+    assert response.get_json()["status"] == "failed"
+    assert 0.8 <= waited < 10
