@@ -46,6 +46,16 @@ class PageCache:
     def enabled(self) -> bool:
         return self._client is not None
 
+    def ping(self) -> bool:
+        """Open the connection now (a web process's warm-up); False when Redis is away.
+        Without a cache there is nothing to reach."""
+        if not self.enabled:
+            return True
+        try:
+            return bool(self._client.ping())
+        except redis.RedisError:
+            return False
+
     def _key(self, slug: str, page: str) -> str | None:
         generation = self._client.get(f"{self.prefix}:gen:{slug}") or b"0"
         return f"{self.prefix}:{slug}:{generation.decode()}:{page}"

@@ -34,7 +34,8 @@ def _spawn_service(app, host: str, port: int, worker: bool, web_workers: int,
     env = {**os.environ, "LOCALISER_DATA_DIR": str(data_dir)}
     python = sys.executable
     specs = [ChildSpec("web", [
-        python, "-m", "gunicorn", "--bind", f"{host}:{port}", "--workers", str(web_workers),
+        python, "-m", "gunicorn", "-c", "python:service.web_process",  # warm processes
+        "--bind", f"{host}:{port}", "--workers", str(web_workers),
         # Threads, as in the Procfile: a client long-polling its job holds a thread, not
         # the whole process (JOB_WAIT_SLOTS leaves one of the four free).
         "--worker-class", "gthread", "--threads", "4",
