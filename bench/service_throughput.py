@@ -25,8 +25,10 @@ measurable share of the CPU from decoding); the clock stops when the last job is
 
 The references are raw ``Translator.translate_batch`` calls in this process, same model,
 same ``inter_threads``/``intra_threads``, beam, max batch size, length penalty and maximum
-length, timed again just before each service run (the machine drifts by 10-20 % from
-minute to minute): **raw**, one batch of the set's unique whole sentences, and **work**,
+length, timed again just before and just after each service run, the ratios taken against
+the mean of the two (the machine drifts by 10-20 % from minute to minute, and one timing
+before the run left the ratio with the whole of the drift across it): **raw**, one batch
+of the set's unique whole sentences, and **work**,
 the decoding the service itself must do, as two calls like its two passes (see
 ``RawReference``).  With ``--span-probe on`` (the shipped ``SPAN_PROBE``), sentences
 holding a kind of span the model kept in none of its probes are cut into pieces at once
@@ -410,8 +412,8 @@ def main() -> None:
               + (f" long-poll their jobs (wait={args.job_wait:g} s)" if args.job_wait
                  else f" poll every {args.poll_s} s"))
         print(f"{len(articles)} articles; {raw.describe()}; raw and work are timed again "
-              f"before each service run; {args.reps} run(s) each, the median ratio is the "
-              f"result")
+              f"before and after each service run (their mean is the reference); "
+              f"{args.reps} run(s) each, the median ratio is the result")
         modes = ["embedded", "procfile"] if args.mode == "both" else [args.mode]
         counts = [int(c) for c in args.clients.split(",")]
         for mode in modes:
@@ -421,13 +423,17 @@ def main() -> None:
                 # Client counts interleaved, in alternating order, so the machine's drift
                 # from minute to minute falls on each count alike.
                 for clients in counts if rep % 2 == 0 else counts[::-1]:
-                    raw_s, work_s = raw.measure()
+                    raw_before, work_before = raw.measure()
                     seconds, rss, cpu, decoded = service_run(mode, args, work, articles,
                                                              clients)
+                    raw_after, work_after = raw.measure()
+                    raw_s = (raw_before + raw_after) / 2
+                    work_s = (work_before + work_after) / 2
                     ratios[clients].append(seconds / raw_s)
                     work_ratios[clients].append(seconds / work_s)
                     print(f"  {mode:<9} {clients} client(s): {seconds:6.2f} s   raw "
-                          f"{raw_s:5.2f} s   work {work_s:5.2f} s   service/raw "
+                          f"{raw_s:5.2f} s ({raw_before:.2f}, {raw_after:.2f})   work "
+                          f"{work_s:5.2f} s   service/raw "
                           f"{ratios[clients][-1]:4.2f}   service/work "
                           f"{work_ratios[clients][-1]:4.2f}"
                           + (f"   worker RSS after {rss:.0f} MiB" if rss else "")

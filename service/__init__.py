@@ -8,6 +8,7 @@ from flask import Flask, g
 
 from service.config import load_config
 from service.db import Database
+from service.job_events import JobEvents, publish_job_changes
 from service.job_waits import wait_slots
 from service.page_cache import PageCache
 from workers.packages import PackageStore
@@ -28,6 +29,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                               app.config["MAX_PACKAGE_BYTES"])
     app.extensions["page_cache"] = PageCache(app.config["REDIS_URL"])
     app.extensions["job_wait_slots"] = wait_slots(app.config["JOB_WAIT_SLOTS"])
+    app.extensions["job_events"] = None
+    if app.config["REDIS_URL"]:  # long polls woken by job changes (service.job_events)
+        publish_job_changes(database.sessions, app.config["REDIS_URL"])
+        app.extensions["job_events"] = JobEvents(app.config["REDIS_URL"])
 
     from workers import celery_init_app
     celery_init_app(app)

@@ -413,7 +413,8 @@ def get_job(job_id: str):
     wait_s = job_waits.parse_wait(request.args.get("wait"),
                                   current_app.config["JOB_WAIT_MAX_S"])
     return jsonify(job_waits.job_when_ended(_db(), job_id, wait_s,
-                                            current_app.extensions["job_wait_slots"], full))
+                                            current_app.extensions["job_wait_slots"], full,
+                                            current_app.extensions["job_events"]))
 
 
 # --- translation memory -------------------------------------------------------------------

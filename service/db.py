@@ -120,6 +120,11 @@ class Database:
                 time.sleep(0.02 * (attempt + 1))
         raise AssertionError("unreachable")
 
+    @property
+    def sessions(self) -> sessionmaker:
+        """The factory behind ``session()`` (for session event listeners)."""
+        return self._sessions
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session that commits on success and rolls back on any error."""

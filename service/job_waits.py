@@ -4,10 +4,11 @@ A client that polls every fraction of a second costs the web process a whole req
 time (HTTP parsing, the token check, JSON), and on a small machine that CPU comes out of
 decoding.  Waiting here instead costs one read of the job's status every
 ``CHECK_INTERVAL_S`` (every ``NEAR_END_INTERVAL_S`` once all its segments are decoded),
-on one connection held for the wait, with no token check and no write.  Reading the database, rather
-than listening for a broker message, keeps this the same in the embedded deployment
-(SQLite, file-system broker) and the scaled-out one (PostgreSQL, Redis), and it sees every
-way a job ends (worker, sweeper, retry) without each having to announce it.
+on one connection held for the wait, with no token check and no write.  The database is
+the truth in the embedded deployment (SQLite, file-system broker) and the scaled-out one
+(PostgreSQL, Redis) alike, and it sees every way a job ends (worker, sweeper, retry)
+without each having to announce it.  With Redis, the reads are woken by the job's changes
+instead of timed (service.job_events), with a read every ``SAFETY_INTERVAL_S`` besides.
 
 Each web process lets at most ``JOB_WAIT_SLOTS`` requests wait at a time, so waiters can
 never occupy every gunicorn thread; a request that finds no free slot is answered at once
@@ -25,6 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from service.articles import get_job, job_summary
 from service.db import Database
 from service.errors import ValidationError
+from service.job_events import SAFETY_INTERVAL_S, JobEvents
 from service.models import Job
 
 FINAL_STATUSES = frozenset({"done", "failed"})
@@ -72,27 +74,36 @@ def wait_slots(count: int) -> threading.BoundedSemaphore | None:
 
 
 def job_when_ended(db: Database, job_id: str, wait_s: float,
-                   slots: threading.BoundedSemaphore | None, full_error: bool) -> dict:
+                   slots: threading.BoundedSemaphore | None, full_error: bool,
+                   events: JobEvents | None = None) -> dict:
     """The job's summary once it is done or failed, or after ``wait_s`` seconds as it is
-    then; at once when it has already ended, when ``wait_s`` is 0 or no slot is free."""
+    then; at once when it has already ended, when ``wait_s`` is 0 or no slot is free.
+    With ``events`` (Redis) a change to the job wakes the wait, which then reads only
+    every ``SAFETY_INTERVAL_S`` otherwise."""
     deadline = time.monotonic() + wait_s
-    with db.session() as session:
-        job = get_job(session, job_id)  # an unknown id is a 404 at once
-        if wait_s <= 0 or job.status in FINAL_STATUSES or slots is None \
-                or not slots.acquire(blocking=False):
-            return job_summary(job, full_error)
-        quick_left = NEAR_END_CHECKS
-        pause = next_check_s(job.segments_done, job.segments_total, quick_left)
+    woken = events.watch(job_id) if events is not None and wait_s > 0 else None
     try:
-        _read_until_ended(db, job_id, deadline, pause, quick_left)
+        with db.session() as session:
+            job = get_job(session, job_id)  # an unknown id is a 404 at once
+            if wait_s <= 0 or job.status in FINAL_STATUSES or slots is None \
+                    or not slots.acquire(blocking=False):
+                return job_summary(job, full_error)
+            quick_left = NEAR_END_CHECKS
+            pause = next_check_s(job.segments_done, job.segments_total, quick_left)
+        try:
+            _read_until_ended(db, job_id, deadline, pause, quick_left, events, woken)
+        finally:
+            slots.release()
     finally:
-        slots.release()
+        if woken is not None:
+            events.unwatch(job_id, woken)
     with db.session() as session:
         return job_summary(get_job(session, job_id), full_error)
 
 
 def _read_until_ended(db: Database, job_id: str, deadline: float, pause: float,
-                      quick_left: int) -> None:
+                      quick_left: int, events: JobEvents | None = None,
+                      woken: threading.Event | None = None) -> None:
     """Read the job's progress until it ends, is deleted or the deadline passes.
 
     One connection for the whole wait, each read its own statement (autocommit): no pool
@@ -104,9 +115,13 @@ def _read_until_ended(db: Database, job_id: str, deadline: float, pause: float,
     connection = None
     try:
         while (remaining := deadline - time.monotonic()) > 0:
-            time.sleep(min(pause, remaining))
-            if pause == NEAR_END_INTERVAL_S:
-                quick_left -= 1
+            if woken is not None and events.listening:
+                woken.wait(min(SAFETY_INTERVAL_S, remaining))  # a change, or the timer
+                woken.clear()
+            else:
+                time.sleep(min(pause, remaining))
+                if pause == NEAR_END_INTERVAL_S:
+                    quick_left -= 1
             if connection is None:
                 connection = db.engine.connect().execution_options(
                     isolation_level="AUTOCOMMIT")

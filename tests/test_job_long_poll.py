@@ -14,9 +14,10 @@ from datetime import timedelta
 
 import psycopg
 import pytest
-from sqlalchemy import event
+import redis
+from sqlalchemy import event, update
 
-from service import job_waits
+from service import job_events, job_waits
 from service.job_runner import JobRunner
 from service.models import ApiToken, Job, utcnow
 from tests.conftest import auth_headers, reset_postgres
@@ -24,9 +25,9 @@ from workers.engine import Engine
 
 
 def _app_with_queued_job(make_app, article: dict, database_url: str | None = None,
-                         **config) -> tuple:
+                         redis_url: str | None = None, **config) -> tuple:
     """(app, test client, editor headers, id of a queued Hindi job): no worker runs it."""
-    app = make_app(database_url, **config)
+    app = make_app(database_url, redis_url, **config)
     headers = auth_headers(app)
     client = app.test_client()
     response = client.post("/api/v1/articles", json={**article, "languages": ["hi"]},
@@ -217,3 +218,84 @@ def test_a_wait_whose_connection_the_server_ends_goes_on_with_a_new_one(
     # it went on waiting after the break and saw the job end on the new connection
     assert response.get_json()["status"] == "failed"
     assert 0.8 <= waited < 10
+
+
+def test_a_commit_that_changes_a_job_publishes_its_id(make_app, redis_url, sample_article):
+    """With Redis, every process publishes the jobs whose status or progress it committed
+    (service.job_events); a web process's waiters listen."""
+    app, _, _, job_id = _app_with_queued_job(make_app, sample_article, redis_url=redis_url)
+    pubsub = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
+    pubsub.subscribe(job_events.channel(redis_url))
+    pubsub.get_message(timeout=1.0)  # the subscription's confirmation
+    with app.extensions["db"].session() as session:
+        session.get(Job, job_id).segments_done = 3
+    with app.extensions["db"].session() as session:
+        session.get(Job, job_id).attempts = 2  # not a change a waiter cares about
+    message = pubsub.get_message(timeout=5.0)
+    assert message is not None and message["data"].decode().split() == [job_id]
+    assert pubsub.get_message(timeout=0.5) is None
+    pubsub.close()
+
+
+def _status_reads(engine) -> tuple[list[str], object]:
+    """The waits' own reads (status and progress alone) executed on ``engine``."""
+    reads: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if "segments_done" in statement and "error" not in statement:
+            reads.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    return reads, count
+
+
+def test_with_redis_a_wait_is_woken_by_the_change_not_by_a_timer(
+        make_app, redis_url, sample_article, monkeypatch):
+    """Its safety timer set to 30 s, the wait still answers as soon as the job ends, and
+    reads the job once or twice instead of every 0.1 s."""
+    monkeypatch.setattr(job_waits, "SAFETY_INTERVAL_S", 30.0)
+    app, client, headers, job_id = _app_with_queued_job(make_app, sample_article,
+                                                        redis_url=redis_url)
+    engine = app.extensions["db"].engine
+    reads, listener = _status_reads(engine)
+
+    def finish_later() -> None:
+        time.sleep(1.5)
+        with app.extensions["db"].session() as session:
+            job = session.get(Job, job_id)
+            job.status, job.finished_at = "done", utcnow()
+
+    thread = threading.Thread(target=finish_later)
+    thread.start()
+    started = time.monotonic()
+    job = client.get(f"/api/v1/jobs/{job_id}?wait=60", headers=headers).get_json()
+    waited = time.monotonic() - started
+    thread.join()
+    event.remove(engine, "before_cursor_execute", listener)
+    assert app.extensions["job_events"].listening
+    assert job["status"] == "done"
+    assert 1.5 <= waited < 20  # woken by the change, not the 30 s timer nor the 60 s wait
+    # Before the subscription is confirmed (a few ms) the wait reads on the 0.1 s timer.
+    assert len(reads) <= 4, len(reads)
+
+
+def test_with_redis_a_job_changed_without_a_message_is_read_on_the_safety_timer(
+        make_app, redis_url, sample_article, monkeypatch):
+    """The sweeper and takedowns change jobs with bulk updates, which publish nothing."""
+    monkeypatch.setattr(job_waits, "SAFETY_INTERVAL_S", 0.3)
+    app, client, headers, job_id = _app_with_queued_job(make_app, sample_article,
+                                                        redis_url=redis_url)
+
+    def fail_in_bulk_later() -> None:
+        time.sleep(1.0)
+        with app.extensions["db"].session() as session:
+            session.execute(update(Job).where(Job.id == job_id).values(status="failed"))
+
+    thread = threading.Thread(target=fail_in_bulk_later)
+    thread.start()
+    started = time.monotonic()
+    job = client.get(f"/api/v1/jobs/{job_id}?wait=60", headers=headers).get_json()
+    waited = time.monotonic() - started
+    thread.join()
+    assert job["status"] == "failed"
+    assert 1.0 <= waited < 20
