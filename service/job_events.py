@@ -46,9 +46,9 @@ def publish_job_changes(sessions: sessionmaker, redis_url: str) -> None:
     @event.listens_for(sessions, "after_flush")
     def _collect(session: Session, _context) -> None:
         changed = session.info.setdefault(_CHANGED, set())
-        for instance in session.new | session.dirty:
-            if isinstance(instance, Job) and (instance in session.new or any(
-                    inspect(instance).attrs[key].history.has_changes() for key in _WATCHED)):
+        for instance in session.dirty:  # a new job has no waiter yet
+            if isinstance(instance, Job) and any(
+                    inspect(instance).attrs[key].history.has_changes() for key in _WATCHED):
                 changed.add(instance.id)
 
     @event.listens_for(sessions, "after_commit")
