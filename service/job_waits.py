@@ -17,11 +17,11 @@ with the job as it is, exactly as without ``wait``.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 
 from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
 
 from service.articles import get_job, job_summary
 from service.db import Database
@@ -30,12 +30,11 @@ from service.job_events import SAFETY_INTERVAL_S, JobEvents
 from service.models import Job
 
 FINAL_STATUSES = frozenset({"done", "failed"})
-# A job's end is seen within 0.1 s.  One check (its status alone, without the ORM, on the
-# wait's own connection) costs the web ~0.02 ms of CPU on SQLite and ~0.13 ms on
-# PostgreSQL, where a connection taken from the pool for each check cost 0.04 and 0.39 ms
-# (measured; PostgreSQL also ran four statements instead of one: ping, BEGIN, the read,
-# ROLLBACK).  Profiled during the throughput bench, four waiters' checks were most of the
-# web's CPU while the worker decoded.
+# A job's end is seen within 0.1 s.  One check (its status alone, with the driver's cursor
+# on the wait's own connection, see _StatusReader) costs the web ~0.14 ms of CPU on
+# SQLite and ~0.43 ms on PostgreSQL; through SQLAlchemy, with a connection from the pool
+# for each check, it was ~0.75 ms and more (profiled during the throughput bench: most of
+# the web's CPU while four clients waited).
 CHECK_INTERVAL_S = 0.1
 # Once every segment is decoded (done == total) only the fallback pieces and storing are
 # left, ~0.1-0.2 s (decode traces, docs/engine.md): a few reads every 20 ms then answer
@@ -101,18 +100,66 @@ def job_when_ended(db: Database, job_id: str, wait_s: float,
         return job_summary(get_job(session, job_id), full_error)
 
 
+class _StatusReader:
+    """The job's (status, segments_done, segments_total), read with the driver's own cursor
+    on one connection held for the wait, in autocommit.
+
+    Each read follows 20 ms to 1 s of sleep, and after such a pause SQLAlchemy's execution
+    path costs far more than the query: 0.72 ms of CPU per read on SQLite and 0.75 ms on
+    PostgreSQL, against 0.14 and 0.43 ms with the driver's cursor (measured; back to back
+    the SQLAlchemy read costs 0.05 and 0.15 ms, its code is simply cold).  The statement is
+    still SQLAlchemy's, compiled once for the dialect.  Holding the connection saves the
+    pool checkout, its liveness ping and the BEGIN/ROLLBACK around each read, and no
+    transaction stays open between reads.
+    """
+
+    def __init__(self, db: Database, job_id: str) -> None:
+        self._engine = db.engine
+        compiled = select(Job.status, Job.segments_done, Job.segments_total).where(
+            Job.id == job_id).compile(dialect=db.engine.dialect)
+        self._sql = str(compiled)
+        params = compiled.construct_params()
+        self._args = tuple(params[name] for name in compiled.positiontup) \
+            if compiled.positional else params
+        self._connection = None
+        self._cursor = None
+
+    def read(self) -> tuple | None | object:
+        """The row; ``None`` when the job is gone; ``RECONNECT`` when the server ended the
+        connection (the next read takes a new one, as a checkout from the pool would)."""
+        if self._connection is None:
+            self._connection = self._engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT")
+            self._cursor = self._connection.connection.dbapi_connection.cursor()
+        try:
+            self._cursor.execute(self._sql, self._args)
+            return self._cursor.fetchone()
+        except self._engine.dialect.loaded_dbapi.Error as exc:
+            raw = self._connection.connection.dbapi_connection
+            if not self._engine.dialect.is_disconnect(exc, raw, self._cursor):
+                raise
+            self._connection.invalidate()
+            self.close()
+            return RECONNECT
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            with contextlib.suppress(Exception):  # its connection may be gone already
+                self._cursor.close()
+        if self._connection is not None:
+            self._connection.close()
+        self._connection = self._cursor = None
+
+
+RECONNECT = object()
+
+
 def _read_until_ended(db: Database, job_id: str, deadline: float, pause: float,
                       quick_left: int, events: JobEvents | None = None,
                       woken: threading.Event | None = None) -> None:
-    """Read the job's progress until it ends, is deleted or the deadline passes.
-
-    One connection for the whole wait, each read its own statement (autocommit): no pool
-    checkout, liveness ping, BEGIN or ROLLBACK per read, and no transaction left open
-    between reads.  A connection the server ended is replaced, as a checkout from the
-    pool would have been."""
-    progress = select(Job.status, Job.segments_done, Job.segments_total).where(
-        Job.id == job_id)
-    connection = None
+    """Read the job's progress (``_StatusReader``) until it ends, is deleted or the
+    deadline passes."""
+    reader = _StatusReader(db, job_id)
     try:
         while (remaining := deadline - time.monotonic()) > 0:
             if woken is not None and events.listening:
@@ -122,20 +169,11 @@ def _read_until_ended(db: Database, job_id: str, deadline: float, pause: float,
                 time.sleep(min(pause, remaining))
                 if pause == NEAR_END_INTERVAL_S:
                     quick_left -= 1
-            if connection is None:
-                connection = db.engine.connect().execution_options(
-                    isolation_level="AUTOCOMMIT")
-            try:
-                now = connection.execute(progress).one_or_none()
-            except DBAPIError as exc:
-                if not exc.connection_invalidated:
-                    raise
-                connection.close()
-                connection = None
+            now = reader.read()
+            if now is RECONNECT:
                 continue
-            if now is None or now.status in FINAL_STATUSES:  # ended, or deleted meanwhile
+            if now is None or now[0] in FINAL_STATUSES:  # ended, or deleted meanwhile
                 return
-            pause = next_check_s(now.segments_done, now.segments_total, quick_left)
+            pause = next_check_s(now[1], now[2], quick_left)
     finally:
-        if connection is not None:
-            connection.close()
+        reader.close()
