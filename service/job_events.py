@@ -27,6 +27,8 @@ from service.models import Job
 log = logging.getLogger(__name__)
 # A waiter with a live subscription still reads this often (writes without a message).
 SAFETY_INTERVAL_S = 1.0
+# Reconnecting while Redis is away: 1 s, then doubling up to 30 s (logged once).
+RETRY_FIRST_S, RETRY_MAX_S = 1.0, 30.0
 _CHANGED = "localiser_changed_jobs"
 _WATCHED = ("status", "segments_done", "segments_total")
 
@@ -101,6 +103,7 @@ class JobEvents:
                     del self._waiters[job_id]
 
     def _listen(self) -> None:
+        delay = RETRY_FIRST_S
         while True:
             try:
                 pubsub = redis.Redis.from_url(self._url, socket_connect_timeout=1).pubsub()
@@ -111,13 +114,17 @@ class JobEvents:
                         continue
                     if message["type"] == "subscribe":
                         self._subscribed.set()
+                        delay = RETRY_FIRST_S
                     elif message["type"] == "message":
                         self._wake(message["data"].decode().split())
             except Exception as exc:  # noqa: BLE001 - Redis away: waiters read on a timer
+                lost = self._subscribed.is_set()
                 self._subscribed.clear()
                 self._wake_all()  # they go back to reading on a timer
-                log.warning("job change subscription lost (%s); retrying in 1 s", exc)
-                time.sleep(1.0)
+                (log.warning if lost or delay == RETRY_FIRST_S else log.debug)(
+                    "job change subscription down (%s); retrying in %.0f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
 
     def _wake_all(self) -> None:
         with self._lock:

@@ -8,6 +8,7 @@ minute.
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -18,6 +19,8 @@ import redis
 from sqlalchemy import event, update
 
 from service import job_events, job_waits
+from service.articles import submit_article
+from service.intake import parse_article
 from service.job_runner import JobRunner
 from service.models import ApiToken, Job, utcnow
 from tests.conftest import auth_headers, reset_postgres
@@ -303,3 +306,32 @@ def test_with_redis_a_job_changed_without_a_message_is_read_on_the_safety_timer(
     thread.join()
     assert job["status"] == "failed"
     assert 1.0 <= waited < 20
+
+
+def test_with_redis_away_a_wait_reads_on_the_timer(make_app, sample_article):
+    """No subscription (nothing listens on the Redis port, on loopback): waiters read
+    every 0.1 s as in the embedded deployment, and still see the job end."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = make_app(redis_url=f"redis://127.0.0.1:{port}/0")
+    runner = JobRunner(app.extensions["db"], app.extensions["packages"], Engine())
+    with app.extensions["db"].session() as session:  # a job without posting (no broker)
+        data = parse_article({**sample_article, "languages": ["hi"]}, default_source="en",
+                             max_body_chars=100_000)
+        job_id = submit_article(session, data, ["hi"]).new_jobs[0].id
+
+    def run_later() -> None:
+        time.sleep(0.5)
+        runner.run(job_id)
+
+    thread = threading.Thread(target=run_later)
+    thread.start()
+    started = time.monotonic()
+    job = app.test_client().get(f"/api/v1/jobs/{job_id}?wait=60",
+                                headers=auth_headers(app)).get_json()
+    waited = time.monotonic() - started
+    thread.join()
+    assert not app.extensions["job_events"].listening
+    assert job["status"] == "done"
+    assert waited < 30
