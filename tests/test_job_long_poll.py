@@ -39,6 +39,18 @@ def _app_with_queued_job(make_app, article: dict, database_url: str | None = Non
     return app, client, headers, response.get_json()["jobs"][0]["id"]
 
 
+def _get_while(client, url: str, headers: dict | None, meanwhile) -> tuple:
+    """GET ``url`` (a long poll) while ``meanwhile`` runs in another thread: the response
+    and the seconds the request took."""
+    thread = threading.Thread(target=meanwhile)
+    thread.start()
+    started = time.monotonic()
+    response = client.get(url, headers=headers)
+    waited = time.monotonic() - started
+    thread.join()
+    return response, waited
+
+
 def test_a_long_poll_answers_when_another_process_finishes_the_job(
         make_app, database_url, sample_article):
     app, client, headers, job_id = _app_with_queued_job(make_app, sample_article, database_url)
@@ -51,12 +63,8 @@ def test_a_long_poll_answers_when_another_process_finishes_the_job(
         time.sleep(1.0)  # the request below is waiting by then
         outcome.append(runner.run(job_id).status)
 
-    thread = threading.Thread(target=run_later)
-    thread.start()
-    started = time.monotonic()
-    job = client.get(f"/api/v1/jobs/{job_id}?wait=120", headers=headers).get_json()
-    waited = time.monotonic() - started
-    thread.join()
+    response, waited = _get_while(client, f"/api/v1/jobs/{job_id}?wait=120", headers, run_later)
+    job = response.get_json()
     assert outcome == ["done"]
     assert job["status"] == "done", job
     assert job["progress"]["done"] == job["progress"]["total"] > 0
@@ -210,12 +218,8 @@ def test_a_wait_whose_connection_the_server_ends_goes_on_with_a_new_one(
         with app.extensions["db"].session() as session:
             session.get(Job, job_id).status = "failed"
 
-    thread = threading.Thread(target=end_the_waiting_connection)
-    thread.start()
-    started = time.monotonic()
-    response = client.get(f"/api/v1/jobs/{job_id}?wait=30", headers=headers)
-    waited = time.monotonic() - started
-    thread.join()
+    response, waited = _get_while(client, f"/api/v1/jobs/{job_id}?wait=30", headers,
+                                  end_the_waiting_connection)
     assert ended == [True]
     assert response.status_code == 200
     # it went on waiting after the break and saw the job end on the new connection
@@ -272,12 +276,8 @@ def test_with_redis_a_wait_is_woken_by_the_change_not_by_a_timer(
             job = session.get(Job, job_id)
             job.status, job.finished_at = "done", utcnow()
 
-    thread = threading.Thread(target=finish_later)
-    thread.start()
-    started = time.monotonic()
-    job = client.get(f"/api/v1/jobs/{job_id}?wait=60", headers=headers).get_json()
-    waited = time.monotonic() - started
-    thread.join()
+    response, waited = _get_while(client, f"/api/v1/jobs/{job_id}?wait=60", headers, finish_later)
+    job = response.get_json()
     event.remove(engine, "checkout", listener)
     assert app.extensions["job_events"].listening
     assert job["status"] == "done"
@@ -298,12 +298,9 @@ def test_with_redis_a_job_changed_without_a_message_is_read_on_the_safety_timer(
         with app.extensions["db"].session() as session:
             session.execute(update(Job).where(Job.id == job_id).values(status="failed"))
 
-    thread = threading.Thread(target=fail_in_bulk_later)
-    thread.start()
-    started = time.monotonic()
-    job = client.get(f"/api/v1/jobs/{job_id}?wait=60", headers=headers).get_json()
-    waited = time.monotonic() - started
-    thread.join()
+    response, waited = _get_while(client, f"/api/v1/jobs/{job_id}?wait=60", headers,
+                                  fail_in_bulk_later)
+    job = response.get_json()
     assert job["status"] == "failed"
     assert 1.0 <= waited < 20
 
@@ -325,13 +322,9 @@ def test_with_redis_away_a_wait_reads_on_the_timer(make_app, sample_article):
         time.sleep(0.5)
         runner.run(job_id)
 
-    thread = threading.Thread(target=run_later)
-    thread.start()
-    started = time.monotonic()
-    job = app.test_client().get(f"/api/v1/jobs/{job_id}?wait=60",
-                                headers=auth_headers(app)).get_json()
-    waited = time.monotonic() - started
-    thread.join()
+    response, waited = _get_while(app.test_client(), f"/api/v1/jobs/{job_id}?wait=60",
+                                  auth_headers(app), run_later)
+    job = response.get_json()
     assert not app.extensions["job_events"].listening
     assert job["status"] == "done"
     assert waited < 30
