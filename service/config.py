@@ -174,8 +174,9 @@ def load_config() -> dict[str, Any]:
         "EDITOR_BATCH_WINDOW_MS": _env_int("EDITOR_BATCH_WINDOW_MS", 50),
         "EDITOR_BATCH_SENTENCES": _env_int("EDITOR_BATCH_SENTENCES", 0),
         # Once per English-source model and worker process, translate 30 probe sentences
-        # and stop trying whole sentences holding a kind of span the model kept in none
-        # of its probes (workers.span_probe, docs/engine.md "Span probe").
+        # (and 3 with a link or emphasis) and stop trying whole sentences holding a kind
+        # of span, or inline markup, that the model kept in none of its probes
+        # (workers.span_probe, docs/engine.md "Span probe").
         "SPAN_PROBE": _env_bool("SPAN_PROBE", True),
         "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent
                                              / "translations"),

@@ -1,7 +1,8 @@
 """The span probe: a kind of protected span the model kept in none of its probes sends
 sentences holding it straight to the pieces, so their whole translation, which would be
-refused, is never decoded.  Real CTranslate2 packages (the session's synthetic ones,
-whose random weights keep no span), the real engine and job runner.
+refused, is never decoded; so does inline markup whose words the model placed in none of
+its probes.  Real CTranslate2 packages (the session's synthetic ones, whose random weights
+keep no span), the real engine and job runner.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from workers.protected import find_spans
 EXACT = EngineSettings(compute_type="float32", beam_size=2)
 KINDS = {"number", "price", "measure", "model", "code", "domain", "url", "email", "handle",
          "hashtag"}
+EVERYTHING = frozenset(KINDS | {"inline"})
 
 
 def test_every_probe_holds_exactly_one_span_of_its_kind():
@@ -29,6 +31,29 @@ def test_every_probe_holds_exactly_one_span_of_its_kind():
         assert len(probes) == 3
         for sentence in probes:
             assert [span.kind for span in find_spans(sentence)] == [kind], sentence
+
+
+def test_every_inline_probe_is_one_sentence_with_one_element_and_no_span():
+    assert len(span_probe.INLINE_PROBES) == 3
+    for body in span_probe.INLINE_PROBES:
+        document = SegmentedArticle(ArticleText("", "", [], body), "en")
+        [unit] = document.units
+        assert unit.mode == "whole" and len(unit.whole.pieces) == 1, body
+        assert [wrap.pieces is not None for wrap in unit.wraps] == [True], body
+        assert find_spans(unit.text) == [], body
+
+
+def _keeps_sentences_loses_short_phrases(sentences: list[str]) -> list[str]:
+    """A stand-in translator: a sentence comes back as it went in, a phrase of three words
+    or fewer (an inline element's words alone) comes back in capitals."""
+    return [s if len(s.split()) > 3 else s.upper() for s in sentences]
+
+
+def test_inline_markup_is_probed_through_the_document_logic():
+    assert span_probe.measure(lambda sentences: list(sentences)).never_kept() == set()
+    survival = span_probe.measure(_keeps_sentences_loses_short_phrases)
+    assert survival.never_kept() == {"inline"}  # every span kept, no element's words found
+    assert survival.describe().endswith("inline 0/3")
 
 
 def test_the_rule_is_kept_by_none_of_the_probes():
@@ -42,9 +67,10 @@ def test_a_random_weight_model_keeps_no_kind(models_dir):
     route = PackageStore(models_dir).route("en", "hi")
     engine = Engine(EXACT)
     survival = span_probe.measure(lambda sentences: engine.translate(sentences, route))
-    assert engine.sentences_translated == len(span_probe.PROBE_SENTENCES) == 30
-    assert survival.tried == dict.fromkeys(KINDS, 3)
-    assert survival.never_kept() == KINDS
+    assert engine.sentences_translated == len(span_probe.probe_texts())
+    assert len(span_probe.probe_texts()) == 30 + 2 * 3  # three sentences and their elements
+    assert survival.tried == dict.fromkeys(EVERYTHING, 3)
+    assert survival.never_kept() == EVERYTHING
 
 
 def _two_passes(engine: Engine, route, document: SegmentedArticle
@@ -79,6 +105,25 @@ def test_straight_to_pieces_gives_the_fallback_s_result_without_the_refused_deco
     assert decoded_probed < decoded_tried
 
 
+def test_inline_markup_straight_to_pieces_needs_no_second_pass(models_dir, sample_article):
+    route = PackageStore(models_dir).route("en", "hi")
+    engine = Engine(EXACT)
+    article = ArticleText(sample_article["title"], sample_article["summary"],
+                          sample_article["highlights"], sample_article["body_html"])
+    spans_only = SegmentedArticle(article, "en", never_kept=frozenset(KINDS))
+    repaired, repaired_passes = _two_passes(engine, route, spans_only)
+    assert repaired_passes[1:], "the sample's link must be repaired when only spans are probed"
+    everything = SegmentedArticle(article, "en", never_kept=EVERYTHING)
+    probed, probed_passes = _two_passes(engine, route, everything)
+
+    assert probed == repaired  # the same translation, word for word
+    assert len(probed_passes) == 1  # nothing left to repair
+    assert set(probed_passes[0]) < set(repaired_passes[0]) | set(repaired_passes[1])
+    # The editor still sees the link's unit flagged as markup that fell back to pieces
+    assert everything.markup_fallback_segments() == spans_only.markup_fallback_segments()
+    assert everything.markup_fallback_segments()
+
+
 def _run_two_jobs(models_dir, path, sample_article, probe: bool) -> tuple[int, str]:
     """(sentences decoded for the first job, its Hindi body); checks the second job
     reuses the route's probe."""
@@ -88,7 +133,7 @@ def _run_two_jobs(models_dir, path, sample_article, probe: bool) -> tuple[int, s
     runner = JobRunner(db, PackageStore(models_dir), engine, span_probe=probe)
     first = _job(db, sample_article, "hi")
     assert runner.run(first).status == "done"
-    decoded = engine.sentences_translated - (len(span_probe.PROBE_SENTENCES) if probe else 0)
+    decoded = engine.sentences_translated - (len(span_probe.probe_texts()) if probe else 0)
     second = _job(db, {**sample_article, "slug": "a-copy", "title": "A second title"}, "hi")
     before = engine.sentences_translated
     assert runner.run(second).status == "done"

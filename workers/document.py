@@ -39,6 +39,9 @@ INLINE_ELEMENTS = frozenset({"a", "strong", "em", "b", "i", "u", "s", "span", "s
                              "del"})
 VERBATIM_INLINE = frozenset({"code", "kbd", "samp", "var"})
 TRANSLATED_ATTRIBUTES = ("alt", "title")
+# In ``never_kept``: the model is known to lose the words of inline elements (links,
+# emphasis) in whole sentences (workers.span_probe), so units with one go to their pieces.
+INLINE_KIND = "inline"
 _HAS_WORDS = re.compile(r"[^\W\d_]")
 
 Translations = dict[str, str]
@@ -148,7 +151,9 @@ class _Unit:
                                        "code"))
         self.spans.sort(key=lambda s: s.start)
         self.whole = _sentences(self.text, self.language)
-        if not self.whole_possible or any(s.kind in self.never_kept for s in self.spans):
+        if not self.whole_possible or any(s.kind in self.never_kept for s in self.spans) \
+                or (INLINE_KIND in self.never_kept
+                    and any(wrap.pieces is not None for wrap in self.wraps)):
             self.mode = "pieces"  # a whole translation would be refused: no attempt
 
     # -- what to translate ---------------------------------------------------------------
@@ -310,8 +315,9 @@ class SegmentedArticle:
     def __init__(self, article: ArticleText, language: str,
                  glossary: Glossary | None = None,
                  never_kept: frozenset[str] = frozenset()) -> None:
-        """``never_kept``: kinds of protected span the model is known to lose
-        (``workers.span_probe``); a unit holding one goes straight to its pieces."""
+        """``never_kept``: kinds of protected span the model is known to lose, and
+        ``inline`` when it loses inline elements' words (``workers.span_probe``); a unit
+        holding one goes straight to its pieces."""
         self.language = language
         self.glossary = glossary or Glossary()
         self.never_kept = never_kept

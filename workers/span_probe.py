@@ -9,7 +9,13 @@ all decoding on the bench's tech-news articles.  So, once per model route and pr
 job runner translates these probe sentences, three per kind, each with exactly one span of
 its kind, and a kind the model kept in *none* of its probes sends sentences holding it
 straight to the pieces.  One kept probe is enough to keep trying whole sentences, so a
-model that mostly keeps a kind loses nothing.  See docs/engine.md, "Span probe".
+model that mostly keeps a kind loses nothing.
+
+Inline markup is probed the same way, as the pseudo-kind ``inline``: three one-sentence
+paragraphs, each with one link or emphasis around words that hold no span, go through the
+document logic itself, and a probe is kept when its element's own translation is found in
+the sentence's (what ``workers.document`` needs to wrap the element around it).  See
+docs/engine.md, "Span probe".
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from workers.document import INLINE_KIND, ArticleText, SegmentedArticle
 from workers.protected import find_spans, survives
 
 # Three English tech-news sentences per kind; each holds exactly one span, of that kind
@@ -55,6 +62,27 @@ PROBES: dict[str, tuple[str, ...]] = {
 }
 PROBE_SENTENCES: tuple[str, ...] = tuple(s for probes in PROBES.values() for s in probes)
 
+INLINE = INLINE_KIND  # the pseudo-kind of inline markup (workers.document's wraps)
+# One-sentence paragraphs, each with one inline element around words that hold no span
+# (tests/test_span_probe.py checks this against workers.protected and workers.document).
+INLINE_PROBES: tuple[str, ...] = (
+    '<p>Read our <a href="https://example.com/review">full review</a> before you buy '
+    'the phone.</p>',
+    "<p>The new tablet is <em>much lighter</em> than the model it replaces.</p>",
+    "<p>The company said the <strong>cheaper version</strong> will reach stores soon.</p>",
+)
+
+
+def _inline_documents() -> list[SegmentedArticle]:
+    return [SegmentedArticle(ArticleText("", "", [], body), "en") for body in INLINE_PROBES]
+
+
+def probe_texts() -> list[str]:
+    """Everything ``measure`` translates, in one call: the span probes, then the inline
+    probes' sentences and their elements' words."""
+    inline = [s for document in _inline_documents() for s in document.first_pass()]
+    return list(dict.fromkeys([*PROBE_SENTENCES, *inline]))
+
 
 @dataclass(frozen=True)
 class SpanSurvival:
@@ -74,8 +102,17 @@ class SpanSurvival:
 
 
 def measure(translate: Callable[[list[str]], Sequence[str]]) -> SpanSurvival:
-    """Translate the probes with ``translate`` (sentences in, translations out, in order)."""
-    translated = dict(zip(PROBE_SENTENCES, translate(list(PROBE_SENTENCES)), strict=True))
+    """Translate the probes with ``translate`` (sentences in, translations out, in order).
+
+    An inline probe is kept when its paragraph's whole translation is accepted: the
+    document asks for no fallback pieces.
+    """
+    texts = probe_texts()
+    translated = dict(zip(texts, translate(texts), strict=True))
     kept = {kind: sum(survives(find_spans(s), translated[s]) is not None for s in probes)
             for kind, probes in PROBES.items()}
-    return SpanSurvival(kept, {kind: len(probes) for kind, probes in PROBES.items()})
+    kept[INLINE] = sum(not document.second_pass(translated)
+                       for document in _inline_documents())
+    tried = {kind: len(probes) for kind, probes in PROBES.items()}
+    tried[INLINE] = len(INLINE_PROBES)
+    return SpanSurvival(kept, tried)
