@@ -160,6 +160,11 @@ def load_config() -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 8),
         "WORKER_POOL": _env_choice("WORKER_POOL", WORKER_POOLS) or "threads",
+        # A worker keeps memory freed by one batch in glibc's arena for the next, and
+        # returns it 2 s after its last batch (workers.process_memory): the default
+        # unmapped CTranslate2's buffers after each use, and every batch page-faulted
+        # them in again (docs/engine.md, "Throughput through the service").
+        "WORKER_REUSE_FREED_MEMORY": _env_bool("WORKER_REUSE_FREED_MEMORY", True),
         "CELERY": celery_settings(redis_url, broker_dir,
                                   _env_int("BROKER_VISIBILITY_TIMEOUT", 600),
                                   _env_int("BROKER_RESTORE_INTERVAL", 10)),

@@ -145,18 +145,18 @@ class JobRunner:
                     outcomes.update(dict.fromkeys((w.job_id for w in works),
                                                   JobOutcome("failed")))
             ids = [work.job_id for group in ready for work in group.works]
-            process_memory.reset_peak()  # each batch records its own peak
-            try:
-                self._localise_groups(ready)
-            except TRANSIENT_ERRORS:
-                raise  # the database went away: the task retries; jobs stay "running"
-            except Exception as exc:
-                log.exception("jobs %s failed", ids)
-                for job_id in ids:
-                    self.fail(job_id, f"{type(exc).__name__}: {exc}")
-                raise
-            self._record_peak(ids)
-            process_memory.return_free_memory()
+            with process_memory.trimmed_when_idle():
+                process_memory.reset_peak()  # each batch records its own peak
+                try:
+                    self._localise_groups(ready)
+                except TRANSIENT_ERRORS:
+                    raise  # the database went away: the task retries; jobs stay "running"
+                except Exception as exc:
+                    log.exception("jobs %s failed", ids)
+                    for job_id in ids:
+                        self.fail(job_id, f"{type(exc).__name__}: {exc}")
+                    raise
+                self._record_peak(ids)
             for group in ready:
                 outcomes.update(dict.fromkeys((w.job_id for w in group.works),
                                               group.outcome()))

@@ -2,7 +2,8 @@
 
 ``python -m tests.worker_memory_probe DATABASE_URL MODELS_DIR JOBS CHECKPOINT...`` creates
 JOBS distinct tiny articles (one editor job each), runs them one at a time as a worker
-does (one engine and runner for the process's life, a real CTranslate2 package), and prints
+does (one engine and runner for the process's life, a real CTranslate2 package, freed
+memory kept for reuse as a worker keeps it: ``WORKER_REUSE_FREED_MEMORY``), and prints
 one JSON object: the RSS after each checkpoint job count, and the peak recorded on the last
 job.  A separate process, so the test's own memory does not blur the numbers.
 """
@@ -35,6 +36,8 @@ def tiny_article(index: int) -> dict:
 
 
 def main(database_url: str, models_dir: str, jobs: int, checkpoints: list[int]) -> dict:
+    if not process_memory.reuse_freed_memory():
+        raise SystemExit("glibc refused to keep freed memory for reuse")
     db = Database(database_url)
     db.create_all()
     runner = JobRunner(db, PackageStore(models_dir), Engine(EngineSettings(inter_threads=1,

@@ -5,13 +5,30 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from celery import Celery, Task
+from celery.signals import celeryd_after_setup
 from flask import Flask
 from kombu import Queue
 
 from service.config import worker_pool
+from workers import process_memory
+
+log = logging.getLogger(__name__)
+
+
+def _reuse_freed_memory(**_: object) -> None:
+    """At worker start, once its logging is set up and before any task has loaded a model
+    (a prefork pool's children inherit the setting)."""
+    if process_memory.reuse_freed_memory():
+        log.info("freed memory is kept for reuse (one malloc arena, blocks up to %d MiB) and "
+                 "returned to the system after %.0f s without a batch",
+                 process_memory.REUSE_LIMIT_BYTES // 2**20, process_memory.IDLE_TRIM_DELAY_S)
+    else:
+        log.warning("could not keep freed memory for reuse (not glibc?): every batch "
+                    "page-faults its buffers in again")
 
 
 def celery_init_app(app: Flask) -> Celery:
@@ -40,6 +57,9 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.conf.worker_pool = worker_pool(app.config)  # a plain `celery worker` too
     celery_app.set_default()
     app.extensions["celery"] = celery_app
+    if app.config["WORKER_REUSE_FREED_MEMORY"]:
+        celeryd_after_setup.connect(_reuse_freed_memory, weak=False,
+                                    dispatch_uid="localiser-reuse-freed-memory")
 
     import workers.tasks  # noqa: F401  (registers the tasks with this app)
     return celery_app
