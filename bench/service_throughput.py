@@ -5,13 +5,16 @@
         [--compute-type int8] [--inter-threads 2] [--intra-threads 1] [--max-batch 64]
         [--worker-concurrency 8] [--worker-pool threads] [--window-ms 50] [--job-wait 20]
         [--poll-s 0.2]
-        [--span-probe on|off] [--port 18100]
+        [--span-probe on|off] [--reuse-freed-memory on|off] [--port 18100]
 
 For every mode and client count, ``--reps`` times (the counts interleaved), it starts a
 fresh service on loopback with an empty database (so translation memory cannot shortcut
 anything), waits for it,
 posts eight unrelated articles at once (the model loaded and probed, every web process
-and worker thread past its first request: a steady state), then starts the clock: the article set is
+and worker thread past its first request), then a set of the same shape as the measured
+one in unrelated words (``warm_up_like``: the worker past its first batch of that size,
+as the raw reference, decoded again and again in this process, is: a steady state), then
+starts the clock: the article set is
 split round-robin over N client threads, each POSTs its articles over HTTP (one editor
 job each, Hindi) one after another and then waits for its jobs with long polls
 (``GET /api/v1/jobs/<id>?wait=``, ``--job-wait`` 20 s; ``--job-wait 0`` polls every
@@ -35,7 +38,10 @@ holding a kind of span the model kept in none of its probes are cut into pieces 
 (workers/span_probe.py), in the service and in ``work`` alike; with ``off`` every sentence
 is tried whole first and ``work`` is raw plus the fallback's pieces.  A random-weight model
 keeps no span, so with the synthetic package that difference is large.  ``service / work``
-is the service's own overhead.  Each run's ratios are printed, then their median.
+is the service's own overhead.  With ``--reuse-freed-memory on`` (the shipped
+``WORKER_REUSE_FREED_MEMORY``) this process keeps freed memory for reuse as the worker does
+(workers/process_memory.py), so the references get the same allocator as the service.
+Each run's ratios are printed, then their median.
 Targets (issue 13): service / raw <= 1.3 for the set posted at once, and 4 clients no
 slower than 1.  With two client counts it also prints, per rep, the second count's ratio
 over the first's (the two ran back to back, so the machine's drift between minutes falls
@@ -51,6 +57,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import shutil
 import signal
 import statistics
@@ -72,7 +79,7 @@ from articles import article_set  # noqa: E402
 from decoding_options import add_decoding_arguments, decoding_settings  # noqa: E402
 from engine_speed import find_package  # noqa: E402
 
-from workers import span_probe  # noqa: E402
+from workers import process_memory, span_probe  # noqa: E402
 from workers.document import ArticleText, SegmentedArticle  # noqa: E402
 from workers.engine import EngineSettings  # noqa: E402
 from workers.packages import PackageStore  # noqa: E402
@@ -82,6 +89,32 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 WARM_UP = [{"slug": f"warm-up-article-{n}", "title": "Warm up the model before the clock",
             "body_html": f"<p>Nothing in warm-up text {n} appears in the measured set.</p>"}
            for n in range(8)]
+# Words found in none of the measured articles (checked in warm_up_like).
+WARM_UP_WORDS = ("garden", "river", "music", "evening", "window", "teacher", "morning",
+                 "village", "letter", "bridge", "summer", "painting", "kitchen", "forest",
+                 "festival", "harbour", "library", "pottery", "orchard", "lantern", "meadow",
+                 "violin", "pebble", "blanket")
+
+
+def warm_up_like(articles: list[dict]) -> list[dict]:
+    """Articles with the measured set's sentence count and lengths, in other words: the
+    worker decodes batches of the measured set's shape before the clock starts, and
+    translation memory cannot hold any of the measured sentences afterwards."""
+    chooser = random.Random(13)
+    warm: list[dict] = []
+    for index, article in enumerate(articles):
+        text = ArticleText(article["title"], article.get("summary", ""),
+                           article.get("highlights", []), article["body_html"])
+        sentences = [" ".join(chooser.choice(WARM_UP_WORDS) for _ in sentence.split())
+                     .capitalize() + "." for sentence in SegmentedArticle(text, "en")
+                     .first_pass()]
+        warm.append({"slug": f"warm-up-shape-{index}", "title": sentences[0],
+                     "body_html": "".join(f"<p>{s}</p>" for s in sentences[1:])})
+    measured = {word.lower().strip(".,") for article in articles
+                for word in json.dumps(article).split()}
+    if measured & set(WARM_UP_WORDS):
+        raise RuntimeError(f"warm-up words in the measured set: {measured & set(WARM_UP_WORDS)}")
+    return warm
 
 
 def http(method: str, url: str, token: str, payload: dict | None = None) -> dict:
@@ -115,6 +148,8 @@ class Service:
                    WORKER_POOL=args.worker_pool,
                    EDITOR_BATCH_WINDOW_MS=str(args.window_ms),
                    SPAN_PROBE="true" if args.span_probe == "on" else "false",
+                   WORKER_REUSE_FREED_MEMORY="true" if args.reuse_freed_memory == "on"
+                   else "false",
                    DEFAULT_TARGET_LANGS="hi", PORT=str(args.port),
                    PATH=f"{Path(sys.executable).parent}:{env.get('PATH', '')}")
         if mode == "procfile":
@@ -353,9 +388,11 @@ def service_run(mode: str, args, work: Path, articles: list[dict], clients: int
     role during the set, the set's decoded tokens)."""
     service = Service(mode, args, work / "models", work)
     try:
-        # Steady state, not a cold start: the model loaded (and probed), and every web
-        # process and worker thread past its first request (eight posts at once).
+        # Steady state, not a cold start: the model loaded (and probed), every web
+        # process and worker thread past its first request (eight posts at once), and the
+        # worker past a batch of the measured set's shape (its memory grown to fit one).
         timed_run(service, WARM_UP, len(WARM_UP))
+        timed_run(service, warm_up_like(articles), 4)
         before = service.cpu_seconds()
         seconds, decoded = timed_run(service, articles, clients)
         after = service.cpu_seconds()
@@ -381,6 +418,9 @@ def main() -> None:
     parser.add_argument("--window-ms", type=int, default=50)
     parser.add_argument("--span-probe", choices=("on", "off"), default="on",
                         help="the service's SPAN_PROBE (on: the shipped default)")
+    parser.add_argument("--reuse-freed-memory", choices=("on", "off"), default="on",
+                        help="the service's WORKER_REUSE_FREED_MEMORY (on: the shipped "
+                             "default), applied to this process's references too")
     parser.add_argument("--port", type=int, default=18100)
     parser.add_argument("--redis-db", type=int, default=8)
     parser.add_argument("--procfile-processes", default="",
@@ -397,6 +437,8 @@ def main() -> None:
 
     articles = article_set(args.articles)
     settings = decoding_settings(args)
+    if args.reuse_freed_memory == "on" and not process_memory.reuse_freed_memory():
+        raise SystemExit("this process could not keep freed memory for reuse (not glibc?)")
     work = Path(tempfile.mkdtemp(prefix="service-throughput-"))
     try:
         package = PackageStore(work / "models").install(find_package(args.package,
@@ -408,7 +450,8 @@ def main() -> None:
               f"intra_threads {args.intra_threads}, max batch {args.max_batch} (the same on "
               f"both sides); service: {args.worker_concurrency} worker thread(s)/process(es),"
               f" pool {args.worker_pool or 'default'}, window {args.window_ms} ms, span probe "
-              f"{args.span_probe} (its 30 sentences are decoded during the warm-up); clients"
+              f"{args.span_probe} (its probes are decoded during the warm-up); freed memory "
+              f"kept for reuse {args.reuse_freed_memory} (service and references); clients"
               + (f" long-poll their jobs (wait={args.job_wait:g} s)" if args.job_wait
                  else f" poll every {args.poll_s} s"))
         print(f"{len(articles)} articles; {raw.describe()}; raw and work are timed again "
