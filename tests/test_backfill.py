@@ -88,7 +88,8 @@ def test_backfill_archive(tmp_path, archive, models_dir, make_app, redis_url, st
     worker = start_worker(database_url, redis_url)
     log = open(tmp_path / "backfill-1.log", "w")  # noqa: SIM115
     first = subprocess.Popen([LOCALISE, "backfill", "--languages", "hi", "--chunk-size", "20"],
-                             env=env, stdout=log, stderr=subprocess.STDOUT)
+                             env=env, stdout=log, stderr=subprocess.STDOUT,
+                             preexec_fn=_ctrl_c_delivered)
     deadline = time.monotonic() + 300
     while (counts(app).get("done", 0) < 40 or "ETA" not in (tmp_path / "backfill-1.log")
            .read_text()) and time.monotonic() < deadline:  # running, and said so
@@ -190,6 +191,13 @@ def test_sweeper_recovers_lost_and_stale_jobs(make_app, sample_article):
     assert states == [("queued", True), ("queued", True), ("queued", True)]
 
 
+def _ctrl_c_delivered() -> None:
+    """In the command's process before it starts: SIGINT as at a terminal.  A suite run in
+    the background of a non-interactive shell (``.ci/run &``) has SIGINT ignored, and a
+    child inherits that, so the Ctrl-C these tests send would never arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def small_archive(tmp_path: Path, count: int = 4) -> Path:
     path = tmp_path / "small.jsonl"
     path.write_text("\n".join(archive_line(i) for i in range(count)) + "\n")
@@ -229,7 +237,7 @@ def test_backfill_without_a_worker_says_so(tmp_path, models_dir, start_worker):
     with open(log_path, "w") as log:
         waiting = subprocess.Popen([LOCALISE, "backfill", "--languages", "hi",
                                     "--worker-timeout", "0"], env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
+                                   stderr=subprocess.STDOUT, preexec_fn=_ctrl_c_delivered)
         deadline = time.monotonic() + 60
         while "no worker is consuming" not in log_path.read_text() \
                 and time.monotonic() < deadline:
