@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from service import file_broker
+
 
 def _env_number(name: str, default, parse, what: str):
     """A numeric setting; a value that does not parse names the variable."""
@@ -300,7 +302,8 @@ def celery_settings(redis_url: str, broker_dir: Path, visibility_timeout_s: int 
     folder = str(broker_dir)
     return {
         **common,
-        "broker_url": "filesystem://",
+        # kombu's file-system transport, writing each message whole (service.file_broker)
+        "broker_url": f"{file_broker.ALIAS}://",
         "broker_transport_options": {
             "data_folder_in": folder,
             "data_folder_out": folder,
