@@ -62,7 +62,6 @@ PROBES: dict[str, tuple[str, ...]] = {
 }
 PROBE_SENTENCES: tuple[str, ...] = tuple(s for probes in PROBES.values() for s in probes)
 
-INLINE = INLINE_KIND  # the pseudo-kind of inline markup (workers.document's wraps)
 # One-sentence paragraphs, each with one inline element around words that hold no span
 # (tests/test_span_probe.py checks this against workers.protected and workers.document).
 INLINE_PROBES: tuple[str, ...] = (
@@ -111,8 +110,8 @@ def measure(translate: Callable[[list[str]], Sequence[str]]) -> SpanSurvival:
     translated = dict(zip(texts, translate(texts), strict=True))
     kept = {kind: sum(survives(find_spans(s), translated[s]) is not None for s in probes)
             for kind, probes in PROBES.items()}
-    kept[INLINE] = sum(not document.second_pass(translated)
+    kept[INLINE_KIND] = sum(not document.second_pass(translated)
                        for document in _inline_documents())
     tried = {kind: len(probes) for kind, probes in PROBES.items()}
-    tried[INLINE] = len(INLINE_PROBES)
+    tried[INLINE_KIND] = len(INLINE_PROBES)
     return SpanSurvival(kept, tried)
