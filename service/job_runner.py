@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
-from service import memory
+from service import memory, rebuild_requests
 from service.db import Database
 from service.glossary import glossary_for
 from service.models import Job, Revision, Translation, TranslationSegment, utcnow
@@ -51,6 +51,11 @@ class _Work:
     revision_id: int
     job_id: str | None
     document: SegmentedArticle | None = None
+    # The translation's segments as they were before memory was read: (state, text) by
+    # position.  A person's row that differs at store time was corrected while this ran.
+    seen: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Set at store time: a correction landed while this ran (see JobRunner._store).
+    overtaken: bool = False
 
 
 @dataclass
@@ -67,9 +72,10 @@ class _Group:
     since: float
     state: _Pass = field(default_factory=_Pass)
 
-    def outcome(self) -> JobOutcome:
+    def outcome(self, work: _Work | None = None) -> JobOutcome:
+        overtaken = work is not None and work.overtaken
         return JobOutcome("done", translated=self.state.translated,
-                          memory_hits=self.state.hits)
+                          memory_hits=self.state.hits, rebuild_pending=overtaken)
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,9 @@ class JobOutcome:
     status: str
     translated: int = 0
     memory_hits: int = 0
+    # A correction landed while the job ran: its text was kept and a rebuild request
+    # recorded, which the caller sends (dispatch.send_pending_rebuilds).
+    rebuild_pending: bool = False
 
 
 class JobRunner:
@@ -158,8 +167,7 @@ class JobRunner:
                     raise
                 self._record_peak(ids)
             for group in ready:
-                outcomes.update(dict.fromkeys((w.job_id for w in group.works),
-                                              group.outcome()))
+                outcomes.update({work.job_id: group.outcome(work) for work in group.works})
         finally:
             for slug in slugs:
                 self.on_change(slug)
@@ -180,13 +188,15 @@ class JobRunner:
         with self.db.session() as session:
             article = session.get(Revision, revision_id).article
             slug, source = article.slug, article.source_lang
-        outcome = self._localise([_Work(revision_id, None)], source, target)
-        self.on_change(slug)
-        return outcome
-
-    def _localise(self, works: list[_Work], source: str, target: str) -> JobOutcome:
-        group = self._prepare(works, source, target, time.monotonic())
+        work = _Work(revision_id, None)
+        group = self._prepare([work], source, target, time.monotonic())
         self._localise_groups([group])
+        if work.overtaken:
+            log.info("rebuild of revision %s/%s left unstored: a correction landed while "
+                     "it ran, and that correction's own rebuild publishes it", revision_id,
+                     target)
+            return JobOutcome("overtaken")
+        self.on_change(slug)
         return group.outcome()
 
     def _prepare(self, works: list[_Work], source: str, target: str,
@@ -209,6 +219,7 @@ class JobRunner:
                 work.document = SegmentedArticle(
                     ArticleText(revision.title, revision.summary, list(revision.highlights),
                                 revision.body_html), source, glossary, never_kept)
+                work.seen = _segments_now(session, work.revision_id, target)
         return _Group(source, target, works, route, route_key(route), since)
 
     def _never_kept_kinds(self, route: list[Hop], source: str) -> frozenset[str]:
@@ -243,6 +254,14 @@ class JobRunner:
                state: _Pass) -> None:
         translation = session.scalar(select(Translation).where(
             Translation.revision_id == work.revision_id, Translation.target_lang == target))
+        corrected = _corrected_since(translation, work.seen)
+        if corrected:
+            work.overtaken = True
+            if work.job_id is None:
+                return  # a rebuild: the correction's own rebuild, read after it, stores
+            # A job: its text is stored, the corrections kept, and the page re-assembled
+            # with them by a rebuild (theirs may have run already, before this store).
+            rebuild_requests.record(session, work.revision_id, target)
         segments = self._segments(work, state, target)
         flagged = sum(1 for segment in segments if segment.flags)
         held = None
@@ -258,7 +277,7 @@ class JobRunner:
         translation.route = model_key
         translation.synthetic_model = any(hop.package.synthetic for hop in route)
         translation.updated_at = utcnow()
-        self._update_segments(translation, segments)
+        self._update_segments(translation, segments, keep=corrected)
         if work.job_id is not None:
             job = session.get(Job, work.job_id)
             job.status, job.finished_at = "done", utcnow()
@@ -302,11 +321,13 @@ class JobRunner:
                        f"{len(segments)} segments flagged ({detail})")
 
     @staticmethod
-    def _update_segments(translation: Translation, fresh: list[TranslationSegment]) -> None:
+    def _update_segments(translation: Translation, fresh: list[TranslationSegment],
+                         keep: frozenset[int] = frozenset()) -> None:
         """Segments updated in place, row by row, never deleted and recreated: an editor's
         correction saved while a rebuild runs then always finds its row (a rebuild that
         replaced every row made concurrent edits fail with StaleDataError).  Only changed
-        columns are written; rows past the new end are removed."""
+        columns are written; rows past the new end are removed; rows at ``keep`` (a
+        person corrected them while this ran) are left as they are."""
         existing = {segment.position: segment for segment in translation.segments} \
             if translation.id is not None else {}
         copied = [column.key for column in TranslationSegment.__table__.columns
@@ -315,6 +336,8 @@ class JobRunner:
             segment = existing.pop(new.position, None)
             if segment is None:
                 translation.segments.append(new)
+                continue
+            if new.position in keep and segment.source_text == new.source_text:
                 continue
             changed = {name: getattr(new, name) for name in copied
                        if getattr(segment, name) != getattr(new, name)}
@@ -417,3 +440,32 @@ class JobRunner:
         with self.db.session() as session:
             job = session.get(Job, job_id)
             job.status, job.error, job.finished_at = "failed", message, utcnow()
+
+
+def _segments_now(session, revision_id: int, target: str) -> dict[int, tuple[str, str]]:
+    """The translation's rows, read before its pass reads memory: a correction committed
+    after this read may be missing from what the pass found (see _corrected_since)."""
+    translation = session.scalar(select(Translation).where(
+        Translation.revision_id == revision_id, Translation.target_lang == target))
+    if translation is None:
+        return {}
+    return {s.position: (s.state, s.current_text) for s in translation.segments}
+
+
+def _corrected_since(translation: Translation | None,
+                     seen: dict[int, tuple[str, str]]) -> frozenset[int]:
+    """Positions a person corrected after ``seen`` was read.
+
+    A pass that read memory before such a correction would store the machine text over
+    it, and its page without it; rebuilds run side by side (several worker threads), so
+    one that started before the correction could store after the correction's own
+    rebuild and undo it until the next edit (a flaky test showed it).  Rows are compared
+    by content, not by clock, so workers on other machines see it too; a correction read
+    by memory but not by ``seen`` counts as later (the cautious side).
+    """
+    if translation is None or translation.id is None:
+        return frozenset()
+    return frozenset(
+        segment.position for segment in translation.segments
+        if segment.state != "machine"
+        and (segment.state, segment.current_text) != seen.get(segment.position))

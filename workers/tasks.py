@@ -164,7 +164,19 @@ def _run_batch(batch: list[str]) -> dict[str, JobOutcome]:
     outcomes = runner.run_many(batch)
     log.info("jobs %s translated together in %d model call(s)", ",".join(batch),
              runner.engine.model_calls - calls)
+    if any(outcome.rebuild_pending for outcome in outcomes.values()):
+        _send_pending_rebuilds()
     return outcomes
+
+
+def _send_pending_rebuilds() -> None:
+    """A correction landed while a job ran: send the rebuild it recorded (on a broker
+    outage the request stays, and the sweeper sends it)."""
+    try:
+        dispatch.send_pending_rebuilds(current_app.extensions["db"],
+                                       current_app.extensions["celery"])
+    except dispatch.BROKER_ERRORS as exc:
+        log.warning("rebuild after a job left for the sweeper: %s", exc)
 
 
 def _release(job_ids: list[str]) -> None:
