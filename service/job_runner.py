@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from service import memory, rebuild_requests
@@ -243,17 +243,21 @@ class JobRunner:
         results = translate_document_groups(
             [[work.document for work in group.works] for group in groups],
             lambda per_group: self._pass(groups, per_group))
+        # Segments and HTML made before the transaction: it holds the translations' rows
+        # (SQLite: the whole database) locked from its first statement to its commit.
+        ready = [(group, work, result, self._segments(work, group.state, group.target),
+                  sanitize_html(result.body_html))
+                 for group, documents in zip(groups, results, strict=True)
+                 for work, result in zip(group.works, documents, strict=True)]
         with self.db.session() as session:
-            for group, documents in zip(groups, results, strict=True):
-                for work, result in zip(group.works, documents, strict=True):
-                    self._store(session, work, result, group.route, group.model_key,
-                                group.target, group.state)
+            for group, work, result, segments, body_html in ready:
+                self._store(session, work, result, segments, body_html, group.route,
+                            group.model_key, group.target)
 
     def _store(self, session, work: _Work, result: ArticleText,
-               route: list[Hop], model_key: str, target: str,
-               state: _Pass) -> None:
-        translation = session.scalar(select(Translation).where(
-            Translation.revision_id == work.revision_id, Translation.target_lang == target))
+               segments: list[TranslationSegment], body_html: str,
+               route: list[Hop], model_key: str, target: str) -> None:
+        translation = _translation_to_store(session, work.revision_id, target)
         corrected = _corrected_since(translation, work.seen)
         if corrected:
             work.overtaken = True
@@ -262,7 +266,6 @@ class JobRunner:
             # A job: its text is stored, the corrections kept, and the page re-assembled
             # with them by a rebuild (theirs may have run already, before this store).
             rebuild_requests.record(session, work.revision_id, target)
-        segments = self._segments(work, state, target)
         flagged = sum(1 for segment in segments if segment.flags)
         held = None
         if translation is None:
@@ -273,7 +276,7 @@ class JobRunner:
             session.add(translation)
         translation.title, translation.summary = result.title, result.summary
         translation.highlights = result.highlights
-        translation.body_html = sanitize_html(result.body_html)
+        translation.body_html = body_html
         translation.route = model_key
         translation.synthetic_model = any(hop.package.synthetic for hop in route)
         translation.updated_at = utcnow()
@@ -450,6 +453,26 @@ def _segments_now(session, revision_id: int, target: str) -> dict[int, tuple[str
     if translation is None:
         return {}
     return {s.position: (s.state, s.current_text) for s in translation.segments}
+
+
+def _translation_to_store(session, revision_id: int, target: str) -> Translation | None:
+    """The translation and its rows, read so that no correction commits between this read
+    and the store's commit (it would be written over with what was read).
+
+    SQLite runs a read before the transaction's first write outside the transaction, so
+    a write that changes nothing comes first and takes the database's write lock; on
+    PostgreSQL the rows are read ``FOR UPDATE``, and a correction saved meanwhile waits
+    for the commit, then lands on top.  Rows in position order, as every writer of
+    several segments takes them, so two writers never wait on each other in a circle.
+    """
+    where = (Translation.revision_id == revision_id, Translation.target_lang == target)
+    session.execute(update(Translation).where(*where).values(id=Translation.id))
+    translation = session.scalar(select(Translation).where(*where).with_for_update())
+    if translation is not None:
+        session.scalars(select(TranslationSegment)
+                        .where(TranslationSegment.translation_id == translation.id)
+                        .order_by(TranslationSegment.position).with_for_update()).all()
+    return translation
 
 
 def _corrected_since(translation: Translation | None,
