@@ -9,24 +9,28 @@ digest of the ``.argosmodel`` file), and then a download that does not match is 
 
 A download goes into ``<downloads>/<package>.argosmodel.part`` and resumes from there with an
 HTTP ``Range`` request (within one run after a dropped connection, and in a later run after an
-interrupted one); it is refused as soon as it would exceed the size limit.  The finished
-file's ``metadata.json`` must name the pair and version the index promised *before* it goes
-through :meth:`PackageStore.install` (the same validated install as a local file), so a
-mismatched or broken download never replaces an installed package.  Translation itself
+interrupted one); it is refused as soon as it would exceed the size limit, and while another
+install is running into the same folder.  The finished file's ``metadata.json`` must name
+the pair and version the index promised *before* it goes through
+:meth:`PackageStore.install` (the same validated install as a local file), so a mismatched
+or broken download never replaces an installed package.  Translation itself
 never uses this module: downloads happen only when someone runs ``localise models download``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import logging
+import os
 import re
 import socket
 import urllib.error
 import urllib.request
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
@@ -295,19 +299,43 @@ class Downloader:
         A partial download of a link that failed mid-transfer is kept for the next run.
         """
         failures = []
-        for link in entry.links:
-            try:
-                path = self.fetch(entry, link, progress)
-            except PackageIndexError as exc:
-                failures.append(str(exc))
-                continue
-            try:
-                return self._install_checked(entry, link, path)
-            except PackageIndexError as exc:
-                failures.append(str(exc))
-            finally:
-                path.unlink(missing_ok=True)
+        with self._alone():
+            for link in entry.links:
+                try:
+                    path = self.fetch(entry, link, progress)
+                except PackageIndexError as exc:
+                    failures.append(str(exc))
+                    continue
+                try:
+                    return self._install_checked(entry, link, path)
+                except PackageIndexError as exc:
+                    failures.append(str(exc))
+                finally:
+                    path.unlink(missing_ok=True)
         raise PackageIndexError("; ".join(failures))
+
+    @contextmanager
+    def _alone(self) -> Iterator[None]:
+        """One install at a time per downloads folder, or a clear refusal.
+
+        Two at once would both append to one ``.part`` file (each resumes what it finds),
+        and one could delete the finished file while the other installs it.  The lock is
+        on the folder itself, so nothing is left behind, and it goes with the process
+        however that ends.  Refused at once rather than waited for: an operator who
+        started two downloads learns it now, not after a silent wait.
+        """
+        self.downloads_dir.mkdir(parents=True, exist_ok=True)
+        folder = os.open(self.downloads_dir, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise PackageIndexError(
+                    f"another download is running into {self.downloads_dir}; let it "
+                    f"finish, then run this again") from None
+            yield
+        finally:
+            os.close(folder)
 
     def fetch(self, entry: IndexEntry, link: str, progress: Progress | None = None) -> Path:
         """The complete, checksum-verified file of ``entry`` from ``link``."""
