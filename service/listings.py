@@ -77,6 +77,16 @@ def originals_page(session: Session, page: int, per_page: int) -> Listing:
     return Listing(items, page, len(rows) > per_page)
 
 
+def languages_listed(session: Session) -> list[str]:
+    """The languages whose front page lists something: those with a published translation
+    of an article still online (the front pages' hreflang cluster)."""
+    return sorted(session.scalars(
+        select(Translation.target_lang).distinct()
+        .join(Revision, Translation.revision_id == Revision.id)
+        .join(Article, Article.id == Revision.article_id)
+        .where(Translation.published.is_(True), Article.current_revision_id.is_not(None))))
+
+
 @dataclass(frozen=True)
 class SitemapArticle:
     slug: str

@@ -221,15 +221,29 @@ def _render_front_page(lang: str | None, page: int) -> CachedPage:
         size = current_app.config["FRONT_PAGE_SIZE"]
         listing = listings.translations_page(session, lang, page, size) if lang \
             else listings.originals_page(session, page, size)
+        alternates = _front_page_alternates(session, page_lang) if page == 1 else {}
     if page > 1 and not listing.items:
         raise NotFound("no such page")
     html = render_template(
-        "index.html", listing=listing, page_lang=page_lang,
+        "index.html", listing=listing, page_lang=page_lang, alternates=alternates,
         page_dir=languages.direction(page_lang), canonical_url=_front_url(lang, page),
         feed_url=_feed_url(lang), home_url=_front_url(lang), item_url=_item_url,
         page_url=lambda number: _front_url(lang, number),
         font_languages=[page_lang, *(item.lang for item in listing.items)])
     return CachedPage(html, etag_for(html), 200, PUBLISHED_CACHE_CONTROL)
+
+
+def _front_page_alternates(session, page_lang: str) -> dict[str, str]:
+    """hreflang -> URL of the first front pages that list something, the original's as
+    ``x-default``; the same set on each of them, so the pairs are reciprocal.  Empty on a
+    language's front page that lists nothing yet (it is no version of the others), and on
+    later pages, which list different articles in each language."""
+    source = current_app.config["DEFAULT_SOURCE_LANG"]
+    listed = [code for code in listings.languages_listed(session) if code != source]
+    if page_lang != source and page_lang not in listed:
+        return {}
+    return {source: _front_url(None), **{code: _front_url(code) for code in listed},
+            "x-default": _front_url(None)}
 
 
 @site.get("/")

@@ -81,6 +81,22 @@ def test_front_pages_list_newest_first_with_pagination(newsroom, sample_article)
     assert get(newsroom, "/en/").status_code == 301
 
 
+def test_front_pages_name_each_other_with_hreflang(newsroom):
+    """The first front pages of the languages that list something are one hreflang
+    cluster, reciprocal; a language with nothing published and later pages stay out."""
+    def alternates(path: str) -> dict[str, str]:
+        html = get(newsroom, path).get_data(as_text=True)
+        return dict(re.findall(r'<link rel="alternate" hreflang="([\w-]+)" href="([^"]+)">',
+                               html))
+
+    cluster = {"en": f"{SITE}/", "hi": f"{SITE}/hi/", "ur": f"{SITE}/ur/",
+               "x-default": f"{SITE}/"}
+    for path in ("/", "/hi/", "/ur/"):
+        assert alternates(path) == cluster, path
+    assert alternates("/ta/") == {}  # requested, none published: not a version of the others
+    assert alternates("/hi/?page=2") == {} and alternates("/?page=2") == {}
+
+
 def json_ld(html: str) -> dict:
     blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
     assert len(blocks) == 1
