@@ -451,9 +451,8 @@ def models_dir(tmp_path, imported) -> Path:
     return root
 
 
-def test_article_through_an_imported_indictrans2_package(make_app, redis_url, start_worker,
-                                                         sample_article, tmp_path):
-    database_url = f"sqlite:///{tmp_path / 'localiser.db'}"
+def test_article_through_an_imported_indictrans2_package(make_app, database_url, redis_url,
+                                                         start_worker, sample_article):
     app = make_app(database_url, redis_url)
     worker = start_worker(database_url, redis_url)
     client = app.test_client()
