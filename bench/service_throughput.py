@@ -100,6 +100,10 @@ def warm_up_like(articles: list[dict]) -> list[dict]:
     """Articles with the measured set's sentence count and lengths, in other words: the
     worker decodes batches of the measured set's shape before the clock starts, and
     translation memory cannot hold any of the measured sentences afterwards."""
+    measured = {word.lower().strip(".,") for article in articles
+                for word in json.dumps(article).split()}
+    if shared := measured & set(WARM_UP_WORDS):
+        raise RuntimeError(f"warm-up words in the measured set: {shared}")
     chooser = random.Random(13)
     warm: list[dict] = []
     for index, article in enumerate(articles):
@@ -110,10 +114,6 @@ def warm_up_like(articles: list[dict]) -> list[dict]:
                      .first_pass()]
         warm.append({"slug": f"warm-up-shape-{index}", "title": sentences[0],
                      "body_html": "".join(f"<p>{s}</p>" for s in sentences[1:])})
-    measured = {word.lower().strip(".,") for article in articles
-                for word in json.dumps(article).split()}
-    if measured & set(WARM_UP_WORDS):
-        raise RuntimeError(f"warm-up words in the measured set: {measured & set(WARM_UP_WORDS)}")
     return warm
 
 

@@ -445,11 +445,15 @@ class JobRunner:
             job.status, job.error, job.finished_at = "failed", message, utcnow()
 
 
+def _translation_of(revision_id: int, target: str) -> tuple:
+    return Translation.revision_id == revision_id, Translation.target_lang == target
+
+
 def _segments_now(session, revision_id: int, target: str) -> dict[int, tuple[str, str]]:
     """The translation's rows, read before its pass reads memory: a correction committed
     after this read may be missing from what the pass found (see _corrected_since)."""
     translation = session.scalar(select(Translation).where(
-        Translation.revision_id == revision_id, Translation.target_lang == target))
+        *_translation_of(revision_id, target)))
     if translation is None:
         return {}
     return {s.position: (s.state, s.current_text) for s in translation.segments}
@@ -460,14 +464,15 @@ def _translation_to_store(session, revision_id: int, target: str) -> Translation
     and the store's commit (it would be written over with what was read).
 
     SQLite runs a read before the transaction's first write outside the transaction, so
-    a write that changes nothing comes first and takes the database's write lock; on
-    PostgreSQL the rows are read ``FOR UPDATE``, and a correction saved meanwhile waits
-    for the commit, then lands on top.  Rows in position order, as every writer of
-    several segments takes them, so two writers never wait on each other in a circle.
+    a write that changes nothing comes first and takes the database's write lock (on
+    PostgreSQL it locks the translation's row); the segments are read ``FOR UPDATE``, so
+    on PostgreSQL a correction saved meanwhile waits for the commit, then lands on top.
+    Rows in position order, as every writer of several segments takes them, so two
+    writers never wait on each other in a circle.
     """
-    where = (Translation.revision_id == revision_id, Translation.target_lang == target)
+    where = _translation_of(revision_id, target)
     session.execute(update(Translation).where(*where).values(id=Translation.id))
-    translation = session.scalar(select(Translation).where(*where).with_for_update())
+    translation = session.scalar(select(Translation).where(*where))  # locked by the UPDATE
     if translation is not None:
         session.scalars(select(TranslationSegment)
                         .where(TranslationSegment.translation_id == translation.id)
@@ -486,7 +491,7 @@ def _corrected_since(translation: Translation | None,
     by content, not by clock, so workers on other machines see it too; a correction read
     by memory but not by ``seen`` counts as later (the cautious side).
     """
-    if translation is None or translation.id is None:
+    if translation is None:
         return frozenset()
     return frozenset(
         segment.position for segment in translation.segments

@@ -111,7 +111,7 @@ def measure(translate: Callable[[list[str]], Sequence[str]]) -> SpanSurvival:
     kept = {kind: sum(survives(find_spans(s), translated[s]) is not None for s in probes)
             for kind, probes in PROBES.items()}
     kept[INLINE_KIND] = sum(not document.second_pass(translated)
-                       for document in _inline_documents())
+                            for document in _inline_documents())
     tried = {kind: len(probes) for kind, probes in PROBES.items()}
     tried[INLINE_KIND] = len(INLINE_PROBES)
     return SpanSurvival(kept, tried)
