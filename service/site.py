@@ -237,10 +237,11 @@ def _front_page_alternates(session, page_lang: str) -> dict[str, str]:
     """hreflang -> URL of the first front pages that list something, the original's as
     ``x-default``; the same set on each of them, so the pairs are reciprocal.  Empty on a
     language's front page that lists nothing yet (it is no version of the others), and on
-    later pages, which list different articles in each language."""
+    later pages, which list different articles in each language, and while nothing is
+    published in any other language (the original's front page alone has no alternate)."""
     source = current_app.config["DEFAULT_SOURCE_LANG"]
     listed = [code for code in listings.languages_listed(session) if code != source]
-    if page_lang != source and page_lang not in listed:
+    if not listed or (page_lang != source and page_lang not in listed):
         return {}
     return {source: _front_url(None), **{code: _front_url(code) for code in listed},
             "x-default": _front_url(None)}

@@ -67,6 +67,25 @@ def test_hreflang_alternates_list_published_languages_and_x_default(app, publish
     assert '<html lang="ur" dir="rtl">' in html
 
 
+def test_an_original_alone_names_no_alternates_until_a_translation_is_published(
+        app, sample_article):
+    """hreflang names other versions: a page, or a front page, with only the original
+    to offer carries none, and both gain the pair once a translation is published."""
+    client = app.test_client()
+
+    def hreflangs(path: str) -> set[str]:
+        html = client.get(path).get_data(as_text=True)
+        return set(re.findall(r'<link rel="alternate" hreflang="([\w-]+)"', html))
+
+    jobs = post(app, sample_article, ["hi"])
+    slug = sample_article["slug"]
+    assert client.get(f"/articles/{slug}").status_code == 200
+    assert hreflangs(f"/articles/{slug}") == set() and hreflangs("/") == set()
+    translate(app, jobs)
+    assert hreflangs(f"/articles/{slug}") == {"en", "hi", "x-default"}
+    assert hreflangs("/") == hreflangs("/hi/") == {"en", "hi", "x-default"}
+
+
 def test_pending_language_is_marked_and_serves_the_original_with_a_notice(app, published,
                                                                           sample_article):
     client = app.test_client()
