@@ -4,7 +4,7 @@
         [--articles 11] [--clients 1,4] [--reps 3] [--package FILE] [--beam 2]
         [--compute-type int8] [--inter-threads 2] [--intra-threads 1] [--max-batch 64]
         [--worker-concurrency 8] [--worker-pool threads] [--window-ms 50] [--job-wait 20]
-        [--poll-s 0.2]
+        [--poll-s 0.2] [--limit 1.3] [--noise-allowance 0.05]
         [--span-probe on|off] [--reuse-freed-memory on|off] [--port 18100]
 
 For every mode and client count, ``--reps`` times (the counts interleaved), it starts a
@@ -42,11 +42,13 @@ is the service's own overhead.  With ``--reuse-freed-memory on`` (the shipped
 ``WORKER_REUSE_FREED_MEMORY``) this process keeps freed memory for reuse as the worker does
 (workers/process_memory.py), so the references get the same allocator as the service.
 Each run's ratios are printed, then their median.
-Targets (issue 13): service / raw <= 1.3 for the set posted at once, and 4 clients no
-slower than 1.  With two client counts it also prints, per rep, the second count's ratio
-over the first's (the two ran back to back, so the machine's drift between minutes falls
-on both alike) and their median: the medians of the two rows are the targets, the paired
-ratios say how far apart the counts are beyond the noise of single runs.
+Targets (issue 13): service / raw <= 1.3 (``--limit``) for the set posted at once, and 4
+clients no slower than 1.  With two client counts it also prints, per rep, the second
+count's ratio over the first's (the two ran back to back, so the machine's drift between
+minutes falls on both alike) and their median.  Last, per mode, it says whether each target
+was met: the first on each count's median; "no slower" on the median of the paired ratios,
+within ``--noise-allowance`` (5 %; docs/decisions.md says why), with the strict comparison
+of the two medians printed beside it.
 
 Without --package it uses the first en->hi package in ../shared/models, else the synthetic
 transformer-base package of bench/engine_speed.py (built once into bench/.cache).
@@ -406,6 +408,36 @@ def service_run(mode: str, args, work: Path, articles: list[dict], clients: int
         service.stop()
 
 
+def target_verdicts(ratios: dict[int, list[float]], counts: list[int], limit: float,
+                    noise_allowance: float) -> list[str]:
+    """Issue 13's two targets, each said met or missed, with the numbers they rest on.
+
+    "No slower" is judged on the median of the per-rep paired ratios (the two counts ran
+    back to back, so the drift between minutes cancels), allowing ``noise_allowance``: with
+    the counts at parity a single pair here falls anywhere in 0.90-1.08, so a strict
+    ``<= 1.00`` on five of them is a coin toss; with 5 %, parity is called missed about 3 %
+    of the time and four clients a tenth slower about 94 % (docs/decisions.md, "Four
+    clients no slower than one").  The strict comparison of the two medians is printed
+    beside it, for the record.
+    """
+    medians = {count: statistics.median(ratios[count]) for count in counts}
+    lines = [f"service <= {limit:.2f} × raw: " + ", ".join(
+        f"{count} client(s) {medians[count]:.2f} "
+        f"{'met' if medians[count] <= limit else 'MISSED'}" for count in counts)]
+    if len(counts) == 2:
+        first, later = counts
+        paired = statistics.median(b / a for a, b in zip(ratios[first], ratios[later],
+                                                         strict=True))
+        ceiling = 1 + noise_allowance
+        lines.append(
+            f"{later} client(s) no slower than {first}: paired median {paired:.2f} "
+            f"<= {ceiling:.2f} (noise allowance {noise_allowance:.0%}): "
+            f"{'met' if paired <= ceiling else 'MISSED'}   (strict, medians "
+            f"{medians[later]:.2f} against {medians[first]:.2f}: "
+            f"{'met' if medians[later] <= medians[first] else 'missed'})")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--mode", choices=("embedded", "procfile", "both"), default="both")
@@ -421,6 +453,11 @@ def main() -> None:
     parser.add_argument("--reuse-freed-memory", choices=("on", "off"), default="on",
                         help="the service's WORKER_REUSE_FREED_MEMORY (on: the shipped "
                              "default), applied to this process's references too")
+    parser.add_argument("--limit", type=float, default=1.3,
+                        help="issue 13's ceiling for service/raw (1.3)")
+    parser.add_argument("--noise-allowance", type=float, default=0.05,
+                        help="how much slower than one client more clients may measure "
+                             "and still count as no slower (0.05: docs/decisions.md)")
     parser.add_argument("--port", type=int, default=18100)
     parser.add_argument("--redis-db", type=int, default=8)
     parser.add_argument("--procfile-processes", default="",
@@ -494,6 +531,8 @@ def main() -> None:
                 print(f"{mode:<9} {counts[1]} against {counts[0]} client(s), paired by rep "
                       f"(service/raw ÷ service/raw): median {statistics.median(paired):4.2f}"
                       f"   each: {' '.join(f'{r:.2f}' for r in paired)}", flush=True)
+            for line in target_verdicts(ratios, counts, args.limit, args.noise_allowance):
+                print(f"{mode:<9} {line}", flush=True)
     finally:
         if args.keep:
             print(f"logs and data kept in {work}")
