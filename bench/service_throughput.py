@@ -408,7 +408,7 @@ def service_run(mode: str, args, work: Path, articles: list[dict], clients: int
         service.stop()
 
 
-def target_verdicts(ratios: dict[int, list[float]], counts: list[int], limit: float,
+def target_verdicts(medians: dict[int, float], paired: list[float] | None, limit: float,
                     noise_allowance: float) -> list[str]:
     """Issue 13's two targets, each said met or missed, with the numbers they rest on.
 
@@ -420,19 +420,16 @@ def target_verdicts(ratios: dict[int, list[float]], counts: list[int], limit: fl
     clients no slower than one").  The strict comparison of the two medians is printed
     beside it, for the record.
     """
-    medians = {count: statistics.median(ratios[count]) for count in counts}
     lines = [f"service <= {limit:.2f} × raw: " + ", ".join(
-        f"{count} client(s) {medians[count]:.2f} "
-        f"{'met' if medians[count] <= limit else 'MISSED'}" for count in counts)]
-    if len(counts) == 2:
-        first, later = counts
-        paired = statistics.median(b / a for a, b in zip(ratios[first], ratios[later],
-                                                         strict=True))
-        ceiling = 1 + noise_allowance
+        f"{count} client(s) {median:.2f} {'met' if median <= limit else 'MISSED'}"
+        for count, median in medians.items())]
+    if paired is not None:
+        first, later = medians
+        middle, ceiling = statistics.median(paired), 1 + noise_allowance
         lines.append(
-            f"{later} client(s) no slower than {first}: paired median {paired:.2f} "
+            f"{later} client(s) no slower than {first}: paired median {middle:.2f} "
             f"<= {ceiling:.2f} (noise allowance {noise_allowance:.0%}): "
-            f"{'met' if paired <= ceiling else 'MISSED'}   (strict, medians "
+            f"{'met' if middle <= ceiling else 'MISSED'}   (strict, medians "
             f"{medians[later]:.2f} against {medians[first]:.2f}: "
             f"{'met' if medians[later] <= medians[first] else 'missed'})")
     return lines
@@ -521,17 +518,19 @@ def main() -> None:
                               f"{role} {value:.2f}" for role, value in cpu.items())
                           + f"; decoded tokens {decoded}",
                           flush=True)
+            medians = {count: statistics.median(ratios[count]) for count in counts}
             for clients in counts:
                 print(f"{mode:<9} {clients} client(s): median service/raw "
-                      f"{statistics.median(ratios[clients]):4.2f}   service/work "
+                      f"{medians[clients]:4.2f}   service/work "
                       f"{statistics.median(work_ratios[clients]):4.2f}", flush=True)
+            paired = None
             if len(counts) == 2:
                 paired = [later / first for first, later in zip(
                     ratios[counts[0]], ratios[counts[1]], strict=True)]
                 print(f"{mode:<9} {counts[1]} against {counts[0]} client(s), paired by rep "
                       f"(service/raw ÷ service/raw): median {statistics.median(paired):4.2f}"
                       f"   each: {' '.join(f'{r:.2f}' for r in paired)}", flush=True)
-            for line in target_verdicts(ratios, counts, args.limit, args.noise_allowance):
+            for line in target_verdicts(medians, paired, args.limit, args.noise_allowance):
                 print(f"{mode:<9} {line}", flush=True)
     finally:
         if args.keep:

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from service.cli import cli
 from workers.model_builder import build_package
-from workers.package_index import PackageIndexError, load_index, parse_index
+from workers.package_index import Downloader, PackageIndexError, load_index, parse_index
 from workers.packages import PackageStore
 
 
@@ -431,23 +431,16 @@ def test_local_index_with_relative_links(env, tmp_path, packages):
 # --- one download at a time -------------------------------------------------------------------
 
 def test_a_second_download_into_the_same_folder_is_refused(env, server, packages):
-    """Another `models download` holds the folder (its lock taken here as it takes it):
-    this one is refused at once, touching neither the network nor the store; once the
-    other has finished, the same command installs."""
-    import fcntl
-    import os
+    """Another `models download` holds the folder (a downloader of its own, holding the
+    lock as its install does): this one is refused at once, touching neither the network
+    nor the store; once the other has finished, the same command installs."""
     downloads = env["data"] / "downloads"
-    downloads.mkdir(parents=True)
-    other = os.open(downloads, os.O_RDONLY)
-    try:
-        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with Downloader(PackageStore(env["models"]), downloads)._alone():
         result = run("download", "en:bn")
         assert result.exit_code == 1
         assert f"another download is running into {downloads}" in result.output
         assert server.package_requests(packages["bn-1.0"].name) == []
         assert installed(env) == {} and downloads_left(env) == []
-    finally:
-        os.close(other)
     result = run("download", "en:bn")
     assert result.exit_code == 0, result.output
     assert installed(env) == {"en:bn": "1.0"} and downloads_left(env) == []
