@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from workers.engine import EngineSettings
+from engine.translator import EngineSettings
 
 
 def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:

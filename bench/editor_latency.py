@@ -39,9 +39,9 @@ from articles import article_set  # noqa: E402
 from decoding_options import add_decoding_arguments, decoding_settings  # noqa: E402
 from engine_speed import find_package  # noqa: E402
 
-from workers.document import ArticleText, SegmentedArticle  # noqa: E402
-from workers.engine import Engine  # noqa: E402
-from workers.packages import PackageStore  # noqa: E402
+from engine.document import ArticleText, SegmentedArticle  # noqa: E402
+from engine.packages import PackageStore  # noqa: E402
+from engine.translator import Engine  # noqa: E402
 
 
 def first_pass(articles: list[dict]) -> list[str]:

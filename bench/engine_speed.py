@@ -49,15 +49,15 @@ sys.path.insert(0, str(ROOT / "bench"))
 from articles import article_set, edit_one_sentence  # noqa: E402
 from bs4 import BeautifulSoup  # noqa: E402
 
-from service.articles import submit_article  # noqa: E402
-from service.db import Database  # noqa: E402
-from service.intake import parse_article  # noqa: E402
-from service.job_runner import JobRunner  # noqa: E402
-from workers.document import ArticleText, SegmentedArticle  # noqa: E402
-from workers.engine import Engine, EngineSettings  # noqa: E402
-from workers.model_builder import ModelShape, build_package  # noqa: E402
-from workers.packages import PackageStore  # noqa: E402
-from workers.segmenter import split_sentences  # noqa: E402
+from engine.document import ArticleText, SegmentedArticle  # noqa: E402
+from engine.model_builder import ModelShape, build_package  # noqa: E402
+from engine.packages import PackageStore  # noqa: E402
+from engine.segmenter import split_sentences  # noqa: E402
+from engine.translator import Engine, EngineSettings  # noqa: E402
+from service.content.articles import submit_article  # noqa: E402
+from service.content.intake import parse_article  # noqa: E402
+from service.jobs.runner import JobRunner  # noqa: E402
+from service.platform.db import Database  # noqa: E402
 
 BASE_SHAPE = ModelShape(d_model=512, num_heads=8, ffn_dim=2048, num_layers=6,
                         vocab_size=8000, model_vocab_size=32000)

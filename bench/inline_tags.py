@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 from articles import article_set  # noqa: E402
 from bs4 import BeautifulSoup  # noqa: E402
 
-from workers.document import INLINE_ELEMENTS, ArticleText, SegmentedArticle  # noqa: E402
-from workers.engine import Engine  # noqa: E402
-from workers.model_builder import build_package  # noqa: E402
-from workers.packages import PackageStore  # noqa: E402
+from engine.document import INLINE_ELEMENTS, ArticleText, SegmentedArticle  # noqa: E402
+from engine.model_builder import build_package  # noqa: E402
+from engine.packages import PackageStore  # noqa: E402
+from engine.translator import Engine  # noqa: E402
 
 
 def inline_count(html: str) -> int:

@@ -38,9 +38,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from workers.engine import Engine, EngineSettings  # noqa: E402
-from workers.model_builder import ModelShape, build_package  # noqa: E402
-from workers.packages import PackageStore  # noqa: E402
+from engine.model_builder import ModelShape, build_package  # noqa: E402
+from engine.packages import PackageStore  # noqa: E402
+from engine.translator import Engine, EngineSettings  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
 FLORES = ROOT.parent / "shared" / "eval" / "flores200-devtest" / "eng_Latn.devtest"

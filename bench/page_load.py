@@ -59,12 +59,12 @@ def wrk(url: str, seconds: int, connections: int) -> dict[str, float]:
 
 def prepare(data_dir: Path) -> str:
     """Install a model, store and translate the sample article; return its slug."""
+    from engine.model_builder import build_package
+    from engine.translator import Engine
     from service import create_app
-    from service.articles import submit_article
-    from service.intake import parse_article
-    from service.job_runner import JobRunner
-    from workers.engine import Engine
-    from workers.model_builder import build_package
+    from service.content.articles import submit_article
+    from service.content.intake import parse_article
+    from service.jobs.runner import JobRunner
     app = create_app()
     store = app.extensions["packages"]
     store.install(build_package(data_dir / "packages", "en", "hi"))

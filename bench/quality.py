@@ -24,10 +24,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from service.config import load_config  # noqa: E402
-from workers.engine import EngineSettings  # noqa: E402
-from workers.evaluation import EvaluationError, flores_files  # noqa: E402
-from workers.packages import PackageStore  # noqa: E402
+from engine.evaluation import EvaluationError, flores_files  # noqa: E402
+from engine.packages import PackageStore  # noqa: E402
+from engine.translator import EngineSettings  # noqa: E402
+from service.platform.config import load_config  # noqa: E402
 
 LOCALISE = Path(sys.executable).parent / "localise"
 

@@ -35,12 +35,12 @@ of the set's unique whole sentences, and **work**,
 the decoding the service itself must do, as two calls like its two passes (see
 ``RawReference``).  With ``--span-probe on`` (the shipped ``SPAN_PROBE``), sentences
 holding a kind of span the model kept in none of its probes are cut into pieces at once
-(workers/span_probe.py), in the service and in ``work`` alike; with ``off`` every sentence
+(engine/span_probe.py), in the service and in ``work`` alike; with ``off`` every sentence
 is tried whole first and ``work`` is raw plus the fallback's pieces.  A random-weight model
 keeps no span, so with the synthetic package that difference is large.  ``service / work``
 is the service's own overhead.  With ``--reuse-freed-memory on`` (the shipped
 ``WORKER_REUSE_FREED_MEMORY``) this process keeps freed memory for reuse as the worker does
-(workers/process_memory.py), so the references get the same allocator as the service.
+(engine/process_memory.py), so the references get the same allocator as the service.
 Each run's ratios are printed, then their median.
 Targets (issue 13): service / raw <= 1.3 (``--limit``) for the set posted at once, and 4
 clients no slower than 1.  With two client counts it also prints, per rep, the second
@@ -81,10 +81,10 @@ from articles import article_set  # noqa: E402
 from decoding_options import add_decoding_arguments, decoding_settings  # noqa: E402
 from engine_speed import find_package  # noqa: E402
 
-from workers import process_memory, span_probe  # noqa: E402
-from workers.document import ArticleText, SegmentedArticle  # noqa: E402
-from workers.engine import EngineSettings  # noqa: E402
-from workers.packages import PackageStore  # noqa: E402
+from engine import process_memory, span_probe  # noqa: E402
+from engine.document import ArticleText, SegmentedArticle  # noqa: E402
+from engine.packages import PackageStore  # noqa: E402
+from engine.translator import EngineSettings  # noqa: E402
 
 LOCALISE = str(Path(sys.executable).parent / "localise")
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"

@@ -7,7 +7,7 @@ Each SentencePiece call releases the GIL and has to win it back.  In a worker, o
 threads run Python at the same time (another job's articles being segmented, the ORM), so
 a thread that makes one call per sentence waits for a thread switch on every call.  The
 busy thread here segments the bench's articles again and again with the service's own
-splitter (``workers.segmenter``, cache cleared each round), as a job being prepared
+splitter (``engine.segmenter``, cache cleared each round), as a job being prepared
 does.  Same model, same sentences, same machine on both sides; the medians of ``--reps``
 and their ratios are printed.
 """
@@ -30,9 +30,9 @@ import sentencepiece as spm  # noqa: E402
 from articles import article_set  # noqa: E402
 from engine_speed import find_package  # noqa: E402
 
-from workers.document import ArticleText, SegmentedArticle  # noqa: E402
-from workers.packages import PackageStore  # noqa: E402
-from workers.segmenter import split_sentences  # noqa: E402
+from engine.document import ArticleText, SegmentedArticle  # noqa: E402
+from engine.packages import PackageStore  # noqa: E402
+from engine.segmenter import split_sentences  # noqa: E402
 
 
 def median_ms(action, reps: int) -> float:

@@ -6,12 +6,12 @@ from typing import Any
 
 from flask import Flask, g
 
-from service.config import load_config
-from service.db import Database
-from service.job_events import JobEvents, publish_job_changes
-from service.job_waits import wait_slots
-from service.page_cache import PageCache
-from workers.packages import PackageStore
+from engine.packages import PackageStore
+from service.jobs.events import JobEvents, publish_job_changes
+from service.jobs.waits import wait_slots
+from service.platform.config import load_config
+from service.platform.db import Database
+from service.site.page_cache import PageCache
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -30,26 +30,27 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["page_cache"] = PageCache(app.config["REDIS_URL"])
     app.extensions["job_wait_slots"] = wait_slots(app.config["JOB_WAIT_SLOTS"])
     app.extensions["job_events"] = None
-    if app.config["REDIS_URL"]:  # long polls woken by job changes (service.job_events)
+    if app.config["REDIS_URL"]:  # long polls woken by job changes (service.jobs.events)
         publish_job_changes(database.sessions, app.config["REDIS_URL"])
         app.extensions["job_events"] = JobEvents(app.config["REDIS_URL"])
 
     from workers import celery_init_app
     celery_init_app(app)
 
-    from service.i18n import init_i18n
+    from service.platform.i18n import init_i18n
     init_i18n(app)
 
-    from service.errors import register_error_handlers
+    from service.platform.errors import register_error_handlers
     register_error_handlers(app)
 
-    from service.security_headers import init_security_headers
+    from service.platform.security_headers import init_security_headers
     init_security_headers(app)
 
-    from service.api import api
-    from service.editor import editor
-    from service.rate_limits import init_rate_limits, limit_auth_failures
-    from service.site import site
+    from service.editor.views import editor, presents_editor_credential
+    from service.platform.rate_limits import init_rate_limits, limit_auth_failures
+    from service.site.views import site
+    from service.web.api import api, current_principal
+
     @app.after_request
     def _view_retry_after(response):
         """A view's own Retry-After (pending translations) wins over the rate limiter's,
@@ -63,9 +64,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             response.headers.pop("Retry-After", None)
         return response
 
-    limiter = init_rate_limits(app)
+    limiter = init_rate_limits(
+        app, lambda: current_principal() is not None, presents_editor_credential)
     limit_auth_failures(limiter, app, api, editor)
-    from service.monitoring import monitoring
+    from service.platform.monitoring import monitoring
     app.register_blueprint(api)
     app.register_blueprint(monitoring)
     app.register_blueprint(editor)

@@ -1,7 +1,7 @@
 """Fixtures that build real things: Argos packages, databases, a Redis broker, Celery workers.
 
 Nothing here is mocked.  Packages are genuine ``.argosmodel`` files built by
-``workers.model_builder`` (or real ones from ../shared/models when present) and installed
+``engine.model_builder`` (or real ones from ../shared/models when present) and installed
 through the same ``PackageStore.install`` a user's package goes through.  PostgreSQL gets a
 fresh database per test session; Redis a dedicated database number, flushed before use.
 """
@@ -24,11 +24,11 @@ import psycopg
 import pytest
 import redis
 
+from engine.model_builder import build_package
+from engine.packages import PackageStore
 from service import create_app
-from service.config import celery_settings
+from service.platform.config import celery_settings
 from tests.openapi_check import CheckingClient
-from workers.model_builder import build_package
-from workers.packages import PackageStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -155,7 +155,7 @@ def own_redis(tmp_path) -> Iterator[OwnRedis]:
 def reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine
 
-    from service.models import Base
+    from service.platform.models import Base
     engine = create_engine(url)
     Base.metadata.drop_all(engine)
     engine.dispose()
@@ -205,7 +205,7 @@ def make_app(tmp_path, models_dir):
 
 def auth_headers(app, role: str = "editor") -> dict[str, str]:
     """A real token of ``role``, created the way `localise tokens create` creates one."""
-    from service.tokens import create_token
+    from service.platform.tokens import create_token
     with app.extensions["db"].session() as session:
         _, secret = create_token(session, f"test {role}", role)
     return {"Authorization": f"Bearer {secret}"}
@@ -306,10 +306,10 @@ def serve_translated(app, article: dict, targets: tuple[str, ...] = ("hi", "ur")
                      ) -> Iterator[LiveServer]:
     """Post ``article``, translate it into ``targets`` with the real job runner, and serve
     ``app`` on loopback until the caller is done (for the browser tests)."""
-    from service.articles import submit_article
-    from service.intake import parse_article
-    from service.job_runner import JobRunner
-    from workers.engine import Engine
+    from engine.translator import Engine
+    from service.content.articles import submit_article
+    from service.content.intake import parse_article
+    from service.jobs.runner import JobRunner
     data = parse_article(article, default_source="en", max_body_chars=200_000)
     with app.extensions["db"].session() as session:
         job_ids = [job.id for job in submit_article(session, data, list(targets)).new_jobs]

@@ -2,7 +2,7 @@
 replicas do, in a fresh process; print its page faults and resident memory as JSON.
 
 ``python -m tests.freed_memory_probe reuse|default`` -- ``reuse`` first calls
-``workers.process_memory.reuse_freed_memory`` as a worker does at start.  Each round, inside
+``engine.process_memory.reuse_freed_memory`` as a worker does at start.  Each round, inside
 ``trimmed_when_idle`` (as the job runner wraps a batch), each thread takes blocks of
 several sizes up to 40 MiB (CTranslate2's biggest seen: 42 MiB), writes every page, and
 frees them.  A separate process, because the allocator's settings are the process's.
@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 
-from workers import process_memory
+from engine import process_memory
 
 LIBC = ctypes.CDLL("libc.so.6")
 LIBC.malloc.restype = ctypes.c_void_p

@@ -12,7 +12,7 @@ from functools import cache
 import jsonschema
 from flask.testing import FlaskClient
 
-from service.openapi import document
+from service.web.openapi import document
 
 PREFIX = "/api/v1"
 

@@ -49,7 +49,7 @@ def test_a_language_desk_token_never_causes_a_server_error(make_app, sample_arti
     documented (status code and body), none is a 5xx."""
     from schemathesis.checks import response_schema_conformance, status_code_conformance
 
-    from service.tokens import create_token
+    from service.platform.tokens import create_token
     app = make_app(RATE_LIMITS_ENABLED=False)
     with app.extensions["db"].session() as session:
         _, secret = create_token(session, "Hindi desk", "editor", ["hi"])

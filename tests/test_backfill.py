@@ -19,7 +19,7 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from service.models import Job, Translation
+from service.platform.models import Job, Translation
 from tests.conftest import editor_client, service_env, wait_for_jobs
 
 LOCALISE = str(Path(sys.executable).parent / "localise")
@@ -133,11 +133,11 @@ def test_backfill_archive(tmp_path, archive, models_dir, make_app, redis_url, st
 def test_failures_are_reported_and_retried(tmp_path, make_app, monkeypatch, archive):
     from click.testing import CliRunner
 
-    from service.backfill import Scope, coverage, create_jobs, import_archive, plan
+    from engine.packages import PackageStore
+    from engine.translator import Engine
     from service.cli import cli
-    from service.job_runner import JobRunner
-    from workers.engine import Engine
-    from workers.packages import PackageStore
+    from service.jobs.backfill import Scope, coverage, create_jobs, import_archive, plan
+    from service.jobs.runner import JobRunner
     app = make_app()
     db = app.extensions["db"]
     import_archive(db.session, archive, "en", 200_000)
@@ -171,10 +171,10 @@ def test_failures_are_reported_and_retried(tmp_path, make_app, monkeypatch, arch
 def test_sweeper_recovers_lost_and_stale_jobs(make_app, sample_article):
     from datetime import timedelta
 
-    from service.articles import submit_article
-    from service.dispatch import sweep
-    from service.intake import parse_article
-    from service.models import utcnow
+    from service.content.articles import submit_article
+    from service.content.intake import parse_article
+    from service.jobs.dispatch import sweep
+    from service.platform.models import utcnow
     app = make_app()
     db = app.extensions["db"]
     data = parse_article(sample_article, default_source="en", max_body_chars=200_000)
@@ -206,10 +206,10 @@ def small_archive(tmp_path: Path, count: int = 4) -> Path:
 
 def fail_jobs(app, tmp_path: Path, languages: tuple[str, ...]) -> None:
     """Jobs for every article in ``languages``, run by a runner that has no models."""
-    from service.backfill import Scope, create_jobs, plan
-    from service.job_runner import JobRunner
-    from workers.engine import Engine
-    from workers.packages import PackageStore
+    from engine.packages import PackageStore
+    from engine.translator import Engine
+    from service.jobs.backfill import Scope, create_jobs, plan
+    from service.jobs.runner import JobRunner
     db = app.extensions["db"]
     with db.session() as session:
         create_jobs(db.session, plan(session, Scope(languages)))

@@ -1,4 +1,4 @@
-"""Editor jobs of one model posted separately are decoded together (service.job_claims).
+"""Editor jobs of one model posted separately are decoded together (service.jobs.claims).
 
 Through a real Celery worker on real Redis: two articles posted as two messages share the
 worker's batched model calls, and the second message finds its job already taken and does
@@ -18,13 +18,14 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from service import dispatch, job_claims
-from service.articles import submit_article
-from service.db import Database
-from service.intake import parse_article
-from service.models import Job, Translation, utcnow
+from engine.packages import PackageStore
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs import claims as job_claims
+from service.jobs import dispatch
+from service.platform.db import Database
+from service.platform.models import Job, Translation, utcnow
 from tests.conftest import auth_headers, wait_for_jobs
-from workers.packages import PackageStore
 
 
 def article(slug: str, words: str) -> dict:

@@ -14,9 +14,9 @@ from concurrent.futures import CancelledError
 
 import pytest
 
-from workers.decode_queue import DecodeQueue
-from workers.engine import load_model
-from workers.packages import PackageStore
+from engine.decode_queue import DecodeQueue
+from engine.packages import PackageStore
+from engine.translator import load_model
 
 
 class RecordingDecoder:
@@ -246,11 +246,11 @@ def test_the_job_runner_puts_an_editor_job_before_a_running_backfill(
         models_dir, tmp_path, priority, editor_first):
     """Through the real job runner: an editor's job asked for while a long backfill is
     decoding on the same model finishes long before it; a backfill job does not jump it."""
-    from service.articles import submit_article
-    from service.db import Database
-    from service.intake import parse_article
-    from service.job_runner import JobRunner
-    from workers.engine import Engine, EngineSettings, decode_queue
+    from engine.translator import Engine, EngineSettings, decode_queue
+    from service.content.articles import submit_article
+    from service.content.intake import parse_article
+    from service.jobs.runner import JobRunner
+    from service.platform.db import Database
 
     store = PackageStore(models_dir)
     settings = EngineSettings(compute_type="int8", beam_size=2, max_batch_size=8)

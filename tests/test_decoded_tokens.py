@@ -8,14 +8,14 @@ package through the real job runner.
 
 from __future__ import annotations
 
-from service.db import Database
-from service.job_runner import JobRunner
-from service.models import Job
+from engine import process_memory
+from engine.document import ArticleText, SegmentedArticle
+from engine.packages import PackageStore
+from engine.translator import Engine
+from service.jobs.runner import JobRunner
+from service.platform.db import Database
+from service.platform.models import Job
 from tests.test_engine import SETTINGS, _job
-from workers import process_memory
-from workers.document import ArticleText, SegmentedArticle
-from workers.engine import Engine
-from workers.packages import PackageStore
 
 KEPT = "Sales rose by 5 per cent."
 LOST = "Prices fell by 7 per cent."

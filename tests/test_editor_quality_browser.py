@@ -3,12 +3,12 @@ sorted riskiest first.  Translated by the real job runner and engine (synthetic 
 
 from __future__ import annotations
 
-from service.articles import submit_article
-from service.intake import parse_article
-from service.job_runner import JobRunner
+from engine.translator import Engine
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
 from tests.conftest import ARTIFACTS, LiveServer, auth_headers, needs_chromium
 from tests.test_pages_browser import page  # noqa: F401 (fixture)
-from workers.engine import Engine
 
 pytestmark = needs_chromium
 

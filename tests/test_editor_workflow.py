@@ -16,7 +16,7 @@ from tests.conftest import auth_headers, editor_client, wait_for_jobs
 @pytest.fixture
 def setup(make_app, tmp_path, redis_url, start_worker):
     """SQLite app with drafts (no auto-publish), Redis broker, one real worker.  Both allow
-    webhooks to the test's loopback receiver (refused unless named, see service.webhooks)."""
+    webhooks to the test's loopback receiver (refused unless named, see service.jobs.webhooks)."""
     database_url = f"sqlite:///{tmp_path / 'editor.db'}"
     app = make_app(database_url, redis_url, AUTO_PUBLISH=False,
                    WEBHOOK_ALLOWED_HOSTS=["127.0.0.1"])

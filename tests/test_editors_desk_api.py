@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
+from engine.packages import PackageStore
+from engine.translator import Engine
 from service.cli import cli
-from service.job_runner import JobRunner
+from service.jobs.runner import JobRunner
 from tests.conftest import auth_headers, editor_client
-from workers.engine import Engine
-from workers.packages import PackageStore
 
 
 def _post(client, sample_article: dict, slug: str, title: str, languages: list[str]) -> dict:
@@ -247,8 +247,8 @@ def test_xliff_inline_codes_round_trip():
     <pc> in source and target, the number a <ph/>, and importing reads them back as text."""
     from xml.etree import ElementTree as ET
 
-    from service.exchange import export_xliff, parse_xliff
-    from service.models import Article, Revision, Translation, TranslationSegment
+    from service.content.exchange import export_xliff, parse_xliff
+    from service.platform.models import Article, Revision, Translation, TranslationSegment
     article = Article(slug="codes", source_lang="en")
     revision = Revision(number=1, title="Phones", summary="", highlights=[], article=article,
                         body_html='<p>Xiaomi signed with <a href="https://example.com/d">Dixon '
@@ -288,8 +288,8 @@ def test_xliff_inline_codes_round_trip():
 
 
 def test_hints_show_glossary_terms_and_earlier_human_translations(make_app, sample_article):
-    from service.articles import get_translation
-    from service.segment_hints import hints_for
+    from service.content.articles import get_translation
+    from service.content.segment_hints import hints_for
     app = make_app()
     editor, admin = editor_client(app), editor_client(app, "admin")
     first = _post(editor, sample_article, "first", sample_article["title"], ["hi"])
@@ -315,7 +315,7 @@ def test_hints_show_glossary_terms_and_earlier_human_translations(make_app, samp
 def test_a_desk_on_the_editor_pages_changes_only_its_languages(make_app, sample_article):
     """Over real HTTP with a signed-in session: the Hindi desk's forms for Urdu are refused
     (the segment stays as it was), its own language is saved; admin pages are 403."""
-    from service.tokens import create_token
+    from service.platform.tokens import create_token
     from tests.conftest import LiveServer
     from tests.test_sessions_headers import csrf_of, sign_in
     app = make_app()

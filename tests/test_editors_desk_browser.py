@@ -13,13 +13,13 @@ import time
 
 import pytest
 
-from service.articles import submit_article
-from service.intake import parse_article
-from service.job_runner import JobRunner
-from service.models import Job
+from engine.packages import PackageStore
+from engine.translator import Engine
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
+from service.platform.models import Job
 from tests.conftest import ARTIFACTS, LiveServer, auth_headers, needs_chromium
-from workers.engine import Engine
-from workers.packages import PackageStore
 
 pytestmark = needs_chromium
 WIDE = {"width": 1440, "height": 900}

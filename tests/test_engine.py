@@ -9,15 +9,15 @@ import pysbd
 import pytest
 from sqlalchemy import func, select
 
-from service.db import Database
-from service.intake import parse_article
-from service.job_runner import JobRunner
-from service.models import Job, MemoryEntry, Translation
+from engine.document import ArticleText, SegmentedArticle
+from engine.packages import PackageStore
+from engine.segmenter import split_sentences
+from engine.translator import Engine, EngineSettings
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
+from service.platform.db import Database
+from service.platform.models import Job, MemoryEntry, Translation
 from tests.conftest import SHARED, real_model_files
-from workers.document import ArticleText, SegmentedArticle
-from workers.engine import Engine, EngineSettings
-from workers.packages import PackageStore
-from workers.segmenter import split_sentences
 
 SETTINGS = EngineSettings(compute_type="int8", beam_size=2)
 
@@ -137,7 +137,7 @@ def test_threads_splitting_at_once_each_get_their_own_sentences(sample_article):
 
 
 def _job(db: Database, payload: dict, target: str) -> str:
-    from service.articles import submit_article
+    from service.content.articles import submit_article
     data = parse_article(payload, default_source="en", max_body_chars=100_000)
     with db.session() as session:
         return submit_article(session, data, [target]).new_jobs[0].id
@@ -204,7 +204,7 @@ def test_job_through_a_pivot_reports_its_route(db, pivot_store):
 
 
 def test_models_are_loaded_once_per_process(store):
-    from workers.engine import load_model
+    from engine.translator import load_model
     route = store.route("en", "ur")
     Engine(SETTINGS).translate(["One."], route)
     misses = load_model.cache_info().misses

@@ -17,12 +17,12 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.sanitize import sanitize_html
+from engine.document import ArticleText, SegmentedArticle
+from engine.packages import PackageStore
+from engine.protected import Glossary, GlossaryTerm, find_spans
+from engine.translator import Engine, EngineSettings
+from service.platform.sanitize import sanitize_html
 from tests.conftest import DEVANAGARI, contains_script
-from workers.document import ArticleText, SegmentedArticle
-from workers.engine import Engine, EngineSettings
-from workers.packages import PackageStore
-from workers.protected import Glossary, GlossaryTerm, find_spans
 
 FIXTURES = {f["name"]: f["html"] for f in json.loads(
     (Path(__file__).parent / "data" / "editorial.json").read_text(encoding="utf-8"))}

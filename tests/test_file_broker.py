@@ -1,4 +1,4 @@
-"""The embedded broker (kombu's file-system transport, service.file_broker): messages
+"""The embedded broker (kombu's file-system transport, service.platform.file_broker): messages
 posted by several producers at once while a consumer drains the folder all arrive whole.
 
 kombu's own transport created each message file before writing it, and its consumer could
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kombu import Connection
 
-from service.config import celery_settings
+from service.platform.config import celery_settings
 
 PRODUCERS, MESSAGES = 4, 150
 BODY = "x" * 200_000  # big enough that writing a message takes a while

@@ -7,11 +7,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from service.articles import submit_article
+from engine.translator import Engine
 from service.cli import cli
-from service.intake import parse_article
-from service.job_runner import JobRunner
-from workers.engine import Engine
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
 
 
 @pytest.fixture
@@ -57,7 +57,7 @@ def test_import_is_all_or_nothing(env, tmp_path):
 def test_jobs_keep_glossary_terms_and_apply_renderings(make_app, sample_article):
     app = make_app()
     db, store = app.extensions["db"], app.extensions["packages"]
-    from service.glossary import add_term
+    from service.content.glossary import add_term
     with db.session() as session:
         add_term(session, "Dixon Technologies")
         add_term(session, "OEL")

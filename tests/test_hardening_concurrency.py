@@ -17,16 +17,17 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import select
 
-from service import articles, rebuild_requests
-from service.db import Database
-from service.job_runner import JobRunner
-from service.models import Article, Job, Revision
-from service.retranslation import rerun
+from engine.packages import PackageStore
+from engine.translator import Engine
+from service.content import articles
+from service.jobs import rebuild_requests
+from service.jobs.retranslation import rerun
+from service.jobs.runner import JobRunner
+from service.platform.db import Database
+from service.platform.models import Article, Job, Revision
 from tests.conftest import LiveServer, auth_headers, wait_for_jobs
 from tests.test_engine import SETTINGS, _job
 from tests.test_sessions_headers import csrf_of, sign_in
-from workers.engine import Engine
-from workers.packages import PackageStore
 
 
 def http(method: str, url: str, body: dict | None = None,

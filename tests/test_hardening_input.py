@@ -15,11 +15,11 @@ import pytest
 import redis
 from sqlalchemy import func, select, text
 
-from service.config import site_url
-from service.job_runner import JobRunner
-from service.models import Article, GlossaryEntry, Job, MemoryEntry, Revision
+from engine.translator import Engine
+from service.jobs.runner import JobRunner
+from service.platform.config import site_url
+from service.platform.models import Article, GlossaryEntry, Job, MemoryEntry, Revision
 from tests.conftest import LiveServer, auth_headers
-from workers.engine import Engine
 
 FORGED_HOST = "evil.example"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from service.models import Article, Job, Revision
+from service.platform.models import Article, Job, Revision
 from tests.conftest import editor_client
 
 

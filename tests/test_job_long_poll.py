@@ -18,13 +18,14 @@ import pytest
 import redis
 from sqlalchemy import event, update
 
-from service import job_events, job_waits
-from service.articles import submit_article
-from service.intake import parse_article
-from service.job_runner import JobRunner
-from service.models import ApiToken, Job, utcnow
+from engine.translator import Engine
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs import events as job_events
+from service.jobs import waits as job_waits
+from service.jobs.runner import JobRunner
+from service.platform.models import ApiToken, Job, utcnow
 from tests.conftest import auth_headers, reset_postgres
-from workers.engine import Engine
 
 
 def _app_with_queued_job(make_app, article: dict, database_url: str | None = None,
@@ -229,7 +230,7 @@ def test_a_wait_whose_connection_the_server_ends_goes_on_with_a_new_one(
 
 def test_a_commit_that_changes_a_job_publishes_its_id(make_app, redis_url, sample_article):
     """With Redis, every process publishes the jobs whose status or progress it committed
-    (service.job_events); a web process's waiters listen."""
+    (service.jobs.events); a web process's waiters listen."""
     app, _, _, job_id = _app_with_queued_job(make_app, sample_article, redis_url=redis_url)
     pubsub = redis.Redis.from_url(redis_url).pubsub(ignore_subscribe_messages=True)
     pubsub.subscribe(job_events.channel(redis_url))

@@ -13,9 +13,9 @@ import threading
 
 from sqlalchemy import func, select
 
-from service import memory
-from service.db import Database
-from service.models import MemoryEntry
+from service.content import memory
+from service.platform.db import Database
+from service.platform.models import MemoryEntry
 from tests.conftest import reset_postgres
 
 MODEL = "en-hi@test"

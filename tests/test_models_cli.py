@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.model_builder import build_package
+from engine.packages import PackageError, PackageStore
 from service.cli import cli
 from tests.conftest import real_model_files
-from workers.model_builder import build_package
-from workers.packages import PackageError, PackageStore
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """`localise models available|download`: a real HTTP server on loopback serving an index.
 
 The server is ``http.server.ThreadingHTTPServer`` on 127.0.0.1 (port 0), serving an Argos-format
-``index.json`` and genuine synthetic packages built by ``workers.model_builder``.  It honours
+``index.json`` and genuine synthetic packages built by ``engine.model_builder``.  It honours
 ``Range`` requests, can cut one transfer in the middle, and can answer without a
 Content-Length.  Nothing here connects anywhere but 127.0.0.1.
 """
@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.model_builder import build_package
+from engine.package_index import Downloader, PackageIndexError, load_index, parse_index
+from engine.packages import PackageStore
 from service.cli import cli
-from workers.model_builder import build_package
-from workers.package_index import Downloader, PackageIndexError, load_index, parse_index
-from workers.packages import PackageStore
 
 
 class QuietServer(ThreadingHTTPServer):
@@ -256,7 +256,7 @@ def test_remote_index_cannot_point_at_local_files(packages):
 def test_default_index_is_argostranslates_own(monkeypatch):
     from argostranslate import settings
 
-    from service.config import load_config
+    from service.platform.config import load_config
     monkeypatch.delenv("MODELS_INDEX_URL", raising=False)
     assert load_config()["MODELS_INDEX_URL"] == settings.remote_package_index  # not fetched
 

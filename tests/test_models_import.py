@@ -23,20 +23,20 @@ import pytest
 import sentencepiece as spm
 from click.testing import CliRunner
 
-from service.cli import cli
-from service.languages import is_known
-from tests.conftest import auth_headers, contains_script, wait_for_jobs
-from workers import indictrans2_text, language_codes
-from workers.engine import Engine, EngineSettings
-from workers.importers.packaging import is_non_commercial
-from workers.model_builder import (
+from engine import indictrans2_text, language_codes
+from engine.importers.packaging import is_non_commercial
+from engine.model_builder import (
     ModelShape,
     _fill_random_weights,
     _install_length_circuit,
     _train_sentencepiece,
     language_corpus,
 )
-from workers.packages import PackageStore
+from engine.packages import PackageStore
+from engine.translator import Engine, EngineSettings
+from service.cli import cli
+from service.platform.languages import is_known
+from tests.conftest import auth_headers, contains_script, wait_for_jobs
 
 SCRIPTS = {"hi": (0x0900, 0x097F), "ta": (0x0B80, 0x0BFF), "te": (0x0C00, 0x0C7F),
            "bn": (0x0980, 0x09FF), "gu": (0x0A80, 0x0AFF)}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from service.articles import submit_article
-from service.intake import parse_article
-from service.job_runner import JobRunner
-from workers.engine import Engine
+from engine.translator import Engine
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
 
 
 def metric(text: str, name: str, labels: str = "") -> float:

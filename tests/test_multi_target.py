@@ -2,7 +2,7 @@
 of an article's languages, through a real worker.
 
 The package is a genuine multi-target `.argosmodel` (one CTranslate2 model, a `>>code<<`
-tag before the source per target) built by `workers.model_builder`.
+tag before the source per target) built by `engine.model_builder`.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from engine.model_builder import build_package
+from engine.packages import PackageStore, describe_route
+from engine.translator import Engine
 from service.cli import cli
-from service.db import Database
-from service.job_runner import JobRunner
+from service.jobs.runner import JobRunner
+from service.platform.db import Database
 from tests.conftest import auth_headers, wait_for_jobs
 from tests.test_engine import SETTINGS, _job
 from tests.test_package_safety import edit_metadata
-from workers.engine import Engine
-from workers.model_builder import build_package
-from workers.packages import PackageStore, describe_route
 
 TARGETS = ["hi", "ta", "te", "bn", "mr"]
 

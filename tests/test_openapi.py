@@ -9,7 +9,7 @@ import re
 
 from openapi_spec_validator import validate
 
-from service.openapi import document
+from service.web.openapi import document
 
 
 def test_document_is_valid_openapi():

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from service.articles import submit_article
-from service.intake import parse_article
-from service.job_runner import JobRunner
+from engine.translator import Engine
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
 from tests.conftest import (
     ARTIFACTS,
     CHROMIUM,
@@ -21,7 +22,6 @@ from tests.conftest import (
     needs_chromium,
     serve_translated,
 )
-from workers.engine import Engine
 
 pytestmark = needs_chromium
 

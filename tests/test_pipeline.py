@@ -12,7 +12,7 @@ import re
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
-from service.models import Job, Revision, Translation
+from service.platform.models import Job, Revision, Translation
 from tests.conftest import ARABIC, DEVANAGARI, auth_headers, contains_script, wait_for_jobs
 
 

@@ -11,11 +11,10 @@ import math
 
 import pytest
 
-from workers.document import ArticleText, SegmentedArticle
-from workers.engine import Engine, EngineSettings, confidence, load_model
-from workers.packages import PackageStore
-from workers.protected import Glossary, GlossaryTerm, find_spans
-from workers.quality import (
+from engine.document import ArticleText, SegmentedArticle
+from engine.packages import PackageStore
+from engine.protected import Glossary, GlossaryTerm, find_spans
+from engine.quality import (
     FLAGS,
     ascii_digits,
     check_segment,
@@ -28,6 +27,7 @@ from workers.quality import (
     risk_order,
     untranslated,
 )
+from engine.translator import Engine, EngineSettings, confidence, load_model
 
 SPEC = ("The OnePlus 12R has 128GB storage, a 120Hz 6.67-inch screen, a 5,100mAh battery, "
         "a 200MP camera, 5G and 67W charging for Rs 23,999 (₹23,999) at mi.com and "
@@ -173,7 +173,7 @@ def test_confidence_is_exp_of_the_mean_token_log_prob(models_dir):
 
 
 def test_publish_policy_setting_and_its_auto_publish_alias(monkeypatch):
-    from service.config import load_config, publish_policy
+    from service.platform.config import load_config, publish_policy
     assert publish_policy({"PUBLISH_POLICY": None, "AUTO_PUBLISH": True}) == "auto"
     assert publish_policy({"PUBLISH_POLICY": None, "AUTO_PUBLISH": False}) == "review"
     assert publish_policy({"PUBLISH_POLICY": "gated", "AUTO_PUBLISH": True}) == "gated"

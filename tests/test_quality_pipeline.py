@@ -12,14 +12,14 @@ import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from service.articles import submit_article
-from service.intake import parse_article
-from service.job_runner import JobRunner
-from service.models import Translation
+from engine.quality import FLAGS
+from engine.translator import Engine
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
+from service.platform.models import Translation
 from tests.conftest import editor_client, wait_for_jobs
 from tests.test_editor_workflow import wait_until
-from workers.engine import Engine
-from workers.quality import FLAGS
 
 
 class _Hook(BaseHTTPRequestHandler):

@@ -80,7 +80,7 @@ def test_failed_guesses_do_not_lock_out_a_valid_token_from_the_same_address(
 
     # The editor sign-in form: bad tokens are cut off, a good one still signs in.
     with app.extensions["db"].session() as session:
-        from service.tokens import create_token
+        from service.platform.tokens import create_token
         _, editor_token = create_token(session, "sign-in", "editor")
     browser = app.test_client()
     assert browser.get("/editor/login").status_code == 200  # the form still loads

@@ -7,10 +7,10 @@ import re
 import pytest
 from flask import g
 
-from service.articles import submit_article
-from service.intake import parse_article
-from service.job_runner import JobRunner
-from workers.engine import Engine
+from engine.translator import Engine
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
 
 
 def post(app, article: dict, languages: list[str]) -> list[str]:

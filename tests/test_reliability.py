@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from service.models import Job, Translation, TranslationSegment
+from service.platform.models import Job, Translation, TranslationSegment
 from tests.conftest import editor_client, wait_for_jobs
 
 CITIES = ["Noida", "Chennai", "Pune", "Kolkata", "Mumbai", "Hyderabad", "Bengaluru", "Surat"]

@@ -17,10 +17,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from service.models import Job, Revision, Translation
+from engine.model_builder import build_package
+from engine.packages import PackageStore
+from service.platform.models import Job, Revision, Translation
 from tests.conftest import WorkerProcess, editor_client, service_env, wait_for_jobs
-from workers.model_builder import build_package
-from workers.packages import PackageStore
 
 LOCALISE = str(Path(sys.executable).parent / "localise")
 OTHER_ARTICLES = [
@@ -211,12 +211,12 @@ def test_glossary_planning_matches_whole_terms_of_the_language(make_app):
     all languages, changed after the translation."""
     from datetime import timedelta
 
-    from service import glossary
-    from service.articles import submit_article
-    from service.backfill import Scope
-    from service.intake import parse_article
-    from service.models import utcnow
-    from service.retranslation import plan_glossary_changes
+    from service.content import glossary
+    from service.content.articles import submit_article
+    from service.content.intake import parse_article
+    from service.jobs.backfill import Scope
+    from service.jobs.retranslation import plan_glossary_changes
+    from service.platform.models import utcnow
     app = make_app()
     db = app.extensions["db"]
     texts = {"in-highlight": "Flights to Zürich resume", "in-body": "<p>ISRO plans.</p>",
@@ -253,10 +253,10 @@ def test_model_change_planning(make_app):
     """--retranslate plans a translation whose route is not today's (a pivot replaced by
     a direct package here), never one whose job is already pending, and names the
     languages no model reaches instead of planning them."""
-    from service.articles import request_jobs, submit_article
-    from service.backfill import Scope, current_route_key
-    from service.intake import parse_article
-    from service.retranslation import plan_model_changes
+    from service.content.articles import request_jobs, submit_article
+    from service.content.intake import parse_article
+    from service.jobs.backfill import Scope, current_route_key
+    from service.jobs.retranslation import plan_model_changes
     app = make_app()
     db, store = app.extensions["db"], app.extensions["packages"]
     assert current_route_key(store, "en", "ta", "en") == "en-ta@1.0"

@@ -17,13 +17,13 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine, inspect
 
-from service.models import Base
+from service.platform.models import Base
 from tests.conftest import POSTGRES_ADMIN, ROOT
 
 PROCESSES = 6
 BOOT = """
 import sys, time
-from service.db import Database
+from service.platform.db import Database
 database = Database(sys.argv[1])
 start = float(sys.argv[2])
 time.sleep(max(start - time.time(), 0))

@@ -13,13 +13,13 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from service.articles import submit_article
-from service.intake import parse_article
-from service.job_runner import JobRunner
-from service.sanitize import sanitize_html
-from service.tokens import create_token, revoke_token
+from engine.translator import Engine
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
+from service.platform.sanitize import sanitize_html
+from service.platform.tokens import create_token, revoke_token
 from tests.conftest import LiveServer, needs_chromium
-from workers.engine import Engine
 
 EMBED = ('<iframe src="https://www.youtube.com/embed/abc" allow="camera; microphone; '
          'geolocation" sandbox="allow-top-navigation allow-forms" allowfullscreen '

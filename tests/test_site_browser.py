@@ -15,7 +15,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from service import create_app
-from service.config import celery_settings
+from service.platform.config import celery_settings
 from tests.conftest import (
     ARABIC,
     ARTIFACTS,

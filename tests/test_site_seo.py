@@ -18,7 +18,7 @@ import pytest
 import redis
 from flask import g
 
-from service.news_dates import news_datetime
+from service.site.news_dates import news_datetime
 from tests.conftest import DEVANAGARI, contains_script
 from tests.test_reader_site import post, translate
 

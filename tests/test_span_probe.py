@@ -7,15 +7,15 @@ keep no span), the real engine and job runner.
 
 from __future__ import annotations
 
-from service.db import Database
-from service.job_runner import JobRunner
-from service.models import Translation
+from engine import span_probe
+from engine.document import ArticleText, SegmentedArticle
+from engine.packages import PackageStore
+from engine.protected import find_spans
+from engine.translator import Engine, EngineSettings
+from service.jobs.runner import JobRunner
+from service.platform.db import Database
+from service.platform.models import Translation
 from tests.test_engine import _job
-from workers import span_probe
-from workers.document import ArticleText, SegmentedArticle
-from workers.engine import Engine, EngineSettings
-from workers.packages import PackageStore
-from workers.protected import find_spans
 
 # float32: the same sentence decodes to the same words alone or in any batch, so the two
 # paths below can be compared word for word (see test_engine's batched-equals-alone).

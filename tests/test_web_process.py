@@ -1,5 +1,5 @@
 """The Procfile's web processes connect to PostgreSQL and Redis before their first request
-(service.web_process), so the first posts after a restart do not pay for it.
+(service.platform.web_process), so the first posts after a restart do not pay for it.
 
 Real gunicorn started from the Procfile's own line, real PostgreSQL and Redis; no request
 is sent: the connections are read from the processes' sockets in /proc.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from service.web_process import warm_up
+from service.platform.web_process import warm_up
 from tests.conftest import ROOT, reset_postgres, service_env
 
 POSTGRES_PORT, REDIS_PORT = 5432, 6379

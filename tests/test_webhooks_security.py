@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from service import webhooks
+from service.jobs import webhooks
 from tests.conftest import editor_client, wait_for_jobs
 from tests.test_editor_workflow import wait_until
 

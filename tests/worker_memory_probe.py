@@ -14,14 +14,14 @@ import gc
 import json
 import sys
 
-from service.articles import submit_article
-from service.db import Database
-from service.intake import parse_article
-from service.job_runner import JobRunner
-from service.models import Job
-from workers import process_memory
-from workers.engine import Engine, EngineSettings
-from workers.packages import PackageStore
+from engine import process_memory
+from engine.packages import PackageStore
+from engine.translator import Engine, EngineSettings
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
+from service.platform.db import Database
+from service.platform.models import Job
 
 PLACES = ["Noida", "Chennai", "Pune", "Kolkata", "Mumbai", "Surat", "Indore", "Agra"]
 

@@ -13,8 +13,8 @@ from celery.signals import celeryd_after_setup
 from flask import Flask
 from kombu import Queue
 
-from service.config import worker_pool
-from workers import process_memory
+from engine import process_memory
+from service.platform.config import worker_pool
 
 log = logging.getLogger(__name__)
 

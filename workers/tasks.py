@@ -15,13 +15,14 @@ import time
 from celery import shared_task
 from flask import current_app
 
-from service import dispatch, job_claims, webhooks
-from service.articles import job_summary
-from service.config import publish_policy
-from service.dispatch import REBUILD_TASK, TRANSLATE_TASK, queue_name
-from service.job_runner import TRANSIENT_ERRORS, JobOutcome, JobRunner
-from service.models import Job
-from workers.engine import Engine, EngineSettings
+from engine.translator import Engine, EngineSettings
+from service.content.articles import job_summary
+from service.jobs import claims as job_claims
+from service.jobs import dispatch, webhooks
+from service.jobs.dispatch import REBUILD_TASK, TRANSLATE_TASK, queue_name
+from service.jobs.runner import TRANSIENT_ERRORS, JobOutcome, JobRunner
+from service.platform.config import publish_policy
+from service.platform.models import Job
 
 log = logging.getLogger(__name__)
 # Model batches' worth of sentences a worker collects by default: enough for CTranslate2
@@ -105,7 +106,7 @@ def _priority(job_id: str) -> str | None:
 def _editor_batch(task_id: str, batch: list[str]) -> list[str]:
     """Claim the message's jobs (and any this task claimed before a retry or redelivery),
     then collect waiting editor jobs of the same model for EDITOR_BATCH_WINDOW_MS (see
-    service.job_claims).
+    service.jobs.claims).
 
     The worker's threads claim and collect one at a time.  Messages come in bursts (four
     clients posting at once: eight messages in one broker poll), and side by side each
@@ -201,7 +202,7 @@ def _backfill_companions(job_id: str) -> list[str]:
 
 @shared_task(name="localiser.sweep", ignore_result=True)
 def sweep() -> int:
-    """Beat's periodic task: re-send what the broker never got (see service.dispatch)."""
+    """Beat's periodic task: re-send what the broker never got (see service.jobs.dispatch)."""
     config = current_app.config
     return dispatch.sweep(current_app.extensions["db"], current_app.extensions["celery"],
                       config["SWEEP_STALE_AFTER_S"], config["BACKFILL_CHUNK"])
@@ -218,7 +219,7 @@ def _after_job(job_id: str, feed: bool = True) -> None:
 
 
 def _feed_next_backfill_job(job_id: str) -> None:
-    """A finished backfill job makes room for the next one (see service.dispatch)."""
+    """A finished backfill job makes room for the next one (see service.jobs.dispatch)."""
     db = current_app.extensions["db"]
     with db.session() as session:
         job = session.get(Job, job_id)
@@ -237,7 +238,7 @@ def rebuild_translation(revision_id: int, language: str) -> str:
              max_retries=None)
 def deliver_webhook(self, url: str, payload: dict) -> None:
     """POST the finished job, signed, to the requester's URL (checked again here, see
-    service.webhooks); retry with backoff until it says 2xx.  The task id is the delivery
+    service.jobs.webhooks); retry with backoff until it says 2xx.  The task id is the delivery
     id: it stays the same across retries, so receivers can drop duplicates."""
     config = current_app.config
     try:

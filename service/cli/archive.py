@@ -22,7 +22,7 @@ class MissingModel(click.ClickException):
 
 
 def _languages_option(value: str) -> tuple[str, ...]:
-    from service.languages import is_known
+    from service.platform.languages import is_known
     codes = tuple(dict.fromkeys(code.strip() for code in value.split(",") if code.strip()))
     unknown = [code for code in codes if not is_known(code)]
     if not codes or unknown:
@@ -46,7 +46,7 @@ def _date_option(value: str | None):
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 def import_command(path: Path, as_json: bool) -> None:
-    from service.backfill import import_archive
+    from service.jobs.backfill import import_archive
     app = _app()
     report = import_archive(app.extensions["db"].session, path,
                             app.config["DEFAULT_SOURCE_LANG"], app.config["MAX_BODY_HTML_CHARS"])
@@ -61,7 +61,7 @@ def import_command(path: Path, as_json: bool) -> None:
 
 
 def _scope(languages: str, since: str | None, until: str | None, limit: int | None):
-    from service.backfill import Scope
+    from service.jobs.backfill import Scope
     return Scope(_languages_option(languages), _date_option(since), _date_option(until), limit)
 
 
@@ -88,7 +88,7 @@ def _worker_timeout_option(command):
 
 def _require_models(app, scope) -> None:
     """Refuse (exit 2, naming the fix) a language no installed model reaches."""
-    from service.backfill import current_route_key, missing_model_hint
+    from service.jobs.backfill import current_route_key, missing_model_hint
     source, pivot = app.config["DEFAULT_SOURCE_LANG"], app.config["PIVOT_LANG"]
     missing = [language for language in scope.languages
                if current_route_key(app.extensions["packages"], source, language, pivot) is None]
@@ -99,8 +99,8 @@ def _require_models(app, scope) -> None:
 
 def _plan(app, scope, retranslate: bool, glossary_changed: bool) -> dict:
     """(revision id, language) -> the reason it is planned (None: a first translation)."""
-    from service.backfill import plan
-    from service.retranslation import plan_glossary_changes, plan_model_changes
+    from service.jobs.backfill import plan
+    from service.jobs.retranslation import plan_glossary_changes, plan_model_changes
     with app.extensions["db"].session() as session:
         if not (retranslate or glossary_changed):
             return dict.fromkeys(plan(session, scope))
@@ -119,13 +119,13 @@ def _plan(app, scope, retranslate: bool, glossary_changed: bool) -> dict:
 
 
 def _hint(source: str, target: str) -> str:
-    from service.backfill import missing_model_hint
+    from service.jobs.backfill import missing_model_hint
     return missing_model_hint(source, target)
 
 
 def _queue_planned(app, planned: dict) -> int:
-    from service.backfill import create_jobs
-    from service.retranslation import requeue
+    from service.jobs.backfill import create_jobs
+    from service.jobs.retranslation import requeue
     db = app.extensions["db"]
     if all(reason is None for reason in planned.values()):
         return create_jobs(db.session, list(planned))
@@ -138,8 +138,8 @@ def _queue_planned(app, planned: dict) -> int:
 
 def _workers_present(app) -> bool:
     from service.cli.job_watch import ACTIVITY_WINDOW_S
-    from service.dispatch import queue_name
-    from service.worker_presence import presence
+    from service.jobs.dispatch import queue_name
+    from service.jobs.worker_presence import presence
     celery_app = app.extensions["celery"]
     return presence(celery_app, app.extensions["db"].session,
                     queue_name(celery_app.conf.localiser_queue, "low"), ACTIVITY_WINDOW_S,
@@ -150,7 +150,7 @@ def _top_up_or_exit(app, chunk_size: int) -> None:
     """Hand the broker its first chunk of backfill jobs; exit 3 when it is unreachable."""
     from kombu.exceptions import KombuError
 
-    from service.dispatch import top_up_backfill
+    from service.jobs.dispatch import top_up_backfill
     try:
         top_up_backfill(app.extensions["db"], app.extensions["celery"], chunk_size)
     except (KombuError, OSError) as exc:
@@ -161,7 +161,7 @@ def _top_up_or_exit(app, chunk_size: int) -> None:
 
 def _waiting_message(app, pending: int, worker_seen: bool) -> str:
     """What happens to the jobs now that this command stops watching them."""
-    from service.worker_presence import START_A_WORKER
+    from service.jobs.worker_presence import START_A_WORKER
     if worker_seen:
         return f"{pending} job(s) carry on in the workers"
     return (f"no worker is running: {pending} job(s) are stored and wait until one "
@@ -174,7 +174,7 @@ def _watch_to_end(app, label: str, read_state, chunk_size: int, worker_timeout: 
     from kombu.exceptions import KombuError
 
     from service.cli.job_watch import NoWorker, WatchState, watch
-    from service.dispatch import top_up_backfill
+    from service.jobs.dispatch import top_up_backfill
     db, celery_app = app.extensions["db"], app.extensions["celery"]
     state = WatchState()
     try:
@@ -236,8 +236,8 @@ def backfill(ctx, languages, since, until, limit, retranslate, glossary_changed,
     if not languages:
         raise click.UsageError("--languages is required, e.g. --languages hi,bn,ta")
 
-    from service.backfill import progress, run_progress
-    from service.models import utcnow
+    from service.jobs.backfill import progress, run_progress
+    from service.platform.models import utcnow
     scope = _scope(languages, since, until, limit)
     app = _app(must_exist=True)
     db = app.extensions["db"]
@@ -296,7 +296,7 @@ def backfill(ctx, languages, since, until, limit, retranslate, glossary_changed,
 @_group_scope_options
 @click.option("--json", "as_json", is_flag=True)
 def backfill_status(languages, since, until, limit, as_json) -> None:
-    from service.backfill import Scope, coverage, languages_with_jobs
+    from service.jobs.backfill import Scope, coverage, languages_with_jobs
     db = _db(must_exist=True)
     if languages:
         scope = _scope(languages, since, until, limit)
@@ -336,8 +336,8 @@ def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, w
                           as_json) -> None:
     from dataclasses import replace
 
-    from service.backfill import Scope, coverage, current_route_key, reset_failed, run_progress
-    from service.models import utcnow
+    from service.jobs.backfill import Scope, coverage, current_route_key, reset_failed, run_progress
+    from service.platform.models import utcnow
     app = _app(must_exist=True)
     db = app.extensions["db"]
     with db.session() as session:
@@ -397,14 +397,14 @@ def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, w
 def _languages_with_failures(session) -> tuple[str, ...]:
     from sqlalchemy import select
 
-    from service.models import Job
+    from service.platform.models import Job
     return tuple(session.scalars(select(Job.target_lang).where(Job.status == "failed")
                                  .distinct().order_by(Job.target_lang)))
 
 
 @backfill.command("cancel", help="Drop backfill jobs not yet sent to the broker.")
 def backfill_cancel() -> None:
-    from service.backfill import cancel_unsent
+    from service.jobs.backfill import cancel_unsent
     with _db().session() as session:
         count = cancel_unsent(session)
     click.echo(f"cancelled {count} unsent backfill job(s)")

@@ -21,8 +21,8 @@ def articles() -> None:
 @click.option("--reason", default="", help="Why (recorded with the takedown).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def articles_remove(slug: str, reason: str, yes: bool) -> None:
-    from service.errors import ServiceError
-    from service.takedowns import take_down
+    from service.content.takedowns import take_down
+    from service.platform.errors import ServiceError
     if not yes:
         click.confirm(f"Take down {slug!r} and every language version? This is recorded and "
                       "cannot be undone silently", abort=True)

@@ -31,8 +31,8 @@ def _app(must_exist: bool = False):
 
 
 def _store():
-    from service.config import load_config
-    from workers.packages import PackageStore
+    from engine.packages import PackageStore
+    from service.platform.config import load_config
     config = load_config()
     return PackageStore(config["MODELS_DIR"], config["MAX_PACKAGE_BYTES"])
 
@@ -52,7 +52,7 @@ def require_existing_data() -> None:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    from service.config import database_url, find_data_dir
+    from service.platform.config import database_url, find_data_dir
     where = find_data_dir()
     url = database_url(where.path)
     parsed = make_url(url)

@@ -20,8 +20,8 @@ def glossary() -> None:
 @click.option("--lang", default=None, help="Only for this target language.")
 @click.option("--rendering", default=None, help="What the target must show instead.")
 def glossary_add(term: str, lang: str | None, rendering: str | None) -> None:
-    from service.errors import ServiceError
-    from service.glossary import add_term
+    from service.content.glossary import add_term
+    from service.platform.errors import ServiceError
     try:
         with _db().session() as session:
             add_term(session, term, lang, rendering)
@@ -35,8 +35,8 @@ def glossary_add(term: str, lang: str | None, rendering: str | None) -> None:
                                  '{"term", "language"?, "rendering"?} objects.')
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def glossary_import(path: Path) -> None:
-    from service.errors import ServiceError
-    from service.glossary import add_term
+    from service.content.glossary import add_term
+    from service.platform.errors import ServiceError
     try:
         entries = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(entries, list):
@@ -56,7 +56,7 @@ def glossary_import(path: Path) -> None:
 @glossary.command("list", help="Show the glossary.")
 @click.option("--json", "as_json", is_flag=True)
 def glossary_list(as_json: bool) -> None:
-    from service.glossary import all_terms
+    from service.content.glossary import all_terms
     with _db(must_exist=True).session() as session:
         rows = all_terms(session)
     if as_json:
@@ -70,8 +70,8 @@ def glossary_list(as_json: bool) -> None:
 @click.argument("term")
 @click.option("--lang", default=None)
 def glossary_remove(term: str, lang: str | None) -> None:
-    from service.errors import ServiceError
-    from service.glossary import remove_term
+    from service.content.glossary import remove_term
+    from service.platform.errors import ServiceError
     try:
         with _db(must_exist=True).session() as session:
             remove_term(session, term, lang)

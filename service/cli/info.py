@@ -17,7 +17,7 @@ from service.cli.base import cli
 def info(as_json: bool) -> None:
     from sqlalchemy.engine import make_url
 
-    from service.config import database_url, find_data_dir, models_dir
+    from service.platform.config import database_url, find_data_dir, models_dir
     where = find_data_dir()  # load_config() would create the folder (its secret key)
     database = make_url(database_url(where.path))
     redis_url = os.environ.get("REDIS_URL", "")

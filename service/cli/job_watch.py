@@ -3,7 +3,7 @@
 Used by `localise backfill` and `backfill retry-failed`.  On a terminal the progress is a
 `rich` bar (done/requested, rate, time left); in a log or under cron a plain line every
 two seconds.  While jobs wait, the watcher asks whether any worker consumes the queue
-(:mod:`service.worker_presence`): with none it says so and how to start one, never shows a
+(:mod:`service.jobs.worker_presence`): with none it says so and how to start one, never shows a
 rate or time left that cannot come, and gives up after ``worker_timeout_s`` seconds.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import click
 
-from service.worker_presence import START_A_WORKER, presence
+from service.jobs.worker_presence import START_A_WORKER, presence
 
 ACTIVITY_WINDOW_S = 10       # a job started or finished this recently: a worker is there
 PRESENCE_INTERVAL_S = 5      # how often to ask while jobs wait
@@ -112,7 +112,7 @@ def watch(app, label: str, read_state: Callable[[], dict], feed: Callable[[], ob
     optionally articles / articles_done).  Raises :class:`NoWorker` when nothing consumed
     the queue for ``worker_timeout_s`` seconds (0: wait for ever).
     """
-    from service.dispatch import queue_name
+    from service.jobs.dispatch import queue_name
     celery_app, db = app.extensions["celery"], app.extensions["db"]
     queue = queue_name(celery_app.conf.localiser_queue, "low")
     stale_after_s = app.config["SWEEP_STALE_AFTER_S"]

@@ -23,7 +23,7 @@ def models() -> None:
                                   "is reported and the others still install.")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def models_install(paths: tuple[Path, ...]) -> None:
-    from workers.packages import PackageError
+    from engine.packages import PackageError
     store, failed = _store(), False
     for path in paths:
         try:  # a directory names its packages; each file below succeeds or fails alone
@@ -68,8 +68,8 @@ def models_list(as_json: bool) -> None:
 
 def _list_languages() -> None:
     """Per language: which package reaches it (direct, multi-target, pivot), real or not."""
-    from service.config import load_config
-    from workers.packages import describe_route
+    from engine.packages import describe_route
+    from service.platform.config import load_config
     config = load_config()
     source = config["DEFAULT_SOURCE_LANG"]
     routes = _store().routes_from(source, config["PIVOT_LANG"])
@@ -85,7 +85,7 @@ def _list_languages() -> None:
 @click.argument("from_code")
 @click.argument("to_code")
 def models_remove(from_code: str, to_code: str) -> None:
-    from workers.packages import PackageError
+    from engine.packages import PackageError
     try:
         for package in _store().remove(from_code, to_code):
             click.echo(f"removed {package.path.name}")
@@ -104,8 +104,8 @@ def models_remove(from_code: str, to_code: str) -> None:
 @click.option("--install", is_flag=True, help="Install it after building.")
 def models_build_synthetic(from_code: str, to_code: str, out_dir: Path | None,
                            package_version: str, install: bool) -> None:
-    from service.config import find_data_dir
-    from workers.model_builder import build_package
+    from engine.model_builder import build_package
+    from service.platform.config import find_data_dir
     out_dir = out_dir or find_data_dir().path / "synthetic-packages"  # never the cwd
     path = build_package(out_dir, from_code, to_code, package_version=package_version)
     click.echo(f"built {path}")
@@ -117,8 +117,8 @@ def models_build_synthetic(from_code: str, to_code: str, out_dir: Path | None,
 @models.command("verify", help="Load every installed package with CTranslate2 and "
                                  "translate a test sentence into each of its languages.")
 def models_verify() -> None:
-    from workers.engine import Engine
-    from workers.packages import Hop
+    from engine.packages import Hop
+    from engine.translator import Engine
     packages, broken = _store().scan()
     if not packages and not broken:
         raise click.ClickException("no models installed")

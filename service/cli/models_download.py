@@ -1,7 +1,7 @@
 """`localise models available|download`: packages from an Argos-format package index.
 
 The commands only parse arguments, show progress and shape output; reading the index,
-downloading, checking and installing is ``workers.package_index``.  Exit codes of
+downloading, checking and installing is ``engine.package_index``.  Exit codes of
 ``download``: 0 everything asked for is installed, 1 a download or install failed (the
 other pairs are still tried), 2 a usage error (nothing downloaded).
 """
@@ -21,13 +21,13 @@ INDEX_HELP = "Index URL or local path (default: MODELS_INDEX_URL, else Argos' pu
 
 
 def _index_location(index: str | None) -> str:
-    from service.config import load_config
+    from service.platform.config import load_config
     return index or load_config()["MODELS_INDEX_URL"]
 
 
 def _load(location: str):
     """The index, with skipped entries reported on stderr; a clear error if unreadable."""
-    from workers.package_index import PackageIndexError, load_index
+    from engine.package_index import PackageIndexError, load_index
     try:
         index = load_index(location)
     except PackageIndexError as exc:
@@ -43,7 +43,7 @@ def _load(location: str):
 @click.option("--index", "index_location", metavar="URL", help=INDEX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def models_available(index_location: str | None, as_json: bool) -> None:
-    from workers.package_index import availability
+    from engine.package_index import availability
     location = _index_location(index_location)
     rows = availability(_load(location), _store().installed())
     if as_json:
@@ -72,7 +72,7 @@ def _parse_pair(text: str) -> tuple[str, str]:
 
 def _requested_pairs(pairs: tuple[str, ...], languages: str | None,
                      from_code: str | None) -> list[tuple[str, str]]:
-    from service.config import load_config
+    from service.platform.config import load_config
     requested = [_parse_pair(p) for p in pairs]
     if languages:
         source = from_code or load_config()["DEFAULT_SOURCE_LANG"]
@@ -114,8 +114,8 @@ def _progress_bar():
 @click.option("--json", "as_json", is_flag=True, help="Print one result per pair as JSON.")
 def models_download(pairs: tuple[str, ...], languages: str | None, from_code: str | None,
                     index_location: str | None, as_json: bool) -> None:
-    from service.config import load_config
-    from workers.package_index import Downloader, installed_status
+    from engine.package_index import Downloader, installed_status
+    from service.platform.config import load_config
     requested = _requested_pairs(pairs, languages, from_code)
     location = _index_location(index_location)
     index = _load(location)
@@ -158,7 +158,7 @@ def _download_one(downloader, entry, label: str, installed: str | None,
     """Download and install one entry (under a progress bar); the result to report."""
     from contextlib import nullcontext
 
-    from workers.package_index import PackageIndexError
+    from engine.package_index import PackageIndexError
     with _progress_bar() if show_progress else nullcontext() as bar:
         progress = None
         if bar is not None:

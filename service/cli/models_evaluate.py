@@ -32,16 +32,16 @@ from service.cli.models import models
 def models_evaluate(from_code: str, to_code: str, source_file: Path | None,
                     reference_file: Path | None, limit: int | None, output_file: Path | None,
                     as_json: bool) -> None:
-    from service.config import load_config
-    from workers.engine import Engine, EngineSettings
-    from workers.evaluation import (
+    from engine.evaluation import (
         EvaluationError,
         evaluate,
         flores_files,
         load_test_set,
         report,
     )
-    from workers.packages import PackageError
+    from engine.packages import PackageError
+    from engine.translator import Engine, EngineSettings
+    from service.platform.config import load_config
     if (source_file is None) != (reference_file is None):
         raise click.UsageError("give both --source and --reference, or neither")
     config = load_config()

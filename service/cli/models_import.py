@@ -42,9 +42,9 @@ def _codes(value: str | None) -> list[str] | None:
 def models_import(path: Path, kind: str, from_code: str | None, to_code: str | None,
                   targets: str | None, out: Path | None, install: bool, licence: str | None,
                   accept_licence: bool, package_version: str) -> None:
-    from service.config import load_config
-    from workers.importers import CheckpointError, LicenceRefused, import_checkpoint
-    from workers.packages import PackageError
+    from engine.importers import CheckpointError, LicenceRefused, import_checkpoint
+    from engine.packages import PackageError
+    from service.platform.config import load_config
     if to_code and targets:
         raise click.UsageError("give --to-code or --targets, not both")
     default_dir = Path(load_config()["DATA_DIR"]) / "imports"

@@ -16,8 +16,8 @@ import click
 from sqlalchemy import select
 
 from service.cli.base import _app, _store, cli
-from service.config import find_data_dir, worker_pool
-from service.supervisor import ChildSpec, GaveUp, Supervisor
+from service.platform.config import find_data_dir, worker_pool
+from service.platform.supervisor import ChildSpec, GaveUp, Supervisor
 
 SHARED = Path(os.environ.get("LOCALISER_SHARED_DIR",
                            Path(__file__).resolve().parents[3] / "shared"))
@@ -34,7 +34,7 @@ def _spawn_service(app, host: str, port: int, worker: bool, web_workers: int,
     env = {**os.environ, "LOCALISER_DATA_DIR": str(data_dir)}
     python = sys.executable
     specs = [ChildSpec("web", [
-        python, "-m", "gunicorn", "-c", "python:service.web_process",  # warm processes
+        python, "-m", "gunicorn", "-c", "python:service.platform.web_process",  # warm processes
         "--bind", f"{host}:{port}", "--workers", str(web_workers),
         # Threads, as in the Procfile: a client long-polling its job holds a thread, not
         # the whole process (JOB_WAIT_SLOTS leaves one of the four free).
@@ -57,7 +57,7 @@ def _spawn_service(app, host: str, port: int, worker: bool, web_workers: int,
         # already deleted the dead worker's message, so its jobs are sent again here.
         if name != "worker" or app.config["REDIS_URL"]:
             return
-        from service.worker_recovery import requeue_running_jobs
+        from service.jobs.worker_recovery import requeue_running_jobs
         try:
             job_ids = requeue_running_jobs(app.extensions["db"], app.extensions["celery"])
         except Exception as exc:  # noqa: BLE001 - the sweeper still recovers them later
@@ -135,7 +135,7 @@ def _ensure_demo_models() -> None:
         click.echo(f"installing the real Argos packages in {shared_models}")
         store.install(shared_models)
         return
-    from workers.model_builder import build_package
+    from engine.model_builder import build_package
     click.echo("Warning: no real Argos package is available: building SYNTHETIC test models "
                "(random weights; their output is gibberish, not a translation)", err=True)
     build_dir = store.root.parent / "synthetic-packages"
@@ -183,7 +183,7 @@ def demo(port: int, exit_when_done: bool, verbose: bool) -> None:
                                 verbose=verbose)
     try:
         _wait_until_up(base, supervisor)
-        from service.tokens import create_token
+        from service.platform.tokens import create_token
         with app.extensions["db"].session() as session:
             _, token = create_token(session, "localise demo", "editor")
         status, body = _http("POST", f"{base}/api/v1/articles", _demo_article(), token)
@@ -270,8 +270,8 @@ def jobs() -> None:
 
 @jobs.command("requeue", help="Send every 'queued' job to the broker again (after an outage).")
 def jobs_requeue() -> None:
-    from service.dispatch import enqueue_translation
-    from service.models import Job
+    from service.jobs.dispatch import enqueue_translation
+    from service.platform.models import Job
     app = _app(must_exist=True)
     with app.extensions["db"].session() as session:
         rows = list(session.execute(select(Job.id, Job.priority).where(Job.status == "queued")))

@@ -20,8 +20,8 @@ def tokens() -> None:
               help="A language desk: the only languages this editor token may change, "
                    "comma-separated (e.g. hi,mr). Default: every language.")
 def tokens_create(name: str, role: str, languages: str) -> None:
-    from service.errors import ServiceError
-    from service.tokens import create_token, parse_scope
+    from service.platform.errors import ServiceError
+    from service.platform.tokens import create_token, parse_scope
     try:
         with _db().session() as session:
             token, secret = create_token(session, name, role, parse_scope(languages))
@@ -33,7 +33,7 @@ def tokens_create(name: str, role: str, languages: str) -> None:
 
 @tokens.command("list", help="Show tokens (never their secrets).")
 def tokens_list() -> None:
-    from service.tokens import list_tokens
+    from service.platform.tokens import list_tokens
     with _db(must_exist=True).session() as session:
         rows = list_tokens(session)
     for row in rows:
@@ -46,8 +46,8 @@ def tokens_list() -> None:
 @tokens.command("revoke", help="Revoke a token by id; it stops working at once.")
 @click.argument("token_id")
 def tokens_revoke(token_id: str) -> None:
-    from service.errors import ServiceError
-    from service.tokens import revoke_token
+    from service.platform.errors import ServiceError
+    from service.platform.tokens import revoke_token
     try:
         with _db(must_exist=True).session() as session:
             revoke_token(session, token_id)

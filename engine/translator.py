@@ -1,0 +1,272 @@
+"""The translation engine: sentences in, sentences out, through Argos packages.
+
+Plain Python with no Celery, Flask or database: the job layer decides *what* to translate
+(after consulting translation memory) and the engine translates it.  All sentences of an
+article go to one model's **decode queue** at once (``engine.decode_queue``: batches of
+similar length, formed across every caller of the process and decoded by one thread per
+``inter_threads`` replica), instead of Argos Translate's one call per paragraph.  Models
+are loaded once per process and kept: a worker translates many articles with the same
+~100 MB model.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, wait
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import ctranslate2
+import sentencepiece as spm
+
+from engine.decode_queue import DecodeQueue
+from engine.packages import Hop, InstalledPackage
+
+ProgressCallback = Callable[[int, int], None]
+_LOADING = threading.Lock()
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    compute_type: str = "int8"
+    beam_size: int = 2
+    inter_threads: int = 1
+    intra_threads: int = 0
+    max_batch_size: int = 64  # measured: bench/engine_speed.py --multi-target
+    max_decoding_length: int = 256
+    length_penalty: float = 0.2  # Argos Translate's value
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> EngineSettings:
+        """The settings of the ``CT2_*`` configuration (service.platform.config), as workers use."""
+        return cls(compute_type=config["CT2_COMPUTE_TYPE"], beam_size=config["CT2_BEAM_SIZE"],
+                   inter_threads=config["CT2_INTER_THREADS"],
+                   intra_threads=config["CT2_INTRA_THREADS"],
+                   max_batch_size=config["CT2_MAX_BATCH_SIZE"],
+                   length_penalty=config["CT2_LENGTH_PENALTY"])
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    translator: ctranslate2.Translator
+    source_tokenizer: spm.SentencePieceProcessor
+    target_tokenizer: spm.SentencePieceProcessor
+
+
+@lru_cache(maxsize=16)
+def load_model(package: InstalledPackage, compute_type: str, inter_threads: int,
+               intra_threads: int) -> LoadedModel:
+    """Load a package's CTranslate2 model and SentencePiece tokenizers, once per process."""
+    info = package.info
+    paths = [package.path / info.source_tokenizer, package.path / info.target_tokenizer]
+    for path in paths:
+        if not path.exists():
+            raise RuntimeError(f"{package.key}: only SentencePiece packages are supported "
+                               f"(no {path.name} in {package.path})")
+    translator = ctranslate2.Translator(str(package.path / "model"), device="cpu",
+                                        compute_type=compute_type,
+                                        inter_threads=inter_threads,
+                                        intra_threads=intra_threads)
+    source = spm.SentencePieceProcessor(model_file=str(paths[0]))
+    target = source if paths[0] == paths[1] else \
+        spm.SentencePieceProcessor(model_file=str(paths[1]))
+    return LoadedModel(translator, source, target)
+
+
+@lru_cache(maxsize=16)
+def decode_queue(package: InstalledPackage, settings: EngineSettings) -> DecodeQueue:
+    """The process's one queue for a model decoded with ``settings``: every thread of a
+    worker submits to it, so their sentences share batches and keep all replicas busy."""
+    translator = load_model(package, settings.compute_type, settings.inter_threads,
+                            settings.intra_threads).translator
+
+    def decode(tokens: list[list[str]], prefixes: list[list[str] | None]) -> list:
+        return translator.translate_batch(
+            tokens, target_prefix=prefixes if any(prefixes) else None,
+            max_batch_size=len(tokens), batch_type="examples",
+            beam_size=settings.beam_size, max_decoding_length=settings.max_decoding_length,
+            length_penalty=settings.length_penalty, replace_unknowns=True,
+            return_scores=True)
+
+    return DecodeQueue(decode, decoders=settings.inter_threads,
+                       max_batch_size=settings.max_batch_size)
+
+
+def route_key(route: Sequence[Hop]) -> str:
+    """Names the exact models behind a translation, e.g. ``hi-en@1.0+en-ta@1.1``."""
+    return "+".join(hop.package.key for hop in route)
+
+
+def _text_processing(package: InstalledPackage):
+    """The (preprocess, postprocess) pair a package's model was trained with."""
+    if package.info.processing == "indictrans2":
+        from engine import indictrans2_text
+        return indictrans2_text.preprocess, indictrans2_text.postprocess
+    return None
+
+
+Request = tuple[Sequence[str], Sequence[Hop]]
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A translated sentence and the model's confidence in it (0..1, see ``confidence``)."""
+
+    text: str
+    confidence: float
+    tokens: int = 0  # tokens the model generated for it (both hops through a pivot)
+
+
+def confidence(score: float, hypothesis_tokens: int, length_penalty: float) -> float:
+    """exp(mean log-probability per generated token) of a CTranslate2 hypothesis.
+
+    CTranslate2 returns ``sum(log p) / n ** length_penalty`` with ``n`` the generated tokens
+    plus the end-of-sentence token (checked against ``score_batch``), so the sum, and from it
+    the per-token mean, is recovered exactly.  The geometric mean of the token
+    probabilities does not grow or shrink with sentence length, so one threshold suits short
+    headlines and long sentences alike.
+    """
+    length = hypothesis_tokens + 1
+    mean = score * length ** length_penalty / length
+    return min(1.0, math.exp(mean))
+
+
+class Engine:
+    def __init__(self, settings: EngineSettings = EngineSettings()) -> None:
+        self.settings = settings
+        self.model_calls = 0        # batched CTranslate2 calls made by this engine
+        self.sentences_translated = 0
+        self.tokens_decoded = 0     # target tokens generated (forced prefixes excluded)
+
+    def _model(self, package: InstalledPackage) -> LoadedModel:
+        s = self.settings
+        with _LOADING:  # threads of one worker share one copy (never load it twice)
+            return load_model(package, s.compute_type, s.inter_threads, s.intra_threads)
+
+    def translate(self, sentences: Sequence[str], route: Sequence[Hop],
+                  on_progress: ProgressCallback | None = None,
+                  priority: int = 0) -> list[str]:
+        """Translate along ``route`` (one hop, or two when pivoting through English)."""
+        return self.translate_many([(sentences, route)], on_progress, priority)[0]
+
+    def translate_many(self, requests: Sequence[Request],
+                       on_progress: ProgressCallback | None = None,
+                       priority: int = 0) -> list[list[str]]:
+        """Translate several (sentences, route) requests with one model call per package
+        and hop: an article wanted in five languages of one multi-target package is one
+        batched call, each sentence carrying its own target tag."""
+        return [[scored.text for scored in result]
+                for result in self.translate_many_scored(requests, on_progress, priority)]
+
+    def translate_many_scored(self, requests: Sequence[Request],
+                              on_progress: ProgressCallback | None = None,
+                              priority: int = 0, since: float | None = None
+                              ) -> list[list[Scored]]:
+        """``translate_many`` with each sentence's confidence; through a pivot the
+        confidences of the two hops multiply (both must be right).  Sentences of a higher
+        ``priority`` (an editor waiting) are decoded before those of other callers; within
+        a priority, callers go in the order of ``since``, the ``time.monotonic()`` at which
+        their work began (a job's second pass gives its first pass's, to keep its place)."""
+        uniques = [list(dict.fromkeys(sentences)) for sentences, _ in requests]
+        texts = [list(unique) for unique in uniques]
+        confidences = [[1.0] * len(unique) for unique in uniques]
+        tokens = [[0] * len(unique) for unique in uniques]
+        total = sum(len(u) * len(route) for u, (_, route) in zip(uniques, requests,
+                                                                  strict=True))
+        done = [0]
+
+        def advance(count: int) -> None:
+            done[0] += count
+            if on_progress:
+                on_progress(done[0], total)
+
+        for level in range(max((len(route) for _, route in requests), default=0)):
+            calls: dict[InstalledPackage, list[tuple[int, Hop]]] = {}
+            for index, (_, route) in enumerate(requests):
+                if level < len(route) and texts[index]:
+                    calls.setdefault(route[level].package, []).append((index, route[level]))
+            for package, members in calls.items():
+                items = [(text, hop) for index, hop in members for text in texts[index]]
+                outputs = iter(self._translate_with(package, items, advance, priority,
+                                                    since))
+                for index, _ in members:
+                    hop_results = [next(outputs) for _ in texts[index]]
+                    texts[index] = [text for text, _, _ in hop_results]
+                    confidences[index] = [before * hop for before, (_, hop, _) in zip(
+                        confidences[index], hop_results, strict=True)]
+                    tokens[index] = [before + hop for before, (_, _, hop) in zip(
+                        tokens[index], hop_results, strict=True)]
+        results = []
+        for (sentences, _), unique, translated, scores, counts in zip(
+                requests, uniques, texts, confidences, tokens, strict=True):
+            table = {source: Scored(text, score, count) for source, text, score, count in zip(
+                unique, translated, scores, counts, strict=True)}
+            results.append([table[sentence] for sentence in sentences])
+        return results
+
+    def _translate_with(self, package: InstalledPackage, items: list[tuple[str, Hop]],
+                        advance: Callable[[int], None], priority: int = 0,
+                        since: float | None = None) -> list[tuple[str, float, int]]:
+        """Every (text, hop) of one package through its decode queue, in one submission:
+        each output with its confidence and the tokens generated for it (a text wanted
+        twice is decoded once; both get its count).
+
+        SentencePiece is called once for all the sources, and once for each set of
+        sentences that come back together, never once per sentence: each call releases
+        the GIL and must win it back, and while another thread of the worker runs Python
+        (segmenting the next job's articles, the ORM) that costs a thread switch per call
+        (bench/tokenizer_calls.py: 297 sentences one by one took 551 ms to encode beside a
+        thread segmenting articles and 2 ms alone; in one call, 7 ms beside it).
+        """
+        if not items:
+            return []
+        model, info = self._model(package), package.info
+        processing = _text_processing(package)
+        wanted = Counter((text, hop.target) for text, hop in items)
+        unique = list(wanted)
+        sources = {(text, hop.target): hop.source for text, hop in items}
+        texts = [processing[0](text, sources[text, target]) if processing else text
+                 for text, target in unique]
+        tokens = [info.source_tokens(target) + pieces for (_, target), pieces in zip(
+            unique, model.source_tokenizer.encode(texts, out_type=str), strict=True)]
+        prefixes = [info.target_tokens(target) or None for _, target in unique]
+        with _LOADING:
+            queue = decode_queue(package, self.settings)
+        futures = queue.submit(tokens, prefixes, priority, since)
+        self.model_calls += 1
+        outputs: dict[tuple[str, str], tuple[str, float, int]] = {}
+        position = {id(future): index for index, future in enumerate(futures)}
+        pending = set(futures)
+        try:
+            while pending:  # progress as batches come back
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                finished = [(position[id(future)], future.result()) for future in done]
+                hypotheses = [self._strip_prefix(result.hypotheses[0], prefixes[index])
+                              for index, result in finished]
+                for (index, result), pieces, output in zip(
+                        finished, hypotheses,
+                        model.target_tokenizer.decode(hypotheses), strict=True):
+                    text, target = unique[index]
+                    score = confidence(result.scores[0], len(result.hypotheses[0]),
+                                       self.settings.length_penalty)
+                    output = output.strip()
+                    outputs[text, target] = (processing[1](output, target) if processing
+                                             else output, score, len(pieces))
+                    self.tokens_decoded += len(pieces)
+                    self.sentences_translated += 1
+                advance(sum(wanted[unique[index]] for index, _ in finished))
+        except BaseException:
+            queue.withdraw(futures)  # a caller that gives up leaves no work behind
+            raise
+        return [outputs[text, hop.target] for text, hop in items]
+
+    @staticmethod
+    def _strip_prefix(pieces: list[str], prefix: list[str] | None) -> list[str]:
+        """The hypothesis without the target-language prefix it was forced to start with."""
+        if prefix and pieces[:len(prefix)] == prefix:
+            return pieces[len(prefix):]
+        return pieces

@@ -1,0 +1,500 @@
+"""Run one translation job: revision in, translation + segments + memory out, status current.
+
+This is what the Celery tasks call; it has no Celery in it.  Each step commits on its own so
+an editor polling the job sees ``running`` and live progress; the translation and the
+``done`` status are written in one transaction, and a job already ``done`` is left alone,
+so delivering the same job twice stores one translation.  ``rebuild`` re-assembles an
+existing translation after an editor's correction, from memory (human corrections win).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from engine import process_memory, quality, span_probe
+from engine.document import ArticleText, SegmentedArticle, translate_document_groups
+from engine.packages import Hop, PackageError, PackageStore
+from engine.translator import Engine, route_key
+from service.content import memory
+from service.content.glossary import glossary_for
+from service.jobs import rebuild_requests
+from service.platform.db import Database
+from service.platform.models import Job, Revision, Translation, TranslationSegment, utcnow
+from service.platform.sanitize import sanitize_html
+
+log = logging.getLogger(__name__)
+PROGRESS_INTERVAL_S = 0.5
+# Errors that say "try again later" (a database restart, a dropped connection).
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+@dataclass
+class _Pass:
+    """What one localisation learned about each sentence (for segments and counts)."""
+
+    known: dict[str, memory.Known] = field(default_factory=dict)
+    hits: int = 0
+    translated: int = 0
+
+
+@dataclass
+class _Work:
+    """One translation to produce: of a revision, for a job (or a rebuild, job None)."""
+
+    revision_id: int
+    job_id: str | None
+    document: SegmentedArticle | None = None
+    # The translation's segments as they were before memory was read: (state, text) by
+    # position.  A person's row that differs at store time was corrected while this ran.
+    seen: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Set at store time: a correction landed while this ran (see JobRunner._store).
+    overtaken: bool = False
+
+
+@dataclass
+class _Group:
+    """Jobs (or a rebuild) of one language, with the route that translates them."""
+
+    source: str
+    target: str
+    works: list[_Work]
+    route: list[Hop]
+    model_key: str
+    # When its run began (time.monotonic()): both passes keep this place in the decode
+    # queue, so a group's fallback is not queued behind groups that came after it.
+    since: float
+    state: _Pass = field(default_factory=_Pass)
+
+    def outcome(self, work: _Work | None = None) -> JobOutcome:
+        overtaken = work is not None and work.overtaken
+        return JobOutcome("done", translated=self.state.translated,
+                          memory_hits=self.state.hits, rebuild_pending=overtaken)
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    status: str
+    translated: int = 0
+    memory_hits: int = 0
+    # A correction landed while the job ran: its text was kept and a rebuild request
+    # recorded, which the caller sends (dispatch.send_pending_rebuilds).
+    rebuild_pending: bool = False
+
+
+class JobRunner:
+    def __init__(self, db: Database, store: PackageStore, engine: Engine,
+                 pivot: str = "en", on_change: Callable[[str], None] | None = None,
+                 auto_publish: bool = True, publish_policy: str | None = None,
+                 review_threshold: float = 0.3, span_probe: bool = False) -> None:
+        """``on_change(slug)`` is called whenever an article's translations change.
+
+        ``publish_policy`` (``auto``, ``review``, ``gated``) decides whether a new
+        translation goes live; without it ``auto_publish`` (its older alias) does.
+        ``review_threshold`` is the confidence below which a segment is flagged.
+        ``span_probe``: measure once per English-source model route which kinds of span
+        it never keeps, and send sentences holding them straight to the pieces
+        (``engine.span_probe``; the worker's ``SPAN_PROBE`` setting).
+        """
+        self.db, self.store, self.engine, self.pivot = db, store, engine, pivot
+        self.on_change = on_change or (lambda slug: None)
+        self.publish_policy = publish_policy or ("auto" if auto_publish else "review")
+        self.review_threshold = review_threshold
+        self.span_probe = span_probe
+        self._never_kept: dict[str, frozenset[str]] = {}
+        self._probing = threading.Lock()
+        self._segmenting = threading.Lock()
+
+    def run(self, job_id: str) -> JobOutcome:
+        return self.run_many([job_id])[job_id]
+
+    def run_many(self, job_ids: list[str]) -> dict[str, JobOutcome]:
+        """Run several jobs together: each pass is one batched model call per package, so
+        jobs of one pair share it, and so do the languages of one multi-target package.
+
+        A backfill worker takes a handful of jobs at once this way; an editor's request
+        for several languages is one group per language.
+        """
+        since = time.monotonic()
+        outcomes: dict[str, JobOutcome] = {}
+        groups: dict[tuple[str, str], list[_Work]] = {}
+        slugs: set[str] = set()
+        with self.db.session() as session:
+            for job_id in dict.fromkeys(job_ids):
+                job = session.get(Job, job_id)
+                if job is None:
+                    log.warning("job %s does not exist; nothing to do", job_id)
+                    outcomes[job_id] = JobOutcome("missing")
+                    continue
+                if job.status == "done":
+                    outcomes[job_id] = JobOutcome("done")
+                    continue
+                job.status, job.started_at, job.error = "running", utcnow(), ""
+                job.segments_total = job.segments_done = job.memory_hits = 0
+                job.decoded_tokens = 0
+                job.attempts += 1
+                article = job.revision.article
+                slugs.add(article.slug)
+                groups.setdefault((article.source_lang, job.target_lang), []).append(
+                    _Work(job.revision_id, job_id))
+        try:
+            ready: list[_Group] = []
+            for (source, target), works in groups.items():
+                try:
+                    ready.append(self._prepare(works, source, target, since))
+                except PackageError as exc:
+                    for work in works:
+                        self.fail(work.job_id, str(exc))
+                    outcomes.update(dict.fromkeys((w.job_id for w in works),
+                                                  JobOutcome("failed")))
+            ids = [work.job_id for group in ready for work in group.works]
+            with process_memory.trimmed_when_idle():
+                process_memory.reset_peak()  # each batch records its own peak
+                try:
+                    self._localise_groups(ready)
+                except TRANSIENT_ERRORS:
+                    raise  # the database went away: the task retries; jobs stay "running"
+                except Exception as exc:
+                    log.exception("jobs %s failed", ids)
+                    for job_id in ids:
+                        self.fail(job_id, f"{type(exc).__name__}: {exc}")
+                    raise
+                self._record_peak(ids)
+            for group in ready:
+                outcomes.update({work.job_id: group.outcome(work) for work in group.works})
+        finally:
+            for slug in slugs:
+                self.on_change(slug)
+        return outcomes
+
+    def _record_peak(self, job_ids: list[str]) -> None:
+        """The worker's peak RSS during the batch, on each of its jobs (memory that grows
+        from job to job shows here first)."""
+        if not job_ids:
+            return
+        peak = process_memory.peak_bytes()
+        with self.db.session() as session:
+            for job_id in job_ids:
+                session.get(Job, job_id).peak_rss_bytes = peak
+
+    def rebuild(self, revision_id: int, target: str) -> JobOutcome:
+        """Re-assemble a translation after corrections; only missing pieces reach the model."""
+        with self.db.session() as session:
+            article = session.get(Revision, revision_id).article
+            slug, source = article.slug, article.source_lang
+        work = _Work(revision_id, None)
+        group = self._prepare([work], source, target, time.monotonic())
+        self._localise_groups([group])
+        if work.overtaken:
+            log.info("rebuild of revision %s/%s left unstored: a correction landed while "
+                     "it ran, and that correction's own rebuild publishes it", revision_id,
+                     target)
+            return JobOutcome("overtaken")
+        self.on_change(slug)
+        return group.outcome()
+
+    def _prepare(self, works: list[_Work], source: str, target: str,
+                 since: float) -> _Group:
+        """Route the language (PackageError when no model reaches it) and segment the
+        articles with the language's glossary.
+
+        One group segments at a time: segmenting is pure Python (pysbd, ~8 ms per article
+        the first time its paragraphs are seen), and groups that segment side by side under
+        the GIL all finish together, late, while the decoders wait for the first of them;
+        one after the other, the first group's sentences reach the decoders as soon as its
+        own articles are cut.
+        """
+        route = self.store.route(source, target, self.pivot)
+        never_kept = self._never_kept_kinds(route, source)
+        with self._segmenting, self.db.session() as session:
+            glossary = glossary_for(session, target)
+            for work in works:
+                revision = session.get(Revision, work.revision_id)
+                work.document = SegmentedArticle(
+                    ArticleText(revision.title, revision.summary, list(revision.highlights),
+                                revision.body_html), source, glossary, never_kept)
+                work.seen = _segments_now(session, work.revision_id, target)
+        return _Group(source, target, works, route, route_key(route), since)
+
+    def _never_kept_kinds(self, route: list[Hop], source: str) -> frozenset[str]:
+        """The route's probe result, measured on first use (the probes are English)."""
+        if not self.span_probe or source != "en":
+            return frozenset()
+        key = route_key(route)
+        with self._probing:  # one probe per route, however many threads ask at once
+            if key not in self._never_kept:
+                survival = span_probe.measure(lambda sentences: self.engine.translate(
+                    sentences, route, priority=1))  # a job waits on it
+                self._never_kept[key] = survival.never_kept()
+                log.info("span probe %s: kept %s; straight to pieces: %s", key,
+                         survival.describe(), ", ".join(sorted(self._never_kept[key]))
+                         or "none")
+            return self._never_kept[key]
+
+    def _localise_groups(self, groups: list[_Group]) -> None:
+        if not groups:
+            return
+        results = translate_document_groups(
+            [[work.document for work in group.works] for group in groups],
+            lambda per_group: self._pass(groups, per_group))
+        # Segments and HTML made before the transaction: it holds the translations' rows
+        # (SQLite: the whole database) locked from its first statement to its commit.
+        ready = [(group, work, result, self._segments(work, group.state, group.target),
+                  sanitize_html(result.body_html))
+                 for group, documents in zip(groups, results, strict=True)
+                 for work, result in zip(group.works, documents, strict=True)]
+        with self.db.session() as session:
+            for group, work, result, segments, body_html in ready:
+                self._store(session, work, result, segments, body_html, group.route,
+                            group.model_key, group.target)
+
+    def _store(self, session, work: _Work, result: ArticleText,
+               segments: list[TranslationSegment], body_html: str,
+               route: list[Hop], model_key: str, target: str) -> None:
+        translation = _translation_to_store(session, work.revision_id, target)
+        corrected = _corrected_since(translation, work.seen)
+        if corrected:
+            work.overtaken = True
+            if work.job_id is None:
+                return  # a rebuild: the correction's own rebuild, read after it, stores
+            # A job: its text is stored, the corrections kept, and the page re-assembled
+            # with them by a rebuild (theirs may have run already, before this store).
+            rebuild_requests.record(session, work.revision_id, target)
+        flagged = sum(1 for segment in segments if segment.flags)
+        held = None
+        if translation is None:
+            publish, held = self._publication(segments)
+            translation = Translation(revision_id=work.revision_id, target_lang=target,
+                                      published=publish,
+                                      published_at=utcnow() if publish else None)
+            session.add(translation)
+        translation.title, translation.summary = result.title, result.summary
+        translation.highlights = result.highlights
+        translation.body_html = body_html
+        translation.route = model_key
+        translation.synthetic_model = any(hop.package.synthetic for hop in route)
+        translation.updated_at = utcnow()
+        self._update_segments(translation, segments, keep=corrected)
+        if work.job_id is not None:
+            job = session.get(Job, work.job_id)
+            job.status, job.finished_at = "done", utcnow()
+            job.segments_done = job.segments_total
+            job.flagged_segments, job.held_reason = flagged, held
+
+    def _segments(self, work: _Work, state: _Pass, target: str) -> list[TranslationSegment]:
+        """The translation's segments with the model's confidence and QA flags.
+
+        A segment a person wrote or reviewed (from memory) has no model confidence and no
+        flags: the editor's text is the judgement the flags ask for.
+        """
+        document = work.document
+        by_fallback = document.markup_fallback_segments()
+        segments = []
+        for position, source_text in enumerate(document.used_segments()):
+            known = state.known[source_text]
+            machine = known.origin == "machine"
+            flags = quality.check_segment(
+                source_text, known.text, source_lang=document.language, target_lang=target,
+                confidence=known.confidence, threshold=self.review_threshold,
+                glossary=document.glossary, placed_by_fallback=source_text in by_fallback,
+            ) if machine else []
+            segments.append(TranslationSegment(
+                position=position, source_text=source_text, machine_text=known.machine or "",
+                current_text=known.text, state=known.origin,
+                confidence=known.confidence if machine else None,
+                flags=[flag.as_dict() for flag in flags]))
+        return segments
+
+    def _publication(self, segments: list[TranslationSegment]) -> tuple[bool, str | None]:
+        """Whether a new translation goes live under the policy, and if held back, why."""
+        if self.publish_policy != "gated":
+            return self.publish_policy == "auto", None
+        counts = Counter(flag["flag"] for segment in segments for flag in segment.flags)
+        if not counts:
+            return True, None
+        flagged = sum(1 for segment in segments if segment.flags)
+        detail = ", ".join(f"{name} ×{count}" for name, count in counts.most_common())
+        return False, (f"kept as a draft (PUBLISH_POLICY=gated): {flagged} of "
+                       f"{len(segments)} segments flagged ({detail})")
+
+    @staticmethod
+    def _update_segments(translation: Translation, fresh: list[TranslationSegment],
+                         keep: frozenset[int] = frozenset()) -> None:
+        """Segments updated in place, row by row, never deleted and recreated: an editor's
+        correction saved while a rebuild runs then always finds its row (a rebuild that
+        replaced every row made concurrent edits fail with StaleDataError).  Only changed
+        columns are written; rows past the new end are removed; rows at ``keep`` (a
+        person corrected them while this ran) are left as they are."""
+        existing = {segment.position: segment for segment in translation.segments} \
+            if translation.id is not None else {}
+        copied = [column.key for column in TranslationSegment.__table__.columns
+                  if column.key not in ("id", "translation_id", "position", "updated_at")]
+        for new in fresh:
+            segment = existing.pop(new.position, None)
+            if segment is None:
+                translation.segments.append(new)
+                continue
+            if new.position in keep and segment.source_text == new.source_text:
+                continue
+            changed = {name: getattr(new, name) for name in copied
+                       if getattr(segment, name) != getattr(new, name)}
+            for name, value in changed.items():
+                setattr(segment, name, value)
+            if changed:
+                segment.updated_at = utcnow()
+        for leftover in existing.values():
+            translation.segments.remove(leftover)
+
+    def _pass(self, groups: list[_Group], per_group: list[list[list[str]]]
+              ) -> list[dict[str, str]]:
+        """One pass for every group: memory first, then one model call per package."""
+        wanted = [list(dict.fromkeys(s for sentences in per_document for s in sentences))
+                  for per_document in per_group]
+        jobs = [(work.job_id, mine) for group, per_document in zip(groups, per_group,
+                                                                   strict=True)
+                for work, mine in zip(group.works, per_document, strict=True)
+                if work.job_id is not None]
+        known_per_group, backfill_only = [], True
+        with self.db.session() as session:
+            for group, sentences in zip(groups, wanted, strict=True):
+                known_per_group.append(memory.lookup(session, sentences, group.source,
+                                                     group.target, group.model_key))
+            for group, per_document, known in zip(groups, per_group, known_per_group,
+                                                  strict=True):
+                for work, mine in zip(group.works, per_document, strict=True):
+                    if work.job_id is None:
+                        continue
+                    job = session.get(Job, work.job_id)
+                    backfill_only = backfill_only and job.priority == "low"
+                    hits = sum(1 for sentence in mine if sentence in known)
+                    job.route = group.model_key
+                    job.segments_total += len(mine)
+                    job.segments_done += hits
+                    job.memory_hits += hits
+            already_done = session.get(Job, jobs[0][0]).segments_done if len(jobs) == 1 \
+                else 0
+        missing = [[s for s in sentences if s not in known]
+                   for sentences, known in zip(wanted, known_per_group, strict=True)]
+        single = jobs[0][0] if len(jobs) == 1 else None  # live progress for a lone job
+        fresh = self.engine.translate_many_scored(
+            [(m, group.route) for m, group in zip(missing, groups, strict=True)],
+            self._progress_writer(single, already_done, sum(map(len, missing))),
+            # someone is waiting for anything but a backfill (an editor's job, a rebuild
+            # after a correction): its sentences go before the archive's
+            priority=0 if jobs and backfill_only else 1,
+            since=min(group.since for group in groups))
+        results = []
+        with self.db.session() as session:
+            decoded = [dict(zip(todo, done, strict=True))
+                       for todo, done in zip(missing, fresh, strict=True)]
+            tokens: dict[str, int] = {}
+            for group, per_document, new in zip(groups, per_group, decoded, strict=True):
+                for work, mine in zip(group.works, per_document, strict=True):
+                    if work.job_id is not None:
+                        tokens[work.job_id] = sum(new[s].tokens for s in set(mine)
+                                                  if s in new)
+            # Each language's rows in the memory's key order (see memory.remember), the
+            # languages in one order too: no two workers' transactions wait on each other
+            # in a circle.
+            for group, new in sorted(
+                    zip(groups, decoded, strict=True),
+                    key=lambda pair: (pair[0].source, pair[0].target, pair[0].model_key)):
+                memory.remember(session, {s: scored.text for s, scored in new.items()},
+                                group.source, group.target, group.model_key,
+                                {s: scored.confidence for s, scored in new.items()})
+            for group, sentences, known, new in zip(groups, wanted, known_per_group, decoded,
+                                                   strict=True):
+                state = group.state
+                state.known.update(known)
+                state.known.update({s: memory.Known(scored.text, "machine", scored.text,
+                                                    scored.confidence)
+                                    for s, scored in new.items()})
+                state.hits += len(known)
+                state.translated += len(new)
+                results.append({sentence: state.known[sentence].text for sentence in sentences})
+            for job_id, _ in jobs:
+                job = session.get(Job, job_id)
+                job.segments_done = job.segments_total
+                job.decoded_tokens = (job.decoded_tokens or 0) + tokens.get(job_id, 0)
+        return results
+
+    def _progress_writer(self, job_id: str | None, already_done: int, to_translate: int):
+        last_write = [0.0]
+
+        def write(done_units: int, total_units: int) -> None:
+            now = time.monotonic()
+            if job_id is None or (now - last_write[0] < PROGRESS_INTERVAL_S
+                                  and done_units < total_units):
+                return
+            last_write[0] = now
+            done = already_done + (done_units * to_translate) // max(total_units, 1)
+            with self.db.session() as session:
+                session.get(Job, job_id).segments_done = done
+
+        return write
+
+    def fail(self, job_id: str, message: str) -> None:
+        with self.db.session() as session:
+            job = session.get(Job, job_id)
+            job.status, job.error, job.finished_at = "failed", message, utcnow()
+
+
+def _translation_of(revision_id: int, target: str) -> tuple:
+    return Translation.revision_id == revision_id, Translation.target_lang == target
+
+
+def _segments_now(session, revision_id: int, target: str) -> dict[int, tuple[str, str]]:
+    """The translation's rows, read before its pass reads memory: a correction committed
+    after this read may be missing from what the pass found (see _corrected_since)."""
+    translation = session.scalar(select(Translation).where(
+        *_translation_of(revision_id, target)))
+    if translation is None:
+        return {}
+    return {s.position: (s.state, s.current_text) for s in translation.segments}
+
+
+def _translation_to_store(session, revision_id: int, target: str) -> Translation | None:
+    """The translation and its rows, read so that no correction commits between this read
+    and the store's commit (it would be written over with what was read).
+
+    SQLite runs a read before the transaction's first write outside the transaction, so
+    a write that changes nothing comes first and takes the database's write lock (on
+    PostgreSQL it locks the translation's row); the segments are read ``FOR UPDATE``, so
+    on PostgreSQL a correction saved meanwhile waits for the commit, then lands on top.
+    Rows in position order, as every writer of several segments takes them, so two
+    writers never wait on each other in a circle.
+    """
+    where = _translation_of(revision_id, target)
+    session.execute(update(Translation).where(*where).values(id=Translation.id))
+    translation = session.scalar(select(Translation).where(*where))  # locked by the UPDATE
+    if translation is not None:
+        session.scalars(select(TranslationSegment)
+                        .where(TranslationSegment.translation_id == translation.id)
+                        .order_by(TranslationSegment.position).with_for_update()).all()
+    return translation
+
+
+def _corrected_since(translation: Translation | None,
+                     seen: dict[int, tuple[str, str]]) -> frozenset[int]:
+    """Positions a person corrected after ``seen`` was read.
+
+    A pass that read memory before such a correction would store the machine text over
+    it, and its page without it; rebuilds run side by side (several worker threads), so
+    one that started before the correction could store after the correction's own
+    rebuild and undo it until the next edit (a flaky test showed it).  Rows are compared
+    by content, not by clock, so workers on other machines see it too; a correction read
+    by memory but not by ``seen`` counts as later (the cautious side).
+    """
+    if translation is None:
+        return frozenset()
+    return frozenset(
+        segment.position for segment in translation.segments
+        if segment.state != "machine"
+        and (segment.state, segment.current_text) != seen.get(segment.position))

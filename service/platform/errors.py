@@ -1,0 +1,141 @@
+"""One error shape for the whole API, and the one place that maps errors to status codes.
+
+Every API error is ``{"error": {"code": ..., "message": ..., "field": ...}}`` with a 4xx or
+5xx status.  Domain code raises :class:`ServiceError` subclasses without knowing about HTTP.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from engine.packages import PackageError
+from service.platform.db import RaceLost
+
+RETRY_AFTER_RACE_S = 1
+
+
+class ServiceError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None, code: str | None = None,
+                 extra: dict | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra or {}
+        if code:
+            self.code = code
+
+
+class ValidationError(ServiceError):
+    status = 400
+    code = "invalid"
+
+
+class UnknownLanguage(ServiceError):
+    status = 400
+    code = "unknown_language"
+
+
+class LanguageUnavailable(ServiceError):
+    status = 422
+    code = "language_unavailable"
+
+
+class NotFound(ServiceError):
+    status = 404
+    code = "not_found"
+
+
+class Unauthorized(ServiceError):
+    status = 401
+    code = "auth_required"
+
+
+class Forbidden(ServiceError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(ServiceError):
+    status = 409
+    code = "conflict"
+
+
+class Gone(ServiceError):
+    """An article that was taken down: it existed and will not come back at this address."""
+
+    status = 410
+    code = "gone"
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   extra: dict | None = None) -> tuple[Response, int]:
+    body: dict = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    body.update(extra or {})
+    return jsonify({"error": body}), status
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(error: ServiceError):
+        if _wants_json():
+            response = error_response(error.status, error.code, error.message, error.field,
+                                      error.extra)
+            if error.status == 401:
+                response[0].headers["WWW-Authenticate"] = 'Bearer realm="localiser"'
+            return response
+        return render_template("error.html", status=error.status, message=error.message), \
+            error.status
+
+    @app.errorhandler(RaceLost)
+    @app.errorhandler(IntegrityError)
+    @app.errorhandler(StaleDataError)
+    def _race_lost(error: Exception):
+        """Two requests changed the same rows at once and this one lost: the client should
+        simply send it again (never a 500; the database stayed consistent)."""
+        app.logger.warning("concurrent update lost: %s", type(error).__name__)
+        g.retry_after = RETRY_AFTER_RACE_S
+        message = "another request changed the same data at the same moment; send it again"
+        if _wants_json():
+            return error_response(409, "concurrent_update", message)
+        return render_template("error.html", status=409, message=message), 409
+
+    @app.errorhandler(DataError)
+    def _data_error(error: DataError):
+        """A value the database refuses (the intake checks should have caught it): a 400
+        without the statement, which would show SQL and parameters."""
+        app.logger.warning("database refused a value: %s", error.orig)
+        message = "a value in the request cannot be stored"
+        if _wants_json():
+            return error_response(400, "invalid", message)
+        return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(PackageError)
+    def _package_error(error: PackageError):
+        return error_response(422, "language_unavailable", str(error))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        if _wants_json():
+            return error_response(error.code or 500, code, error.description or error.name)
+        return render_template("error.html", status=error.code,
+                               message=error.description), error.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("unhandled error")
+        if _wants_json():
+            return error_response(500, "internal_error", "internal server error")
+        return render_template("error.html", status=500, message="Internal server error"), 500

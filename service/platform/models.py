@@ -1,0 +1,280 @@
+"""Database tables: articles, their revisions, translation jobs, translations, memory.
+
+A revision is immutable content identified by its hash; jobs and translations hang off a
+revision, so a translation always says exactly which text it translates.  Unique
+constraints make every write idempotent: one job and one translation per (revision,
+language), one memory entry per (segment, pair, model).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware everywhere: stored as UTC, read back as UTC, even on SQLite."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: localiser stores timezone-aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    source_lang: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    current_revision_id: Mapped[int | None] = mapped_column(
+        ForeignKey("revisions.id", use_alter=True, name="fk_current_revision"))
+
+    current_revision: Mapped[Revision | None] = relationship(
+        foreign_keys=[current_revision_id], post_update=True)
+
+
+class Revision(Base):
+    __tablename__ = "revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    highlights: Mapped[list] = mapped_column(JSON)
+    body_html: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(300), default="")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    tags: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    article: Mapped[Article] = relationship(foreign_keys=[article_id])
+
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), index=True)
+    target_lang: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    segments_done: Mapped[int] = mapped_column(Integer, default=0)
+    segments_total: Mapped[int] = mapped_column(Integer, default=0)
+    memory_hits: Mapped[int] = mapped_column(Integer, default=0)
+    route: Mapped[str] = mapped_column(String(300), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[str] = mapped_column(String(8), default="high")
+    webhook_url: Mapped[str | None] = mapped_column(String(2000))
+    # When the job was last handed to the broker; None: not yet (backfills are fed gradually)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Quality of the finished translation: segments with a QA flag, and why it was kept a
+    # draft under PUBLISH_POLICY=gated (None: it was not held back).
+    flagged_segments: Mapped[int | None] = mapped_column(Integer)
+    held_reason: Mapped[str | None] = mapped_column(Text)
+    # Why a finished translation is being made again (service.jobs.retranslation): "retranslate"
+    # (another model would be used now, or an editor asked) or "glossary" (a term changed);
+    # None for a language's first translation.
+    reason: Mapped[str | None] = mapped_column(String(16))
+    # The Celery task (its id survives retries and redelivery) whose worker took this job
+    # into its batch; a job's own message finding another task's claim leaves it to that
+    # task (see service.jobs.dispatch.claim_jobs).
+    claimed_by: Mapped[str | None] = mapped_column(String(64), index=True)
+    # Tokens the model generated for this job's sentences (a sentence shared with another
+    # job of the same batch counts for both), and the worker's peak RSS while it ran.
+    decoded_tokens: Mapped[int | None] = mapped_column(Integer)
+    peak_rss_bytes: Mapped[int | None] = mapped_column(BigInteger)
+
+    revision: Mapped[Revision] = relationship()
+
+    __table_args__ = (UniqueConstraint("revision_id", "target_lang"),)
+
+
+class Translation(Base):
+    __tablename__ = "translations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), index=True)
+    target_lang: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    highlights: Mapped[list] = mapped_column(JSON)
+    body_html: Mapped[str] = mapped_column(Text)
+    route: Mapped[str] = mapped_column(String(300))
+    synthetic_model: Mapped[bool] = mapped_column(default=False)
+    published: Mapped[bool] = mapped_column(default=False)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    revision: Mapped[Revision] = relationship()
+    segments: Mapped[list[TranslationSegment]] = relationship(
+        order_by="TranslationSegment.position", cascade="all, delete-orphan")
+
+    __table_args__ = (UniqueConstraint("revision_id", "target_lang"),)
+
+
+class MemoryEntry(Base):
+    """One translated segment, reusable wherever the same source text recurs."""
+
+    __tablename__ = "translation_memory"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_hash: Mapped[str] = mapped_column(String(64))
+    source_lang: Mapped[str] = mapped_column(String(16))
+    target_lang: Mapped[str] = mapped_column(String(16))
+    model_key: Mapped[str] = mapped_column(String(300))
+    source_text: Mapped[str] = mapped_column(Text)
+    target_text: Mapped[str] = mapped_column(Text)
+    # "machine", or for human entries (model_key "human") "edited" / "reviewed"
+    origin: Mapped[str] = mapped_column(String(16), default="machine")
+    # The model's confidence in a machine entry (engine.translator.confidence); None for humans
+    confidence: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source_hash", "source_lang", "target_lang", "model_key"),
+    )
+
+
+class GlossaryEntry(Base):
+    """A site-wide protected term; ``target_lang`` None applies to every language."""
+
+    __tablename__ = "glossary"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    term: Mapped[str] = mapped_column(String(200))
+    target_lang: Mapped[str | None] = mapped_column(String(16))
+    rendering: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Added or its rendering changed: translations older than this may need it
+    # (`localise backfill --glossary-changed`).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow,
+                                                 onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("term", "target_lang"),)
+
+
+class TranslationSegment(Base):
+    """One sentence (or piece) of a translation as an editor sees and corrects it."""
+
+    __tablename__ = "translation_segments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    translation_id: Mapped[int] = mapped_column(ForeignKey("translations.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    source_text: Mapped[str] = mapped_column(Text)
+    machine_text: Mapped[str] = mapped_column(Text)
+    current_text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default="machine")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The model's confidence (0..1) in machine_text; None when a person wrote the text.
+    confidence: Mapped[float | None] = mapped_column(Float)
+    # QA flags of engine.quality: [{"flag": name, "reason": text}, ...]
+    flags: Mapped[list | None] = mapped_column(JSON)
+
+    __table_args__ = (UniqueConstraint("translation_id", "position"),)
+
+
+class ApiToken(Base):
+    """An API token; only a hash of its secret is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    # The languages an editor token may change (a language desk); None: every language.
+    languages: Mapped[list | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EditorSession(Base):
+    """A signed-in editor page session; the cookie holds its id, this row says it is live.
+
+    Signing out ends the row, so a copy of the cookie opens nothing afterwards.  Only a
+    hash of the id is stored, like the tokens' secrets.
+    """
+
+    __tablename__ = "editor_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[str] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Takedown(Base):
+    """An article taken down (legal or retraction): who did it, when and why.
+
+    The article row stays (its slug stays taken, so a re-submission cannot bring it back
+    silently) but loses its current revision and every publication; pages answer 410.
+    """
+
+    __tablename__ = "takedowns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), unique=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    revision_id: Mapped[int | None] = mapped_column(Integer)
+    removed_by: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class RebuildRequest(Base):
+    """A rebuild asked for and not yet handed to the broker (service.jobs.rebuild_requests)."""
+
+    __tablename__ = "rebuild_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), index=True)
+    target_lang: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,177 @@
+"""Health checks and Prometheus metrics.
+
+``/healthz`` and ``/readyz`` answer as ``/api/v1/health`` and ``/api/v1/ready`` do, at the
+paths probes expect.  With ``METRICS_TOKEN`` set, ``/metrics`` answers only a scraper that
+sends ``Authorization: Bearer <METRICS_TOKEN>`` (job counts and queue depths say how busy
+the newsroom is); unset, it is open, for a scraper on a private network.
+
+Metrics are computed when scraped, from the shared state (database, Redis), not from
+per-process counters, so any web process gives the same answer and gunicorn's several
+workers need no multiprocess setup.
+"""
+
+from __future__ import annotations
+
+import hmac
+import statistics
+from datetime import timedelta
+
+import redis
+from flask import Blueprint, Response, current_app, jsonify, request
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import func, select, text
+
+from engine.packages import PackageError
+from service.platform.errors import Unauthorized
+from service.platform.models import Job, utcnow
+
+monitoring = Blueprint("monitoring", __name__)
+CACHE_COUNTER = "localiser:page:stats"
+
+
+def readiness() -> tuple[bool, dict]:
+    """Can this instance serve and get work done: database, broker, models."""
+    checks: dict[str, str] = {}
+    try:
+        with current_app.extensions["db"].session() as session:
+            session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as exc:  # report, don't raise: this is the health endpoint
+        checks["database"] = f"error: {type(exc).__name__}"
+    redis_url = current_app.config["REDIS_URL"]
+    if redis_url:
+        try:
+            redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1).ping()
+            checks["broker"] = "ok"
+        except redis.RedisError as exc:
+            checks["broker"] = f"error: {type(exc).__name__}"
+    else:
+        checks["broker"] = "ok (embedded file-system broker)"
+    try:
+        installed = current_app.extensions["packages"].installed()
+        checks["models"] = f"ok ({len(installed)} installed)" if installed else "error: none"
+    except (OSError, PackageError) as exc:
+        checks["models"] = f"error: {exc}"
+    return all(not value.startswith("error") for value in checks.values()), checks
+
+
+@monitoring.get("/healthz")
+def healthz():
+    """Liveness: the process answers (the same answer as ``/api/v1/health``)."""
+    return jsonify({"status": "ok"})
+
+
+@monitoring.get("/readyz")
+@monitoring.get("/api/v1/ready")
+def ready():
+    ok, checks = readiness()
+    return jsonify({"status": "ready" if ok else "not ready", "checks": checks}), \
+        200 if ok else 503
+
+
+class _Collector:
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def collect(self):
+        with self.app.app_context():
+            yield from self._jobs()
+            yield from self._queues()
+            yield from self._cache()
+
+    def _jobs(self):
+        db = self.app.extensions["db"]
+        jobs = GaugeMetricFamily("localiser_jobs", "Translation jobs by status and priority",
+                                 labels=["status", "priority"])
+        with db.session() as session:
+            for status, priority, count in session.execute(
+                    select(Job.status, Job.priority, func.count())
+                    .group_by(Job.status, Job.priority)):
+                jobs.add_metric([status, priority], count)
+            hits, total = session.execute(select(
+                func.coalesce(func.sum(Job.memory_hits), 0),
+                func.coalesce(func.sum(Job.segments_total), 0)).where(
+                Job.status == "done")).one()
+            recent = session.execute(select(Job.started_at, Job.finished_at).where(
+                Job.status == "done", Job.finished_at >= utcnow() - timedelta(hours=1))
+                .limit(10_000)).all()
+        yield jobs
+        memory = GaugeMetricFamily("localiser_memory_hit_ratio",
+                                   "Share of segments of finished jobs served from "
+                                   "translation memory")
+        memory.add_metric([], hits / total if total else 0.0)
+        yield memory
+        durations = sorted((end - start).total_seconds() for start, end in recent
+                           if start and end)
+        duration = GaugeMetricFamily("localiser_job_duration_seconds",
+                                     "Duration of jobs finished in the last hour",
+                                     labels=["quantile"])
+        for quantile in (0.5, 0.95, 0.99):
+            value = statistics.quantiles(durations, n=100)[int(quantile * 100) - 1] \
+                if len(durations) >= 2 else (durations[0] if durations else 0.0)
+            duration.add_metric([str(quantile)], value)
+        yield duration
+        finished = GaugeMetricFamily("localiser_jobs_finished_last_hour",
+                                     "Jobs finished in the last hour")
+        finished.add_metric([], len(durations))
+        yield finished
+
+    def _redis(self):
+        url = self.app.config["REDIS_URL"]
+        return redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1) \
+            if url else None
+
+    def _queues(self):
+        client = self._redis()
+        depth = GaugeMetricFamily("localiser_queue_depth", "Messages waiting in the broker",
+                                  labels=["queue"])
+        if client is not None:
+            base = self.app.config["TRANSLATION_QUEUE"]
+            try:
+                for priority in ("high", "low"):
+                    queue = f"{base}.{priority}"
+                    keys = [queue] + [f"{queue}\x06\x16{step}" for step in range(1, 10)]
+                    depth.add_metric([queue], sum(client.llen(key) for key in keys))
+            except redis.RedisError:
+                pass
+        yield depth
+
+    def _cache(self):
+        client = self._redis()
+        ratio = GaugeMetricFamily("localiser_page_cache_hit_ratio",
+                                  "Share of article page requests served from the cache")
+        hits_total = GaugeMetricFamily("localiser_page_cache_requests",
+                                       "Article page cache lookups", labels=["result"])
+        hits = misses = 0
+        if client is not None:
+            try:
+                counts = client.hgetall(CACHE_COUNTER)
+                misses = int(counts.get(b"misses", 0))
+                hits = int(counts.get(b"lookups", 0)) - misses
+            except redis.RedisError:
+                pass
+        hits_total.add_metric(["hit"], hits)
+        hits_total.add_metric(["miss"], misses)
+        ratio.add_metric([], hits / (hits + misses) if hits + misses else 0.0)
+        yield hits_total
+        yield ratio
+
+
+def _require_metrics_token() -> None:
+    expected = current_app.config.get("METRICS_TOKEN", "")
+    if not expected:
+        return
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent.strip().encode(),
+                                                              expected.encode()):
+        raise Unauthorized("send 'Authorization: Bearer <METRICS_TOKEN>'",
+                           code="invalid_token")
+
+
+@monitoring.get("/metrics")
+def metrics():
+    _require_metrics_token()
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(_Collector(current_app._get_current_object()))
+    return Response(generate_latest(registry), mimetype="text/plain; version=0.0.4")

@@ -1,0 +1,53 @@
+"""The one place that builds links to reader pages that leave the page they are on.
+
+Absolute links (canonical, hreflang alternates, Open Graph, the sitemap, feeds, the embed's
+URLs) are made from the configured ``SITE_URL`` only, never from the request's ``Host``
+header: a page is cached and served to every reader, so one request with a forged Host must
+not put someone else's address in it.  Without ``SITE_URL`` the links are relative (a path),
+which is correct on whatever host the reader used.
+
+``SITE_URL`` may carry a path prefix (``https://news.example.com/translated``): the
+newsroom's proxy mounts localiser there and strips the prefix, so every link localiser
+writes must carry it again.  Templates therefore build every link with :func:`site_url`
+(also the ones inside a page), never ``url_for`` alone.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, request, url_for
+
+
+def site_url(endpoint: str, **values) -> str:
+    """``SITE_URL`` (with its prefix) + the endpoint's path, or the path alone when unset."""
+    path = url_for(endpoint, **values)
+    base = current_app.config.get("SITE_URL", "")
+    return base + path if base else path
+
+
+def absolute_site_url(endpoint: str, **values) -> str:
+    """An absolute URL even without ``SITE_URL`` (sitemaps and feeds require one).
+
+    Without ``SITE_URL`` it is built from the request's host, so such a document must not
+    be cached (:func:`absolute_urls_shareable`).
+    """
+    url = site_url(endpoint, **values)
+    return url if url.startswith(("http://", "https://")) else request.host_url.rstrip("/") + url
+
+
+def absolute_urls_shareable() -> bool:
+    """Whether a document with absolute URLs may be cached for every reader: only when the
+    URLs came from ``SITE_URL`` and the request used the site's own host."""
+    return bool(current_app.config.get("SITE_URL")) and request_host_expected()
+
+
+def request_host_expected() -> bool:
+    """Whether this request came in under the configured site's host (always, when unset).
+
+    Pages built for another host are served but never cached (see ``service.site.views``).
+    """
+    base = current_app.config.get("SITE_URL", "")
+    if not base:
+        return True
+    return request.host.lower() == urlsplit(base).netloc.lower()
