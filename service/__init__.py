@@ -49,7 +49,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.editor.views import editor, presents_editor_credential
     from service.platform.rate_limits import init_rate_limits, limit_auth_failures
     from service.site.views import site
-    from service.web.api import api, current_principal
+    from service.web import api
+    from service.web.access import current_principal
 
     @app.after_request
     def _view_retry_after(response):

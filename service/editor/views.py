@@ -38,7 +38,7 @@ from service.content import (
     sentence_rewrite,
     takedowns,
 )
-from service.editor.views import sessions as editor_sessions
+from service.editor import sessions as editor_sessions
 from service.jobs import dispatch, rebuild_requests, retranslation
 from service.platform import languages, tokens
 from service.platform.errors import Forbidden, NotFound, ServiceError, ValidationError

@@ -40,10 +40,10 @@ from service.platform.site_urls import (
     request_host_expected,
     site_url,
 )
+from service.site import feeds, sitemap, structured_data, web_fonts
 from service.site.news_dates import news_date, news_datetime
 from service.site.page_cache import SITE_LISTINGS, CachedPage, etag_for
 from service.site.theme import init_theme
-from service.site.views import feeds, sitemap, structured_data, web_fonts
 
 site = Blueprint("site", __name__)
 site.add_app_template_global(site_url, "site_url")
