@@ -42,8 +42,10 @@ demo: setup
 serve: setup
 	$(BIN)/localise serve --port $(PORT)
 
+# ruff, then the layer contracts of pyproject.toml's [tool.importlinter] (docs/architecture.md).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: setup browser lint
 	$(BIN)/pytest

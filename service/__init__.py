@@ -46,7 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.platform.security_headers import init_security_headers
     init_security_headers(app)
 
-    from service.editor.views import editor, presents_editor_credential
+    from service.editor import editor, presents_editor_credential
     from service.platform.rate_limits import init_rate_limits, limit_auth_failures
     from service.site.views import site
     from service.web import api

@@ -22,7 +22,8 @@ import pytest
 from click.testing import CliRunner
 
 from engine.model_builder import build_package
-from engine.package_index import Downloader, PackageIndexError, load_index, parse_index
+from engine.package_download import Downloader
+from engine.package_index import PackageIndexError, load_index, parse_index
 from engine.packages import PackageStore
 from service.cli import cli
 

@@ -2,7 +2,14 @@
 
 import service.cli.info  # noqa: F401 (adds `info`)
 import service.cli.models_evaluate  # noqa: F401 (adds `models evaluate`)
-from service.cli import archive, glossary, models, run, tokens  # noqa: F401 (registers them)
+from service.cli import (  # noqa: F401 (registers them)
+    archive,
+    backfill_manage,
+    glossary,
+    models,
+    run,
+    tokens,
+)
 from service.cli.articles import articles  # noqa: F401 (registers `articles remove`)
 from service.cli.base import cli
 from service.cli.models_download import models_download  # noqa: F401 (`models download`)

@@ -114,7 +114,8 @@ def _progress_bar():
 @click.option("--json", "as_json", is_flag=True, help="Print one result per pair as JSON.")
 def models_download(pairs: tuple[str, ...], languages: str | None, from_code: str | None,
                     index_location: str | None, as_json: bool) -> None:
-    from engine.package_index import Downloader, installed_status
+    from engine.package_download import Downloader
+    from engine.package_index import installed_status
     from service.platform.config import load_config
     requested = _requested_pairs(pairs, languages, from_code)
     location = _index_location(index_location)

@@ -14,9 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from engine import process_memory, quality, span_probe
@@ -26,6 +24,12 @@ from engine.translator import Engine, route_key
 from service.content import memory
 from service.content.glossary import glossary_for
 from service.jobs import rebuild_requests
+from service.jobs.correction_guard import (
+    corrected_since,
+    segments_now,
+    translation_to_store,
+)
+from service.jobs.work_items import Group, JobOutcome, PassState, Work
 from service.platform.db import Database
 from service.platform.models import Job, Revision, Translation, TranslationSegment, utcnow
 from service.platform.sanitize import sanitize_html
@@ -34,59 +38,6 @@ log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.5
 # Errors that say "try again later" (a database restart, a dropped connection).
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
-
-
-@dataclass
-class _Pass:
-    """What one localisation learned about each sentence (for segments and counts)."""
-
-    known: dict[str, memory.Known] = field(default_factory=dict)
-    hits: int = 0
-    translated: int = 0
-
-
-@dataclass
-class _Work:
-    """One translation to produce: of a revision, for a job (or a rebuild, job None)."""
-
-    revision_id: int
-    job_id: str | None
-    document: SegmentedArticle | None = None
-    # The translation's segments as they were before memory was read: (state, text) by
-    # position.  A person's row that differs at store time was corrected while this ran.
-    seen: dict[int, tuple[str, str]] = field(default_factory=dict)
-    # Set at store time: a correction landed while this ran (see JobRunner._store).
-    overtaken: bool = False
-
-
-@dataclass
-class _Group:
-    """Jobs (or a rebuild) of one language, with the route that translates them."""
-
-    source: str
-    target: str
-    works: list[_Work]
-    route: list[Hop]
-    model_key: str
-    # When its run began (time.monotonic()): both passes keep this place in the decode
-    # queue, so a group's fallback is not queued behind groups that came after it.
-    since: float
-    state: _Pass = field(default_factory=_Pass)
-
-    def outcome(self, work: _Work | None = None) -> JobOutcome:
-        overtaken = work is not None and work.overtaken
-        return JobOutcome("done", translated=self.state.translated,
-                          memory_hits=self.state.hits, rebuild_pending=overtaken)
-
-
-@dataclass(frozen=True)
-class JobOutcome:
-    status: str
-    translated: int = 0
-    memory_hits: int = 0
-    # A correction landed while the job ran: its text was kept and a rebuild request
-    # recorded, which the caller sends (dispatch.send_pending_rebuilds).
-    rebuild_pending: bool = False
 
 
 class JobRunner:
@@ -124,7 +75,7 @@ class JobRunner:
         """
         since = time.monotonic()
         outcomes: dict[str, JobOutcome] = {}
-        groups: dict[tuple[str, str], list[_Work]] = {}
+        groups: dict[tuple[str, str], list[Work]] = {}
         slugs: set[str] = set()
         with self.db.session() as session:
             for job_id in dict.fromkeys(job_ids):
@@ -143,9 +94,9 @@ class JobRunner:
                 article = job.revision.article
                 slugs.add(article.slug)
                 groups.setdefault((article.source_lang, job.target_lang), []).append(
-                    _Work(job.revision_id, job_id))
+                    Work(job.revision_id, job_id))
         try:
-            ready: list[_Group] = []
+            ready: list[Group] = []
             for (source, target), works in groups.items():
                 try:
                     ready.append(self._prepare(works, source, target, since))
@@ -189,7 +140,7 @@ class JobRunner:
         with self.db.session() as session:
             article = session.get(Revision, revision_id).article
             slug, source = article.slug, article.source_lang
-        work = _Work(revision_id, None)
+        work = Work(revision_id, None)
         group = self._prepare([work], source, target, time.monotonic())
         self._localise_groups([group])
         if work.overtaken:
@@ -200,8 +151,8 @@ class JobRunner:
         self.on_change(slug)
         return group.outcome()
 
-    def _prepare(self, works: list[_Work], source: str, target: str,
-                 since: float) -> _Group:
+    def _prepare(self, works: list[Work], source: str, target: str,
+                 since: float) -> Group:
         """Route the language (PackageError when no model reaches it) and segment the
         articles with the language's glossary.
 
@@ -220,8 +171,8 @@ class JobRunner:
                 work.document = SegmentedArticle(
                     ArticleText(revision.title, revision.summary, list(revision.highlights),
                                 revision.body_html), source, glossary, never_kept)
-                work.seen = _segments_now(session, work.revision_id, target)
-        return _Group(source, target, works, route, route_key(route), since)
+                work.seen = segments_now(session, work.revision_id, target)
+        return Group(source, target, works, route, route_key(route), since)
 
     def _never_kept_kinds(self, route: list[Hop], source: str) -> frozenset[str]:
         """The route's probe result, measured on first use (the probes are English)."""
@@ -238,7 +189,7 @@ class JobRunner:
                          or "none")
             return self._never_kept[key]
 
-    def _localise_groups(self, groups: list[_Group]) -> None:
+    def _localise_groups(self, groups: list[Group]) -> None:
         if not groups:
             return
         results = translate_document_groups(
@@ -255,11 +206,11 @@ class JobRunner:
                 self._store(session, work, result, segments, body_html, group.route,
                             group.model_key, group.target)
 
-    def _store(self, session, work: _Work, result: ArticleText,
+    def _store(self, session, work: Work, result: ArticleText,
                segments: list[TranslationSegment], body_html: str,
                route: list[Hop], model_key: str, target: str) -> None:
-        translation = _translation_to_store(session, work.revision_id, target)
-        corrected = _corrected_since(translation, work.seen)
+        translation = translation_to_store(session, work.revision_id, target)
+        corrected = corrected_since(translation, work.seen)
         if corrected:
             work.overtaken = True
             if work.job_id is None:
@@ -288,7 +239,7 @@ class JobRunner:
             job.segments_done = job.segments_total
             job.flagged_segments, job.held_reason = flagged, held
 
-    def _segments(self, work: _Work, state: _Pass, target: str) -> list[TranslationSegment]:
+    def _segments(self, work: Work, state: PassState, target: str) -> list[TranslationSegment]:
         """The translation's segments with the model's confidence and QA flags.
 
         A segment a person wrote or reviewed (from memory) has no model confidence and no
@@ -352,7 +303,7 @@ class JobRunner:
         for leftover in existing.values():
             translation.segments.remove(leftover)
 
-    def _pass(self, groups: list[_Group], per_group: list[list[list[str]]]
+    def _pass(self, groups: list[Group], per_group: list[list[list[str]]]
               ) -> list[dict[str, str]]:
         """One pass for every group: memory first, then one model call per package."""
         wanted = [list(dict.fromkeys(s for sentences in per_document for s in sentences))
@@ -444,57 +395,3 @@ class JobRunner:
         with self.db.session() as session:
             job = session.get(Job, job_id)
             job.status, job.error, job.finished_at = "failed", message, utcnow()
-
-
-def _translation_of(revision_id: int, target: str) -> tuple:
-    return Translation.revision_id == revision_id, Translation.target_lang == target
-
-
-def _segments_now(session, revision_id: int, target: str) -> dict[int, tuple[str, str]]:
-    """The translation's rows, read before its pass reads memory: a correction committed
-    after this read may be missing from what the pass found (see _corrected_since)."""
-    translation = session.scalar(select(Translation).where(
-        *_translation_of(revision_id, target)))
-    if translation is None:
-        return {}
-    return {s.position: (s.state, s.current_text) for s in translation.segments}
-
-
-def _translation_to_store(session, revision_id: int, target: str) -> Translation | None:
-    """The translation and its rows, read so that no correction commits between this read
-    and the store's commit (it would be written over with what was read).
-
-    SQLite runs a read before the transaction's first write outside the transaction, so
-    a write that changes nothing comes first and takes the database's write lock (on
-    PostgreSQL it locks the translation's row); the segments are read ``FOR UPDATE``, so
-    on PostgreSQL a correction saved meanwhile waits for the commit, then lands on top.
-    Rows in position order, as every writer of several segments takes them, so two
-    writers never wait on each other in a circle.
-    """
-    where = _translation_of(revision_id, target)
-    session.execute(update(Translation).where(*where).values(id=Translation.id))
-    translation = session.scalar(select(Translation).where(*where))  # locked by the UPDATE
-    if translation is not None:
-        session.scalars(select(TranslationSegment)
-                        .where(TranslationSegment.translation_id == translation.id)
-                        .order_by(TranslationSegment.position).with_for_update()).all()
-    return translation
-
-
-def _corrected_since(translation: Translation | None,
-                     seen: dict[int, tuple[str, str]]) -> frozenset[int]:
-    """Positions a person corrected after ``seen`` was read.
-
-    A pass that read memory before such a correction would store the machine text over
-    it, and its page without it; rebuilds run side by side (several worker threads), so
-    one that started before the correction could store after the correction's own
-    rebuild and undo it until the next edit (a flaky test showed it).  Rows are compared
-    by content, not by clock, so workers on other machines see it too; a correction read
-    by memory but not by ``seen`` counts as later (the cautious side).
-    """
-    if translation is None:
-        return frozenset()
-    return frozenset(
-        segment.position for segment in translation.segments
-        if segment.state != "machine"
-        and (segment.state, segment.current_text) != seen.get(segment.position))

@@ -1,0 +1,287 @@
+"""One unit of an article (a title, a highlight, an attribute, a block's inline content) and
+how it is localised: whole sentences first, its pieces around protected spans and inline
+elements when a whole translation loses something.  :mod:`engine.document` cuts an article
+into these units and puts the translations back; docs/engine.md explains the passes.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from bs4 import Comment, NavigableString, Tag
+
+from engine.protected import Glossary, Span, find_spans, survives
+from engine.segmenter import SplitText, split_sentences
+
+UNTRANSLATED_ELEMENTS = frozenset({"script", "style", "pre", "code", "iframe", "noscript",
+                                   "textarea", "svg", "math", "template", "object", "embed",
+                                   "kbd", "samp", "var", "video", "audio", "canvas"})
+INLINE_ELEMENTS = frozenset({"a", "strong", "em", "b", "i", "u", "s", "span", "small", "abbr",
+                             "cite", "q", "mark", "sub", "sup", "time", "dfn", "bdi", "ins",
+                             "del"})
+VERBATIM_INLINE = frozenset({"code", "kbd", "samp", "var"})
+TRANSLATED_ATTRIBUTES = ("alt", "title")
+# In ``never_kept``: the model is known to lose the words of inline elements (links,
+# emphasis) in whole sentences (engine.span_probe), so units with one go to their pieces.
+INLINE_KIND = "inline"
+_HAS_WORDS = re.compile(r"[^\W\d_]")
+
+Translations = dict[str, str]
+
+
+
+def _sentences(text: str, language: str) -> SplitText:
+    return split_sentences(text, language)
+
+
+def _translate_split(split: SplitText, translations: Translations) -> str:
+    return split.join([translations[piece.text] for piece in split.pieces])
+
+
+@dataclass
+class Pieces:
+    """Text cut around its protected spans: gaps with words are translated, the rest kept."""
+
+    parts: list[SplitText | Span | str]
+
+    @classmethod
+    def of(cls, text: str, spans: list[Span], language: str) -> Pieces:
+        parts: list[SplitText | Span | str] = []
+        position = 0
+        for span in [*spans, None]:
+            gap = text[position:span.start if span else len(text)]
+            if gap and _HAS_WORDS.search(gap):
+                head, core, tail = _edges(gap)
+                parts += [*([head] if head else []), _sentences(core, language),
+                          *([tail] if tail else [])]
+            elif gap:
+                parts.append(gap)
+            if span:
+                parts.append(span)
+                position = span.end
+        return cls(parts)
+
+    def segments(self) -> list[str]:
+        return [p.text for part in self.parts if isinstance(part, SplitText)
+                for p in part.pieces]
+
+    def render(self, translations: Translations) -> str:
+        out = []
+        for part in self.parts:
+            if isinstance(part, SplitText):
+                out.append(_translate_split(part, translations))
+            elif isinstance(part, Span):
+                out.append(part.output)
+            else:
+                out.append(part)
+        return "".join(out)
+
+
+# Punctuation standing apart from the words of a gap between spans ("@SamsungIndia. Service
+# centres ...", "... costs ( Rs 9,999 )"): kept verbatim, because a model translating the gap
+# drops it together with the space, gluing the next word to the span.
+_LOOSE_HEAD = re.compile(r"^\s*[^\w\s]+\s+")
+_LOOSE_TAIL = re.compile(r"\s+[^\w\s]+\s*$")
+
+
+def _edges(gap: str) -> tuple[str, str, str]:
+    """``gap`` as (punctuation before the words, the words, punctuation after them)."""
+    head = _LOOSE_HEAD.match(gap)
+    start = head.end() if head else 0
+    tail = _LOOSE_TAIL.search(gap, start)
+    end = tail.start() if tail and _HAS_WORDS.search(gap, start, tail.start()) else len(gap)
+    return gap[:start], gap[start:end], gap[end:]
+
+
+@dataclass
+class Wrap:
+    """An inline element inside a unit: where its text is, and how it must come out."""
+
+    element: Tag
+    text: str
+    pieces: Pieces | None  # None: kept verbatim (code, kbd, ...)
+    position: int           # offset of the text in the unit's source text
+
+
+@dataclass
+class Unit:
+    text: str
+    language: str
+    glossary: Glossary
+    write_text: Callable[[str], None] | None = None          # plain text units
+    nodes: list = field(default_factory=list)                 # body groups: sibling nodes
+    wraps: list[Wrap] = field(default_factory=list)
+    whole_possible: bool = True
+    never_kept: frozenset[str] = frozenset()  # span kinds the model is known to lose
+    mode: str = "whole"
+
+    def __post_init__(self) -> None:
+        self.spans = find_spans(self.text, self.glossary)
+        verbatim = [w for w in self.wraps if w.pieces is None]
+        for wrap in verbatim:  # code-like inline text is protected like a number
+            start = wrap.position
+            if not any(s.start < start + len(wrap.text) and s.end > start
+                                      for s in self.spans):
+                self.spans.append(Span(start, start + len(wrap.text), wrap.text, wrap.text,
+                                       "code"))
+        self.spans.sort(key=lambda s: s.start)
+        self.whole = _sentences(self.text, self.language)
+        if not self.whole_possible or any(s.kind in self.never_kept for s in self.spans) \
+                or (INLINE_KIND in self.never_kept
+                    and any(wrap.pieces is not None for wrap in self.wraps)):
+            self.mode = "pieces"  # a whole translation would be refused: no attempt
+
+    # -- what to translate ---------------------------------------------------------------
+    def whole_segments(self) -> list[str]:
+        segments = [piece.text for piece in self.whole.pieces]
+        for wrap in self.wraps:
+            if wrap.pieces is not None:
+                segments += wrap.pieces.segments()
+        return segments
+
+    def piece_segments(self) -> list[str]:
+        if self.mode == "sentences":
+            return [segment for kept in self._sentence_plan
+                    for segment in (kept.segments() if isinstance(kept, Pieces)
+                                    else [kept[0]])]
+        return [segment for pieces in self._fallback_pieces() for segment in pieces.segments()]
+
+    def repair_segments(self) -> list[str]:
+        """What the fallback must decode: the pieces, but no sentence kept whole."""
+        if self.mode == "sentences":
+            return [segment for kept in self._sentence_plan if isinstance(kept, Pieces)
+                    for segment in kept.segments()]
+        return self.piece_segments()
+
+    def _fallback_pieces(self) -> list[Pieces]:
+        if self.write_text is not None:
+            return [Pieces.of(self.text, self.spans, self.language)]
+        return [Pieces.of(str(node), find_spans(str(node), self.glossary), self.language)
+                for node in self._text_nodes()]
+
+    def _text_nodes(self) -> list[NavigableString]:
+        found = []
+        for node in self.nodes:
+            candidates = [node] if isinstance(node, NavigableString) else \
+                node.find_all(string=True)
+            found += [c for c in candidates if translatable_node(c)]
+        return found
+
+    # -- checking and writing ------------------------------------------------------------
+    def accept_whole(self, translations: Translations) -> bool:
+        """Keep the whole-sentence translation if names, numbers and markup survived it."""
+        if self.mode != "whole":
+            return False
+        result = survives(self.spans, _translate_split(self.whole, translations))
+        placed = self._place_wraps(result, translations) if result is not None else None
+        if placed is None:
+            self.mode = "pieces"
+            if not self.wraps:
+                self._keep_surviving_sentences(translations)
+            return False
+        self._result, self._placed = result, placed
+        return True
+
+    def _keep_surviving_sentences(self, translations: Translations) -> None:
+        """Fall back sentence by sentence: a sentence whose translation kept its own spans
+        stays as the model wrote it, and only the sentences that lost one are cut into
+        pieces and decoded again (mode ``sentences``).  Units with inline elements, and
+        units where a span crosses a sentence boundary, fall back as a whole."""
+        plan: list[tuple[str, str] | Pieces] = []
+        position = len(self.whole.leading)
+        for piece in self.whole.pieces:
+            start, end = position, position + len(piece.text)
+            position = end + len(piece.trailing)
+            if any(s.start < end and s.end > start and not (start <= s.start and s.end <= end)
+                   for s in self.spans):
+                return
+            mine = [replace(s, start=s.start - start, end=s.end - start)
+                    for s in self.spans if start <= s.start and s.end <= end]
+            kept = survives(mine, translations[piece.text])
+            plan.append((piece.text, kept) if kept is not None
+                        else Pieces.of(piece.text, mine, self.language))
+        if all(isinstance(kept, Pieces) for kept in plan):
+            return  # nothing survived: the plain pieces fallback
+        self.mode, self._sentence_plan = "sentences", plan
+
+    def _place_wraps(self, result: str, translations: Translations) -> list | None:
+        """Where each inline element's own translation sits in the sentence translation.
+
+        When its words occur more than once, take the occurrence whose relative position
+        is closest to the element's relative position in the source.
+        """
+        claimed: list[tuple[int, int, Wrap, str]] = []
+        for wrap in self.wraps:
+            expected = wrap.text if wrap.pieces is None else wrap.pieces.render(translations)
+            expected = expected.strip()
+            if not expected:
+                return None
+            free = [i for i in _occurrences(result, expected)
+                    if not any(i < c_end and i + len(expected) > c_start
+                               for c_start, c_end, *_ in claimed)]
+            if not free:
+                return None
+            wanted = wrap.position / max(len(self.text), 1)
+            index = min(free, key=lambda i: abs(i / max(len(result), 1) - wanted))
+            claimed.append((index, index + len(expected), wrap, expected))
+        return sorted(claimed, key=lambda c: c[0])
+
+    def render(self, translations: Translations) -> None:
+        if self.mode == "sentences":
+            self._result = self.whole.join([
+                kept.render(translations) if isinstance(kept, Pieces) else kept[1]
+                for kept in self._sentence_plan])
+            self._placed = []
+        if self.mode in ("whole", "sentences"):
+            self._render_whole()
+            return
+        if self.write_text is not None:
+            self.write_text(self._fallback_pieces()[0].render(translations))
+            return
+        for node, pieces in zip(self._text_nodes(), self._fallback_pieces(), strict=True):
+            node.replace_with(NavigableString(pieces.render(translations)))
+
+    def _render_whole(self) -> None:
+        if self.write_text is not None:
+            self.write_text(self._result)
+            return
+        new_nodes: list = []
+        position = 0
+        for start, end, wrap, expected in self._placed:
+            if start > position:
+                new_nodes.append(NavigableString(self._result[position:start]))
+            clone = copy.copy(wrap.element)
+            clone.clear()
+            clone.append(NavigableString(expected))
+            new_nodes.append(clone)
+            position = end
+        if position < len(self._result):
+            new_nodes.append(NavigableString(self._result[position:]))
+        anchor = self.nodes[0]
+        for node in new_nodes:
+            anchor.insert_before(node)
+        for node in self.nodes:
+            node.extract()
+
+
+def _occurrences(text: str, part: str) -> list[int]:
+    found, index = [], text.find(part)
+    while index >= 0:
+        found.append(index)
+        index = text.find(part, index + 1)
+    return found
+
+
+def translatable_node(node: NavigableString) -> bool:
+    return (not isinstance(node, Comment) and bool(node.strip())
+            and not any(parent.name in UNTRANSLATED_ELEMENTS for parent in node.parents))
+
+
+def simple_inline(element: Tag) -> bool:
+    """An inline element holding only text: it can be wrapped around translated words."""
+    return element.name in INLINE_ELEMENTS | VERBATIM_INLINE and bool(element.get_text()) \
+        and all(isinstance(c, NavigableString) and not isinstance(c, Comment)
+                for c in element.children)

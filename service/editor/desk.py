@@ -1,0 +1,153 @@
+"""The desk: every article and the state of each language; requests, retries, takedowns."""
+
+from __future__ import annotations
+
+from flask import (
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from service.content import article_list, articles, intake, takedowns
+from service.editor.blueprint import (
+    database,
+    editor,
+    require_admin,
+    send_jobs,
+    signed_in,
+)
+from service.jobs import retranslation
+from service.platform import languages
+from service.platform.errors import ServiceError, ValidationError
+from service.platform.security_headers import no_framing
+
+
+@editor.get("/")
+@no_framing
+@signed_in
+def dashboard():
+    try:
+        query = article_list.parse_query(request.args, default_limit=25)
+    except ValidationError as exc:
+        flash(exc.message, "error")
+        query = article_list.ListQuery(limit=25)
+    store, pivot = current_app.extensions["packages"], current_app.config["PIVOT_LANG"]
+    with database().session() as db_session:
+        found, cursor = article_list.list_articles(db_session, query)
+    default_source = current_app.config["DEFAULT_SOURCE_LANG"]
+    reachable = {default_source: store.reachable_targets(default_source, pivot)}
+    for entry in found:
+        source = entry["source_lang"]
+        if source not in reachable:
+            reachable[source] = store.reachable_targets(source, pivot)
+        present = {lang["language"] for lang in entry["languages"]}
+        entry["requestable"] = [{"code": code, "name": languages.english_name(code),
+                                 "native_name": languages.native_name(code)}
+                                for code in reachable[source]
+                                if code not in present and g.editor.may_change(code)]
+    every_language = sorted({code for codes in reachable.values() for code in codes}
+                            | {lang["language"] for e in found for lang in e["languages"]}
+                            | ({query.language} if query.language else set()))
+    return render_template("editor_dashboard.html", articles=found, next_cursor=cursor,
+                           query=query, states=article_list.STATES,
+                           language_choices=[(code, languages.english_name(code))
+                                             for code in every_language])
+
+
+def _back_to_desk() -> str:
+    target = request.form.get("back", "")
+    return target if target.startswith("/editor/") else url_for("editor.dashboard")
+
+
+@editor.post("/articles/<slug>/request")
+@no_framing
+@signed_in
+def request_language(slug: str):
+    """Ask for one more language of the article's current revision (idempotent)."""
+    code = request.form.get("language", "")
+    try:
+        intake.language_code(code, "language")
+        g.editor.check_languages([code])
+
+        def create(db_session) -> list[tuple[str, str]]:
+            article = articles.get_article(db_session, slug)
+            targets = articles.resolve_targets(current_app.extensions["packages"],
+                                               article.source_lang, [code], [],
+                                               current_app.config["PIVOT_LANG"])
+            _, created = articles.request_jobs(db_session, article.current_revision,
+                                               targets, "high", None)
+            return [(job.id, job.priority) for job in created]
+        created = database().run_retrying(create)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(_back_to_desk() + f"#article-{slug}")
+    if created:
+        current_app.extensions["page_cache"].invalidate(slug)
+        sent = send_jobs(created)
+        flash(f"{languages.english_name(code)} requested"
+              + ("." if sent else "; the queue is unreachable, it will be sent later."), "ok")
+    else:
+        flash(f"{languages.english_name(code)} was already requested.", "ok")
+    return redirect(_back_to_desk() + f"#article-{slug}")
+
+
+@editor.post("/articles/<slug>/<lang>/retry")
+@no_framing
+@signed_in
+def retry_language(slug: str, lang: str):
+    """Run a failed job again (same job, with today's models and glossary)."""
+    try:
+        g.editor.check_languages([lang])
+
+        def again(db_session) -> list[tuple[str, str]]:
+            article = articles.get_article(db_session, slug)
+            failed = [job for job in articles.jobs_of(db_session, article.current_revision)
+                      if job.target_lang == lang and job.status == "failed"]
+            rerun = retranslation.rerun_finished(failed, "high", None)
+            db_session.flush()
+            return [(job.id, job.priority) for job in rerun]
+        jobs = database().run_retrying(again)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(_back_to_desk() + f"#article-{slug}")
+    if jobs:
+        send_jobs(jobs)
+        flash(f"{languages.english_name(lang)}: translating again.", "ok")
+    else:
+        flash(f"{languages.english_name(lang)} has no failed job to retry.", "error")
+    return redirect(_back_to_desk() + f"#article-{slug}")
+
+
+# --- takedowns (admins) ----------------------------------------------------------------------
+
+@editor.get("/articles/<slug>/remove")
+@no_framing
+@signed_in
+def confirm_remove(slug: str):
+    require_admin()
+    with database().session() as db_session:
+        title = articles.get_article(db_session, slug).current_revision.title
+    return render_template(
+        "editor_confirm.html", title=title, question=(
+            "Take this article down with every language version? It leaves pages, feeds, "
+            "the sitemap and the cache at once, readers get 410 Gone, the slug cannot be "
+            "posted again, and the takedown is recorded with your name."),
+        action=url_for("editor.remove_article", slug=slug), button="Take down",
+        reason=True, fields={}, cancel=url_for("editor.dashboard"))
+
+
+@editor.post("/articles/<slug>/remove")
+@no_framing
+@signed_in
+def remove_article(slug: str):
+    require_admin()
+    with database().session() as db_session:
+        takedowns.take_down(db_session, slug, f"{g.editor.name} (token {g.editor.token_id})",
+                            request.form.get("reason", ""))
+    current_app.extensions["page_cache"].invalidate(slug)
+    flash(f"{slug} was taken down.", "ok")
+    return redirect(url_for("editor.dashboard"))

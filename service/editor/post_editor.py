@@ -1,0 +1,215 @@
+"""The post-editor: one language of one article, segment by segment; publication."""
+
+from __future__ import annotations
+
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from service.content import articles, intake, segment_hints, sentence_rewrite
+from service.editor.blueprint import (
+    database,
+    editor,
+    record_rebuild,
+    send_rebuild,
+    signed_in,
+)
+from service.platform import languages
+from service.platform.errors import NotFound, ServiceError
+from service.platform.security_headers import no_framing
+
+
+@editor.get("/articles/<slug>")
+@no_framing
+@signed_in
+def article_page(slug: str):
+    with database().session() as db_session:
+        article = articles.get_article(db_session, slug)
+        revision = article.current_revision
+        translations = articles.finished_translations(db_session, revision)
+        view = request.args.get("segments", "all")
+        view = view if view in articles.SEGMENT_VIEWS else "all"
+        languages = [{"job": articles.job_summary(job),
+                      "translation": translations.get(job.target_lang),
+                      "segments": articles.segments_for_review(
+                          translations[job.target_lang].segments, view)
+                      if job.target_lang in translations else []}
+                     for job in articles.jobs_of(db_session, revision)]
+        return render_template("editor_article.html", article=article, revision=revision,
+                               languages=languages, segment_view=view)
+
+
+def _translation(db_session, slug: str, lang: str):
+    return articles.get_translation(db_session, slug, lang)
+
+
+@editor.post("/articles/<slug>/<lang>/segments/<int:position>")
+@no_framing
+@signed_in
+def save_segment(slug: str, lang: str, position: int):
+    state = "reviewed" if request.form.get("action") == "review" else "edited"
+    one_language = request.form.get("return") == "language"
+    try:
+        g.editor.check_languages([lang])
+        with database().session() as db_session:
+            translation = _translation(db_session, slug, lang)
+            articles.correct_segment(db_session, translation, position,
+                                     request.form.get("text"), state)
+            rebuild = record_rebuild(db_session, translation.revision_id, lang)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        if one_language:  # stay on the segment: the message is shown beside it
+            return redirect(url_for("editor.translation_page", slug=slug, lang=lang,
+                                    at=position) + f"#seg-{position}")
+    else:
+        flash(f"Segment {position} saved ({state})." + send_rebuild(*rebuild), "ok")
+    if one_language:
+        return redirect(_segment_return(slug, lang, position))
+    return redirect(url_for("editor.article_page", slug=slug) + f"#{lang}-{position}")
+
+
+@editor.post("/articles/<slug>/<lang>/<action>")
+@no_framing
+@signed_in
+def set_published(slug: str, lang: str, action: str):
+    if action not in ("publish", "unpublish"):
+        abort(404)
+    g.editor.check_languages([lang])
+    with database().session() as db_session:
+        articles.set_published(db_session, _translation(db_session, slug, lang),
+                               action == "publish")
+    current_app.extensions["page_cache"].invalidate(slug)
+    flash(f"{languages.english_name(lang)}: {action}ed.", "ok")
+    if request.form.get("return") == "language":
+        return redirect(url_for("editor.translation_page", slug=slug, lang=lang,
+                                at="publication") + "#publication")
+    return redirect(url_for("editor.article_page", slug=slug) + f"#{lang}")
+
+
+def _segment_return(slug: str, lang: str, position: int) -> str:
+    """Back to the segment just saved, scrolled to it so its message is in view; with
+    Ctrl+Enter ("save and next") the page script puts the cursor in the next box."""
+    following = request.form.get("next", "")
+    focus = following if following.isdigit() else None
+    return url_for("editor.translation_page", slug=slug, lang=lang, at=position,
+                   focus=focus) + f"#seg-{position}"
+
+
+# --- the post-editor: one language of one article ------------------------------------------
+
+def _job_of(db_session, article, lang: str):
+    return next((job for job in articles.jobs_of(db_session, article.current_revision)
+                 if job.target_lang == lang), None)
+
+
+@editor.get("/articles/<slug>/<lang>")
+@no_framing
+@signed_in
+def translation_page(slug: str, lang: str):
+    intake.language_code(lang, "lang")
+    with database().session() as db_session:
+        article = articles.get_article(db_session, slug)
+        revision = article.current_revision
+        job = _job_of(db_session, article, lang)
+        translation = articles.finished_translations(db_session, revision).get(lang)
+        if job is None and translation is None:
+            raise NotFound(f"article {slug!r} has no {lang!r} translation and none "
+                                    "is requested", code="translation_not_found")
+        view = request.args.get("segments", "all")
+        view = view if view in articles.SEGMENT_VIEWS else "all"
+        segments = articles.segments_for_review(translation.segments, view) \
+            if translation else []
+        hints = segment_hints.hints_for(db_session, translation) if translation else {}
+        sentences = {}
+        for segment in segments:
+            if hints.get(segment.position, {}).get("piece"):
+                found = sentence_rewrite.sentence_of(db_session, translation,
+                                                     segment.source_text)
+                if found is not None:
+                    sentences[segment.position] = found
+        return render_template(
+            "editor_translation.html", article=article, revision=revision, lang=lang,
+            language=languages.describe(lang), job=articles.job_summary(job, True)
+            if job else None, translation=translation, segments=segments, hints=hints,
+            segment_view=view, at=request.args.get("at", ""), sentences=sentences,
+            may_change=g.editor.may_change(lang),
+            positions=[s.position for s in segments])
+
+
+@editor.post("/articles/<slug>/<lang>/segments/<int:position>/sentence")
+@no_framing
+@signed_in
+def rewrite_sentence(slug: str, lang: str, position: int):
+    """Write the whole sentence a piece was cut from, links as [1]...[/1] tokens."""
+    back = url_for("editor.translation_page", slug=slug, lang=lang, at=position) + \
+        f"#seg-{position}"
+    try:
+        g.editor.check_languages([lang])
+        with database().session() as db_session:
+            translation = articles.get_translation(db_session, slug, lang)
+            piece = next((s for s in translation.segments if s.position == position), None)
+            sentence = sentence_rewrite.sentence_of(db_session, translation,
+                                                    piece.source_text) if piece else None
+            if sentence is None:
+                raise NotFound(f"segment {position} is not a piece of a longer sentence")
+            sentence_rewrite.rewrite(db_session, translation, sentence,
+                                     request.form.get("text", ""))
+            rebuild = record_rebuild(db_session, translation.revision_id, lang)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    flash("Sentence saved whole; the page is being rebuilt with the links where you put "
+          "them." + send_rebuild(*rebuild), "ok")
+    return redirect(back)
+
+
+@editor.get("/articles/<slug>/<lang>/progress")
+@no_framing
+@signed_in
+def translation_progress(slug: str, lang: str):
+    """The job's state for the page's polling script (JSON, same session as the page)."""
+    with database().session() as db_session:
+        article = articles.get_article(db_session, slug)
+        job = _job_of(db_session, article, lang)
+        body = articles.job_summary(job, True) if job else {"status": "none"}
+    return body
+
+
+@editor.get("/articles/<slug>/<lang>/preview")
+@no_framing
+@signed_in
+def translation_preview(slug: str, lang: str):
+    """The translated page as readers will see it (published or not)."""
+    from markupsafe import Markup
+
+    from service.platform.sanitize import sanitize_html
+    with database().session() as db_session:
+        translation = articles.get_translation(db_session, slug, lang)
+        content = articles.translation_dict(translation, slug)
+    return render_template("editor_preview.html", content=content, slug=slug,
+                           language=languages.describe(lang),
+                           body=Markup(sanitize_html(content["body_html"])))
+
+
+@editor.get("/articles/<slug>/<lang>/unpublish")
+@no_framing
+@signed_in
+def confirm_unpublish(slug: str, lang: str):
+    """Unpublishing asks first: this page is the question (it works without JavaScript)."""
+    intake.language_code(lang, "lang")
+    with database().session() as db_session:
+        title = articles.get_article(db_session, slug).current_revision.title
+    return render_template(
+        "editor_confirm.html", title=title, question=(
+            f"Unpublish the {languages.english_name(lang)} translation? Readers will see "
+            "the original until it is published again."),
+        action=url_for("editor.set_published", slug=slug, lang=lang, action="unpublish"),
+        button="Unpublish", fields={"return": "language"},
+        cancel=url_for("editor.translation_page", slug=slug, lang=lang))
