@@ -27,7 +27,7 @@ from engine.document import INLINE_KIND, ArticleText, SegmentedArticle
 from engine.protected import find_spans, survives
 
 # Three English tech-news sentences per kind; each holds exactly one span, of that kind
-# (tests/test_span_probe.py checks this against engine.protected).
+# (tests/engine/test_span_probe.py checks this against engine.protected).
 PROBES: dict[str, tuple[str, ...]] = {
     "number": ("The company sold 4 million phones in India last year.",
                "More than 300 stores will open across the country.",
@@ -63,7 +63,7 @@ PROBES: dict[str, tuple[str, ...]] = {
 PROBE_SENTENCES: tuple[str, ...] = tuple(s for probes in PROBES.values() for s in probes)
 
 # One-sentence paragraphs, each with one inline element around words that hold no span
-# (tests/test_span_probe.py checks this against engine.protected and engine.document).
+# (tests/engine/test_span_probe.py checks this against engine.protected and engine.document).
 INLINE_PROBES: tuple[str, ...] = (
     '<p>Read our <a href="https://example.com/review">full review</a> before you buy '
     'the phone.</p>',

@@ -1,4 +1,11 @@
-"""The localiser web application: ``create_app()`` builds everything from configuration."""
+"""The localiser web application: ``create_app()`` builds everything from configuration.
+
+This module is the composition root; the code lives in wings (docs/architecture.md):
+:mod:`service.platform` at the bottom, the domain wings :mod:`service.content` and
+:mod:`service.jobs` over it, the views :mod:`service.web` (JSON API), :mod:`service.editor`
+(the desk) and :mod:`service.site` (reader pages) on top, and :mod:`service.cli` (the
+`localise` command) over everything.  The translation library is :mod:`engine`.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,10 @@
 """Celery for localiser, built from the Flask app's configuration (Flask's Celery pattern).
 
-``celery -A workers worker`` finds the application in :mod:`workers.celery`.
+``celery -A workers worker`` finds the application in :mod:`workers.celery`.  This package
+is the Celery side only: the app, its tasks (:mod:`workers.tasks`, thin over
+:mod:`service.jobs`) and the worker process's start-up.  The translation library it
+drives is :mod:`engine`.  It may import the wings of :mod:`service`; none of them imports
+it (contract ``wings-import-no-workers``); the app factory hands it the Flask app.
 """
 
 from __future__ import annotations

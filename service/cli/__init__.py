@@ -1,4 +1,9 @@
-"""The `localise` command: one module per group of commands, all on one click group."""
+"""The `localise` command: one module per group of commands, all on one click group.
+
+The top floor: it may import every wing (and :mod:`engine`); no wing and not
+:mod:`workers` may import it (contract ``nothing-imports-the-cli``).  A new command is a
+module here, imported below so that it registers itself.
+"""
 
 import service.cli.info  # noqa: F401 (adds `info`)
 import service.cli.models_evaluate  # noqa: F401 (adds `models evaluate`)

@@ -1,6 +1,6 @@
 """The OpenAPI 3.1 description of ``/api/v1``, served at ``/api/v1/openapi.json``.
 
-Written by hand next to the views; ``tests/test_openapi.py`` validates the document and
+Written by hand next to the views; ``tests/web/test_openapi.py`` validates the document and
 checks real responses of every endpoint against it, so the two cannot drift apart.
 """
 

@@ -15,7 +15,7 @@ from engine.translator import Engine
 from service.jobs.runner import JobRunner
 from service.platform.db import Database
 from service.platform.models import Job
-from tests.test_engine import SETTINGS, _job
+from tests.engine.test_engine import SETTINGS, _job
 
 KEPT = "Sales rose by 5 per cent."
 LOST = "Prices fell by 7 per cent."

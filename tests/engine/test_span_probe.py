@@ -15,7 +15,7 @@ from engine.translator import Engine, EngineSettings
 from service.jobs.runner import JobRunner
 from service.platform.db import Database
 from service.platform.models import Translation
-from tests.test_engine import _job
+from tests.engine.test_engine import _job
 
 # float32: the same sentence decodes to the same words alone or in any batch, so the two
 # paths below can be compared word for word (see test_engine's batched-equals-alone).

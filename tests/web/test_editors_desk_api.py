@@ -317,7 +317,7 @@ def test_a_desk_on_the_editor_pages_changes_only_its_languages(make_app, sample_
     (the segment stays as it was), its own language is saved; admin pages are 403."""
     from service.platform.tokens import create_token
     from tests.conftest import LiveServer
-    from tests.test_sessions_headers import csrf_of, sign_in
+    from tests.editor.test_sessions_headers import csrf_of, sign_in
     app = make_app()
     editor = editor_client(app)
     slug = sample_article["slug"]

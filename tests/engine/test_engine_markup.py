@@ -25,7 +25,7 @@ from service.platform.sanitize import sanitize_html
 from tests.conftest import DEVANAGARI, contains_script
 
 FIXTURES = {f["name"]: f["html"] for f in json.loads(
-    (Path(__file__).parent / "data" / "editorial.json").read_text(encoding="utf-8"))}
+    (Path(__file__).parent.parent / "data" / "editorial.json").read_text(encoding="utf-8"))}
 
 
 @pytest.fixture(scope="module")

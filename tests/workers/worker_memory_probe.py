@@ -1,6 +1,6 @@
 """Run many small jobs through the real job runner in a fresh process; print its RSS.
 
-``python -m tests.worker_memory_probe DATABASE_URL MODELS_DIR JOBS CHECKPOINT...`` creates
+``python -m tests.workers.worker_memory_probe DATABASE_URL MODELS_DIR JOBS CHECKPOINT...`` creates
 JOBS distinct tiny articles (one editor job each), runs them one at a time as a worker
 does (one engine and runner for the process's life, a real CTranslate2 package, freed
 memory kept for reuse as a worker keeps it: ``WORKER_REUSE_FREED_MEMORY``), and prints

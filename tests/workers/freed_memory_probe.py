@@ -1,7 +1,7 @@
 """Allocate and free batch-sized buffers from two threads, as CTranslate2's two decoding
 replicas do, in a fresh process; print its page faults and resident memory as JSON.
 
-``python -m tests.freed_memory_probe reuse|default`` -- ``reuse`` first calls
+``python -m tests.workers.freed_memory_probe reuse|default`` -- ``reuse`` first calls
 ``engine.process_memory.reuse_freed_memory`` as a worker does at start.  Each round, inside
 ``trimmed_when_idle`` (as the job runner wraps a batch), each thread takes blocks of
 several sizes up to 40 MiB (CTranslate2's biggest seen: 42 MiB), writes every page, and

@@ -20,7 +20,7 @@ from flask import g
 
 from service.site.news_dates import news_datetime
 from tests.conftest import DEVANAGARI, contains_script
-from tests.test_reader_site import post, translate
+from tests.site.test_reader_site import post, translate
 
 SITE = "https://news.example.com/news"  # the proxy mounts localiser under /news
 HOST = "https://news.example.com"

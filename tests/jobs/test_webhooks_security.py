@@ -20,7 +20,7 @@ import pytest
 
 from service.jobs import webhooks
 from tests.conftest import editor_client, wait_for_jobs
-from tests.test_editor_workflow import wait_until
+from tests.editor.test_editor_workflow import wait_until
 
 SMALL_ARTICLE = {
     "slug": "webhook-article",

@@ -26,8 +26,8 @@ from service.jobs.runner import JobRunner
 from service.platform.db import Database
 from service.platform.models import Article, Job, Revision
 from tests.conftest import LiveServer, auth_headers, wait_for_jobs
-from tests.test_engine import SETTINGS, _job
-from tests.test_sessions_headers import csrf_of, sign_in
+from tests.editor.test_sessions_headers import csrf_of, sign_in
+from tests.engine.test_engine import SETTINGS, _job
 
 
 def http(method: str, url: str, body: dict | None = None,

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from engine.package_metadata import MetadataError, parse_metadata
 from engine.packages import PackageError, PackageStore
 from service.cli import cli
-from tests.test_models_cli import rewrite_package
+from tests.cli.test_models_cli import rewrite_package
 
 VALID = {"package_version": "1.0", "from_code": "en", "to_code": "hi", "type": "translate"}
 

@@ -21,8 +21,8 @@ from service.cli import cli
 from service.jobs.runner import JobRunner
 from service.platform.db import Database
 from tests.conftest import auth_headers, wait_for_jobs
-from tests.test_engine import SETTINGS, _job
-from tests.test_package_safety import edit_metadata
+from tests.engine.test_engine import SETTINGS, _job
+from tests.engine.test_package_safety import edit_metadata
 
 TARGETS = ["hi", "ta", "te", "bn", "mr"]
 

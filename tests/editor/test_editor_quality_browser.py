@@ -8,7 +8,7 @@ from service.content.articles import submit_article
 from service.content.intake import parse_article
 from service.jobs.runner import JobRunner
 from tests.conftest import ARTIFACTS, LiveServer, auth_headers, needs_chromium
-from tests.test_pages_browser import page  # noqa: F401 (fixture)
+from tests.site.test_pages_browser import page  # noqa: F401 (fixture)
 
 pytestmark = needs_chromium
 

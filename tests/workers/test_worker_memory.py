@@ -5,7 +5,7 @@ it is idle.
 
 The jobs are real: 1,000 distinct tiny articles, each an editor job run one at a time by
 the real job runner on a real CTranslate2 package (the session's tiny synthetic en->hi
-one) in a fresh Python process (tests/worker_memory_probe.py), as a worker runs them:
+one) in a fresh Python process (tests/workers/worker_memory_probe.py), as a worker runs them:
 one engine and one loaded model for the process's life, translation memory growing with
 every job.  Tiny articles keep 1,000 jobs inside the suite's time budget.
 """
@@ -25,7 +25,7 @@ from tests.conftest import ROOT, service_env
 def test_rss_after_1000_jobs_is_within_10_percent_of_rss_after_100(tmp_path, models_dir):
     env = service_env(data_dir=tmp_path / "instance", models_dir=models_dir)
     completed = subprocess.run(
-        [sys.executable, "-m", "tests.worker_memory_probe",
+        [sys.executable, "-m", "tests.workers.worker_memory_probe",
          f"sqlite:///{tmp_path / 'memory.db'}", str(models_dir), "1000", "100", "500", "1000"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=580)
     assert completed.returncode == 0, completed.stderr[-4000:]
@@ -40,7 +40,7 @@ def test_rss_after_1000_jobs_is_within_10_percent_of_rss_after_100(tmp_path, mod
 
 
 def _freed_memory_probe(mode: str) -> dict:
-    completed = subprocess.run([sys.executable, "-m", "tests.freed_memory_probe", mode],
+    completed = subprocess.run([sys.executable, "-m", "tests.workers.freed_memory_probe", mode],
                                cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr[-4000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])

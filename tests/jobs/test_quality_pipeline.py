@@ -19,7 +19,7 @@ from service.content.intake import parse_article
 from service.jobs.runner import JobRunner
 from service.platform.models import Translation
 from tests.conftest import editor_client, wait_for_jobs
-from tests.test_editor_workflow import wait_until
+from tests.editor.test_editor_workflow import wait_until
 
 
 class _Hook(BaseHTTPRequestHandler):
