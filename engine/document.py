@@ -126,6 +126,20 @@ class SegmentedArticle:
     def _all_units(self) -> list[Unit]:
         return self.attribute_units + self.units
 
+    # -- human text first ------------------------------------------------------------------
+    def candidate_segments(self) -> list[str]:
+        """Every sentence and piece any pass of any cut could send: what to look up in
+        translation memory for a person's text before :meth:`pin`."""
+        return list(dict.fromkeys(s for u in self._all_units() for s in u.candidate_segments()))
+
+    def pin(self, human: set[str] | frozenset[str]) -> None:
+        """Cut the article around the sentences and pieces a person wrote or reviewed
+        (``human``), so each is used as written (see :meth:`Unit.pin`).  Called before
+        the first pass; without it (or with nothing human) nothing changes."""
+        if human:
+            for unit in self._all_units():
+                unit.pin(human)
+
     # -- the two passes --------------------------------------------------------------------
     def first_pass(self) -> list[str]:
         """Sentences to translate first: whole units, and pieces where whole is impossible."""
@@ -136,7 +150,7 @@ class SegmentedArticle:
         """After the first pass: pieces of the units whose whole translation was refused."""
         segments: list[str] = []
         for unit in self._all_units():
-            if unit.mode == "whole" and not unit.accept_whole(translations):
+            if unit.mode in ("whole", "pinned") and not unit.accept_whole(translations):
                 segments += unit.repair_segments()
         return segments
 

@@ -32,7 +32,6 @@ _HAS_WORDS = re.compile(r"[^\W\d_]")
 Translations = dict[str, str]
 
 
-
 def _sentences(text: str, language: str) -> SplitText:
     return split_sentences(text, language)
 
@@ -117,6 +116,7 @@ class Unit:
     whole_possible: bool = True
     never_kept: frozenset[str] = frozenset()  # span kinds the model is known to lose
     mode: str = "whole"
+    pinned: frozenset[str] = frozenset()  # whole sentences a person wrote (see pin)
 
     def __post_init__(self) -> None:
         self.spans = find_spans(self.text, self.glossary)
@@ -134,6 +134,90 @@ class Unit:
                     and any(wrap.pieces is not None for wrap in self.wraps)):
             self.mode = "pieces"  # a whole translation would be refused: no attempt
 
+    # -- what a person wrote first --------------------------------------------------------
+    def candidate_segments(self) -> list[str]:
+        """Every cut of this unit a pass could send: its whole sentences, each sentence's
+        own pieces, and the pieces of the whole-unit fallback.  A person's translation of
+        any of them (from memory) is looked up before the engine decides anything."""
+        cuts = self.whole_segments()
+        if self.whole_possible:
+            cuts += [s for sentence in self._sentence_pieces() for s in sentence.segments()]
+        cuts += [s for pieces in self._fallback_pieces() for s in pieces.segments()]
+        return list(dict.fromkeys(cuts))
+
+    def pin(self, human: set[str] | frozenset[str]) -> None:
+        """Human text wins before the engine decides how to cut: ``human`` holds the cuts
+        a person wrote or reviewed.
+
+        A whole sentence with a person's translation is *pinned*: it is used as written,
+        never checked for spans, never cut, whatever the span probe or the first pass
+        would have done with it.  A sentence whose own pieces (or the unit's fallback
+        pieces) carry a person's text is cut the way it was when they wrote it, so their
+        pieces are used.  Nothing changes for a unit without human text.
+        """
+        sentences = [piece.text for piece in self.whole.pieces]
+        self.pinned = frozenset(s for s in sentences if s in human) \
+            if self.whole_possible else frozenset()
+        fallback_human = any(s in human for pieces in self._fallback_pieces()
+                             for s in pieces.segments())
+        if not self.pinned:
+            if fallback_human:
+                self.mode = "pieces"  # the cut the person's pieces were written against
+            elif self.whole_possible and not self.wraps and any(
+                    s in human for sentence in self._sentence_pieces()
+                    for s in sentence.segments()):
+                self._plan_pins(human)
+            return
+        if self.wraps:
+            self.mode = "whole"  # the person's sentence; links placed where they fit
+            return
+        self._plan_pins(human)
+
+    def _sentence_pieces(self) -> list[Pieces]:
+        """Each whole sentence cut around the spans wholly inside it."""
+        return [Pieces.of(text, spans, self.language) for text, spans in self._sentence_spans()]
+
+    def _sentence_spans(self) -> list[tuple[str, list[Span]]]:
+        out, position = [], len(self.whole.leading)
+        for piece in self.whole.pieces:
+            start, end = position, position + len(piece.text)
+            position = end + len(piece.trailing)
+            out.append((piece.text, [replace(s, start=s.start - start, end=s.end - start)
+                                     for s in self.spans if start <= s.start and s.end <= end]))
+        return out
+
+    def _plan_pins(self, human: set[str] | frozenset[str]) -> None:
+        """Sentence by sentence (mode ``pinned`` until the first pass is back): a pinned
+        sentence as the person wrote it, a sentence with a person's pieces as those pieces,
+        one holding a span the model is known to lose as pieces, the rest whole."""
+        plan: list[str | Pieces] = []
+        for text, spans in self._sentence_spans():
+            pieces = Pieces.of(text, spans, self.language)
+            if text in self.pinned:
+                plan.append(text)
+            elif any(s in human for s in pieces.segments()) \
+                    or any(s.kind in self.never_kept for s in spans):
+                plan.append(pieces)
+            else:
+                plan.append(text)
+        self.mode, self._pin_plan = "pinned", plan
+
+    def _settle_pins(self, translations: Translations) -> None:
+        """After the first pass: pinned sentences as written, machine sentences kept if
+        their spans survived, else cut into pieces for the second pass."""
+        plan: list[tuple[str, str] | Pieces] = []
+        spans_of = dict(self._sentence_spans())
+        for item in self._pin_plan:
+            if isinstance(item, Pieces):
+                plan.append(item)
+            elif item in self.pinned:
+                plan.append((item, translations[item]))
+            else:
+                kept = survives(spans_of[item], translations[item])
+                plan.append((item, kept) if kept is not None
+                            else Pieces.of(item, spans_of[item], self.language))
+        self.mode, self._sentence_plan = "sentences", plan
+
     # -- what to translate ---------------------------------------------------------------
     def whole_segments(self) -> list[str]:
         segments = [piece.text for piece in self.whole.pieces]
@@ -143,6 +227,9 @@ class Unit:
         return segments
 
     def piece_segments(self) -> list[str]:
+        if self.mode == "pinned":
+            return [s for item in self._pin_plan
+                    for s in (item.segments() if isinstance(item, Pieces) else [item])]
         if self.mode == "sentences":
             return [segment for kept in self._sentence_plan
                     for segment in (kept.segments() if isinstance(kept, Pieces)
@@ -172,9 +259,18 @@ class Unit:
 
     # -- checking and writing ------------------------------------------------------------
     def accept_whole(self, translations: Translations) -> bool:
-        """Keep the whole-sentence translation if names, numbers and markup survived it."""
+        """Keep the whole-sentence translation if names, numbers and markup survived it
+        (a unit holding a person's sentence keeps it: its links go where they fit)."""
+        if self.mode == "pinned":
+            self._settle_pins(translations)
+            return False
         if self.mode != "whole":
             return False
+        if self.pinned:
+            result = _translate_split(self.whole, translations)
+            self._result = result
+            self._placed = self._place_wraps(result, translations, lenient=True)
+            return True
         result = survives(self.spans, _translate_split(self.whole, translations))
         placed = self._place_wraps(result, translations) if result is not None else None
         if placed is None:
@@ -207,21 +303,26 @@ class Unit:
             return  # nothing survived: the plain pieces fallback
         self.mode, self._sentence_plan = "sentences", plan
 
-    def _place_wraps(self, result: str, translations: Translations) -> list | None:
+    def _place_wraps(self, result: str, translations: Translations,
+                     lenient: bool = False) -> list | None:
         """Where each inline element's own translation sits in the sentence translation.
 
         When its words occur more than once, take the occurrence whose relative position
-        is closest to the element's relative position in the source.
+        is closest to the element's relative position in the source.  ``lenient`` (a
+        person's sentence): an element whose words are not in it is left out (its text is
+        the person's), the others placed; ``unplaced`` says which.
         """
         claimed: list[tuple[int, int, Wrap, str]] = []
+        self.unplaced = []
         for wrap in self.wraps:
             expected = wrap.text if wrap.pieces is None else wrap.pieces.render(translations)
             expected = expected.strip()
-            if not expected:
-                return None
             free = [i for i in _occurrences(result, expected)
                     if not any(i < c_end and i + len(expected) > c_start
-                               for c_start, c_end, *_ in claimed)]
+                               for c_start, c_end, *_ in claimed)] if expected else []
+            if not free and lenient:
+                self.unplaced.append(wrap)
+                continue
             if not free:
                 return None
             wanted = wrap.position / max(len(self.text), 1)

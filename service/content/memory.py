@@ -62,6 +62,23 @@ def lookup(session: Session, texts: Iterable[str], source: str, target: str,
     return found
 
 
+def human_sources(session: Session, texts: Iterable[str], source: str,
+                  target: str) -> frozenset[str]:
+    """Which of ``texts`` a person translated (edited, reviewed or imported): the cuts a
+    job must use as written, before the engine decides how to cut (see
+    :meth:`engine.document.SegmentedArticle.pin`)."""
+    by_hash = {text_hash(text): text for text in texts}
+    hashes = list(by_hash)
+    found: set[str] = set()
+    for start in range(0, len(hashes), _LOOKUP_CHUNK):
+        found.update(by_hash[h] for h in session.scalars(
+            select(MemoryEntry.source_hash).where(
+                MemoryEntry.source_hash.in_(hashes[start:start + _LOOKUP_CHUNK]),
+                MemoryEntry.source_lang == source, MemoryEntry.target_lang == target,
+                MemoryEntry.model_key == HUMAN)))
+    return frozenset(found)
+
+
 def remember(session: Session, pairs: dict[str, str], source: str, target: str,
              model_key: str, confidences: dict[str, float] | None = None) -> None:
     """Store machine output (with the model's confidence in it, when given).

@@ -154,7 +154,7 @@ class JobRunner:
     def _prepare(self, works: list[Work], source: str, target: str,
                  since: float) -> Group:
         """Route the language (PackageError when no model reaches it) and segment the
-        articles with the language's glossary.
+        articles with the language's glossary, around the text people wrote (memory).
 
         One group segments at a time: segmenting is pure Python (pysbd, ~8 ms per article
         the first time its paragraphs are seen), and groups that segment side by side under
@@ -171,6 +171,10 @@ class JobRunner:
                 work.document = SegmentedArticle(
                     ArticleText(revision.title, revision.summary, list(revision.highlights),
                                 revision.body_html), source, glossary, never_kept)
+                # Human text first: the sentences and pieces a person wrote are used as
+                # written, whatever the probe, the glossary or the model would cut.
+                work.document.pin(memory.human_sources(
+                    session, work.document.candidate_segments(), source, target))
                 work.seen = segments_now(session, work.revision_id, target)
         return Group(source, target, works, route, route_key(route), since)
 
