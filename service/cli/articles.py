@@ -21,7 +21,7 @@ def articles() -> None:
 @click.option("--reason", default="", help="Why (recorded with the takedown).")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def articles_remove(slug: str, reason: str, yes: bool) -> None:
-    from service.content.takedowns import take_down
+    from service.content.takedowns import take_down, takedown_dict
     from service.platform.errors import ServiceError
     if not yes:
         click.confirm(f"Take down {slug!r} and every language version? This is recorded and "
@@ -31,7 +31,9 @@ def articles_remove(slug: str, reason: str, yes: bool) -> None:
         with app.extensions["db"].session() as session:
             record = take_down(session, slug, f"{getpass.getuser()} (localise CLI)", reason)
             removed_at = record.removed_at.isoformat()
+            erased = takedown_dict(session, record)["erased"]
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
     app.extensions["page_cache"].invalidate(slug)
-    click.echo(f"took down {slug} at {removed_at}")
+    click.echo(f"took down {slug} at {removed_at}; erased {erased['memory_entries']} "
+               f"translation-memory entries and {erased['segments']} segments")

@@ -16,11 +16,11 @@ import click
 from sqlalchemy import select
 
 from service.cli.base import _app, _store, cli
-from service.platform.config import find_data_dir, worker_pool
+from service.platform.config import CHECKOUT, find_data_dir, worker_pool
 from service.platform.supervisor import ChildSpec, GaveUp, Supervisor
 
 SHARED = Path(os.environ.get("LOCALISER_SHARED_DIR",
-                           Path(__file__).resolve().parents[3] / "shared"))
+                           CHECKOUT.parent / "shared"))
 SAMPLE_ARTICLE = SHARED / "samples" / "article-xiaomi-dixon.json"
 DEMO_TARGETS = ("hi", "ur", "ta")
 

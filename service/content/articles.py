@@ -16,7 +16,7 @@ from engine.quality import risk_order
 from service.content import memory, takedowns
 from service.content.intake import ArticleInput, refuse_unsafe_text
 from service.platform import languages
-from service.platform.errors import LanguageUnavailable, NotFound, ValidationError
+from service.platform.errors import Forbidden, LanguageUnavailable, NotFound, ValidationError
 from service.platform.models import Article, Job, Revision, Translation, TranslationSegment, utcnow
 
 
@@ -44,7 +44,14 @@ def resolve_targets(store: PackageStore, source: str, requested: list[str] | Non
 
 
 def submit_article(session: Session, data: ArticleInput, targets: list[str],
-                   priority: str = "high", webhook_url: str | None = None) -> Submission:
+                   priority: str = "high", webhook_url: str | None = None,
+                   may_revise: bool = True) -> Submission:
+    """Store the article (a new revision when its content changed) and its jobs.
+
+    ``may_revise`` False (a language desk's token): a new article is fine, but a new
+    revision of an existing one changes the original every language translates, so it is
+    refused (403 ``language_forbidden``); the same content again only asks for languages.
+    """
     article = session.scalar(select(Article).where(Article.slug == data.slug))
     if article is None:
         article = Article(slug=data.slug, source_lang=data.source_lang)
@@ -55,6 +62,10 @@ def submit_article(session: Session, data: ArticleInput, targets: list[str],
     content_hash = data.content_hash()
     revision = article.current_revision
     new_revision = revision is None or revision.content_hash != content_hash
+    if new_revision and revision is not None and not may_revise:
+        raise Forbidden(f"a language desk's token may not change the original of "
+                        f"{data.slug!r} (a new revision); ask an editor without a language "
+                        "scope", field="slug", code="language_forbidden")
     if new_revision:
         number = (session.scalar(select(func.max(Revision.number))
                                  .where(Revision.article_id == article.id)) or 0) + 1

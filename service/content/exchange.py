@@ -18,6 +18,7 @@ from defusedxml.common import DefusedXmlException
 from service.content import inline_codes
 from service.platform.errors import Conflict, ValidationError
 from service.platform.models import MemoryEntry, Translation
+from service.platform.xml_text import xml_safe
 
 XLIFF_NS = "urn:oasis:names:tc:xliff:document:2.0"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
@@ -33,7 +34,10 @@ class Correction:
 
 
 def _serialise(root: Element) -> bytes:
-    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="utf-8")
+    """The file, without any character XML 1.0 cannot carry (text stored before intake
+    refused them): a TMX backup or an XLIFF file always parses again."""
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + \
+        xml_safe(tostring(root, encoding="unicode")).encode("utf-8")
 
 
 def export_xliff(translation: Translation, slug: str) -> bytes:

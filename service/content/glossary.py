@@ -11,6 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from engine.protected import Glossary, GlossaryTerm
+from service.content.intake import refuse_unsafe_text
 from service.platform.errors import NotFound, ValidationError
 from service.platform.models import GlossaryEntry
 
@@ -29,6 +30,8 @@ def glossary_for(session: Session, target_lang: str) -> Glossary:
 
 def add_term(session: Session, term: str, target_lang: str | None = None,
              rendering: str | None = None) -> GlossaryEntry:
+    refuse_unsafe_text(term, "term")
+    refuse_unsafe_text(rendering, "rendering")
     term = (term or "").strip()
     if not term or len(term) > MAX_TERM:
         raise ValidationError(f"a glossary term needs 1 to {MAX_TERM} characters", field="term")

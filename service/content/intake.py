@@ -18,6 +18,7 @@ from typing import Any
 from service.platform import languages
 from service.platform.errors import UnknownLanguage, ValidationError
 from service.platform.sanitize import sanitize_html
+from service.platform.xml_text import first_not_xml
 
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_SLUG = 200
@@ -68,13 +69,18 @@ def parse_json(raw: bytes) -> Any:
 
 
 def unsafe_text_reason(text: str) -> str | None:
-    """Why ``text`` cannot be stored (NUL, lone surrogate), or ``None`` when it can."""
+    """Why ``text`` cannot be stored or written as XML (a NUL, a lone surrogate, another
+    control character XML 1.0 cannot carry, U+FFFE/U+FFFF), or ``None`` when it can."""
     if "\x00" in text:
         return "contains a NUL character"
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         return "contains a lone surrogate (not valid Unicode text)"
+    bad = first_not_xml(text)
+    if bad is not None:
+        return (f"contains U+{ord(bad):04X}, a control character that XML 1.0 (feeds, "
+                "sitemaps, XLIFF, TMX) cannot carry")
     return None
 
 

@@ -6,7 +6,9 @@ nothing links to it), the article loses its current revision (so every page, lis
 and sitemap that starts from ``Article.current_revision`` leaves it out) and a
 :class:`~service.platform.models.Takedown` row records who did it, when and why.  The rows stay:
 the slug stays taken, so posting the same slug again is refused (409) instead of bringing
-the article back silently; readers and the API get 410 Gone at its addresses.
+the article back silently; readers and the API get 410 Gone at its addresses.  In the same
+transaction its words are erased everywhere they were copied, translation memory included
+(:mod:`service.content.erasure`); the record says how many entries went.
 """
 
 from __future__ import annotations
@@ -14,8 +16,17 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from service.content.erasure import erase_text
 from service.platform.errors import Conflict, Gone, NotFound, ValidationError
-from service.platform.models import Article, Job, Revision, Takedown, Translation, utcnow
+from service.platform.models import (
+    Article,
+    Job,
+    Revision,
+    Takedown,
+    TakedownErasure,
+    Translation,
+    utcnow,
+)
 
 MAX_REASON_CHARS = 2000
 
@@ -64,9 +75,18 @@ def take_down(session: Session, slug: str, removed_by: str, reason: str = "") ->
     article.current_revision_id = None
     article.current_revision = None
     session.flush()
+    erased = erase_text(session, article)
+    session.add(TakedownErasure(takedown_id=record.id, memory_entries=erased.memory_entries,
+                                segments=erased.segments,
+                                history_entries=erased.history_entries))
+    session.flush()
     return record
 
 
-def takedown_dict(record: Takedown) -> dict:
+def takedown_dict(session: Session, record: Takedown) -> dict:
+    erased = session.get(TakedownErasure, record.id)
     return {"slug": record.slug, "removed_by": record.removed_by, "reason": record.reason,
-            "removed_at": record.removed_at.isoformat()}
+            "removed_at": record.removed_at.isoformat(),
+            "erased": {"memory_entries": erased.memory_entries if erased else 0,
+                       "segments": erased.segments if erased else 0,
+                       "history_entries": erased.history_entries if erased else 0}}

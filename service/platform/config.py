@@ -15,6 +15,10 @@ from urllib.parse import urlsplit
 
 from service.platform import file_broker
 
+# The folder holding pyproject.toml, service/ and translations/ (this file is
+# service/platform/config.py in it).
+CHECKOUT = Path(__file__).resolve().parents[2]
+
 
 def _env_number(name: str, default, parse, what: str):
     """A numeric setting; a value that does not parse names the variable."""
@@ -119,7 +123,7 @@ def load_config() -> dict[str, Any]:
         # Test data of `localise models evaluate` (FLORES-200 devtest files).
         "EVAL_DATA_DIR": os.environ.get("EVAL_DATA_DIR") or str(
             Path(os.environ.get("LOCALISER_SHARED_DIR",
-                                Path(__file__).resolve().parents[2] / "shared"))
+                                CHECKOUT.parent / "shared"))
             / "eval" / "flores200-devtest"),
         "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(data_dir),
         "WEBHOOK_MAX_RETRIES": _env_int("WEBHOOK_MAX_RETRIES", 5),
@@ -144,8 +148,7 @@ def load_config() -> dict[str, Any]:
         "THEME_DIR": os.environ.get("THEME_DIR", ""),
         # Noto web fonts installed by `make setup` (npm, web-fonts/package.json).
         "WEB_FONTS_DIR": os.environ.get("WEB_FONTS_DIR")
-        or str(Path(__file__).resolve().parent.parent / "web-fonts" / "node_modules"
-               / "@fontsource"),
+        or str(CHECKOUT / "web-fonts" / "node_modules" / "@fontsource"),
         "SITEMAP_URLS_PER_FILE": _env_int("SITEMAP_URLS_PER_FILE", 50_000),
         "FRONT_PAGE_SIZE": _env_int("FRONT_PAGE_SIZE", 20),
         "WEBHOOK_TIMEOUT_S": _env_int("WEBHOOK_TIMEOUT_S", 10),
@@ -185,8 +188,7 @@ def load_config() -> dict[str, Any]:
         # of span, or inline markup, that the model kept in none of its probes
         # (engine.span_probe, docs/engine.md "Span probe").
         "SPAN_PROBE": _env_bool("SPAN_PROBE", True),
-        "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).resolve().parent.parent
-                                             / "translations"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(CHECKOUT / "translations"),
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("SITE_TIMEZONE", "Asia/Kolkata"),
     }
@@ -201,7 +203,7 @@ class DataDir(NamedTuple):
 
 def project_checkout() -> Path | None:
     """The source checkout this package runs from, or None for an installed copy."""
-    root = Path(__file__).resolve().parent.parent
+    root = CHECKOUT
     return root if (root / "pyproject.toml").is_file() and (root / "service").is_dir() else None
 
 

@@ -269,6 +269,39 @@ class Takedown(Base):
     removed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class TakedownErasure(Base):
+    """What a takedown erased besides publication: translation-memory entries that only
+    the removed article supplied, and its segments (see service.content.erasure)."""
+
+    __tablename__ = "takedown_erasures"
+
+    takedown_id: Mapped[int] = mapped_column(ForeignKey("takedowns.id"), primary_key=True)
+    memory_entries: Mapped[int] = mapped_column(Integer, default=0)
+    segments: Mapped[int] = mapped_column(Integer, default=0)
+    history_entries: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SegmentChange(Base):
+    """One change of a segment's text or state: who, when, before and after.
+
+    ``actor`` is the token (``"<name> (token <id>)"``), ``xliff-import``, ``memory`` (a
+    person's text from translation memory, e.g. a TMX import, applied by a job) or
+    ``machine <model key>``.  Kept while the translation exists; a takedown erases them.
+    """
+
+    __tablename__ = "segment_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    translation_id: Mapped[int] = mapped_column(ForeignKey("translations.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(300))
+    before_text: Mapped[str | None] = mapped_column(Text)
+    before_state: Mapped[str | None] = mapped_column(String(16))
+    after_text: Mapped[str] = mapped_column(Text)
+    after_state: Mapped[str] = mapped_column(String(16))
+
+
 class RebuildRequest(Base):
     """A rebuild asked for and not yet handed to the broker (service.jobs.rebuild_requests)."""
 

@@ -3,7 +3,9 @@
 A feed reader gets the title, summary (or the first highlight), the article's URL on the
 site and the dates; it follows the link for the body (the body is not repeated: a feed is
 cached and fetched often, and the page carries the disclosure that the text is a machine
-translation).  No Flask here: the caller passes the URLs.
+translation).  No Flask here: the caller passes the URLs.  Stored text goes through
+:func:`~service.platform.xml_text.xml_safe`: a control character stored before intake
+refused them cannot make the feed fail.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import UTC, datetime
 from feedgen.feed import FeedGenerator
 
 from service.content.listings import ListedArticle
+from service.platform.xml_text import xml_safe
 
 
 def _aware(when: datetime) -> datetime:
@@ -25,7 +28,7 @@ def atom_feed(*, title: str, lang: str, feed_url: str, front_page_url: str,
               generator: str = "localiser") -> bytes:
     feed = FeedGenerator()
     feed.id(feed_url)
-    feed.title(title)
+    feed.title(xml_safe(title))
     feed.language(lang)
     feed.link(href=front_page_url, rel="alternate", hreflang=lang)
     feed.link(href=feed_url, rel="self")
@@ -37,10 +40,10 @@ def atom_feed(*, title: str, lang: str, feed_url: str, front_page_url: str,
         url = url_of(item)
         entry = feed.add_entry()
         entry.id(url)
-        entry.title(item.title)
+        entry.title(xml_safe(item.title))
         entry.link(href=url, rel="alternate", hreflang=item.lang)
         if item.summary:
-            entry.summary(item.summary)
+            entry.summary(xml_safe(item.summary))
         entry.updated(_aware(item.updated_at))
         if item.published_at:
             entry.published(_aware(item.published_at))

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 from service.content.listings import SitemapArticle
+from service.platform.xml_text import xml_safe
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
@@ -50,7 +51,9 @@ def _w3c(when: datetime) -> str:
 
 
 def _xml(root: ElementTree.Element) -> bytes:
-    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+    """Serialised without any character XML 1.0 cannot carry (see service.platform.xml_text)."""
+    return b"<?xml version='1.0' encoding='utf-8'?>\n" + \
+        xml_safe(ElementTree.tostring(root, encoding="unicode")).encode("utf-8")
 
 
 def urlset_xml(urls: Sequence[SitemapUrl]) -> bytes:

@@ -89,7 +89,8 @@ def post_article():
                                        config["DEFAULT_TARGET_LANGS"], config["PIVOT_LANG"])
     may_change(targets)
     def submit(session) -> tuple[bool, list[tuple[str, str]], dict]:
-        submission = articles.submit_article(session, data, targets, priority, webhook)
+        submission = articles.submit_article(session, data, targets, priority, webhook,
+                                             may_revise=principal.languages is None)
         return submission.new_revision, [(job.id, job.priority) for job in submission.new_jobs], {
             "article": {"slug": submission.article.slug,
                         "source_lang": submission.article.source_lang},
@@ -164,8 +165,9 @@ def remove_article(slug: str):
     reason = request.args.get("reason", "")
     principal = current_principal()
     with database().session() as session:
-        body = takedowns.takedown_dict(takedowns.take_down(
-            session, slug, f"{principal.name} (token {principal.token_id})", reason))
+        record = takedowns.take_down(
+            session, slug, f"{principal.name} (token {principal.token_id})", reason)
+        body = takedowns.takedown_dict(session, record)
     current_app.extensions["page_cache"].invalidate(slug)
     return jsonify(body)
 

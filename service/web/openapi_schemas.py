@@ -126,9 +126,15 @@ SCHEMAS: dict[str, Any] = {
                             "flagged": {"type": ["integer", "null"], "minimum": 0},
                             "job": NULLABLE_STRING, "error": NULLABLE_STRING}}}}}}}},
     "Takedown": {
-        "type": "object", "required": ["slug", "removed_by", "reason", "removed_at"],
+        "type": "object", "required": ["slug", "removed_by", "reason", "removed_at", "erased"],
         "properties": {"slug": {"type": "string"}, "removed_by": {"type": "string"},
-                       "reason": {"type": "string"}, "removed_at": DATE_TIME}},
+                       "reason": {"type": "string"}, "removed_at": DATE_TIME,
+                       "erased": {"type": "object",
+                                  "required": ["memory_entries", "segments", "history_entries"],
+                                  "properties": {
+                                      "memory_entries": {"type": "integer", "minimum": 0},
+                                      "segments": {"type": "integer", "minimum": 0},
+                                      "history_entries": {"type": "integer", "minimum": 0}}}}},
     "Jobs": {"type": "object", "required": ["jobs"],
              "properties": {"jobs": {"type": "array", "items": ref("Job")},
                             "queue": {"enum": ["unavailable"]}}},
