@@ -148,6 +148,15 @@ def language_availability(session: Session, article: Article) -> list[dict]:
     return entries
 
 
+def has_unpublished_translation(session: Session, article: Article, lang: str) -> bool:
+    """Whether ``lang`` has a translation readers may not see (unpublished by an editor, or a
+    draft held for review): its page serves the original with a notice, not a 404."""
+    return session.scalar(
+        select(Translation.id).join(Revision, Translation.revision_id == Revision.id)
+        .where(Revision.article_id == article.id, Translation.target_lang == lang,
+               Translation.published.is_(False)).limit(1)) is not None
+
+
 def published_translation(session: Session, slug: str, lang: str) -> Translation:
     """The newest published translation of any revision: after a source edit readers keep
     the last published one until the new one is published."""

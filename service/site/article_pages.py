@@ -46,6 +46,9 @@ def _render_article(session, article: Article, lang: str) -> CachedPage:
     elif status_of.get(lang) == "pending":
         content, notice, status = articles.revision_dict(revision), "pending", 503
         cache_control = "no-cache"
+    elif articles.has_unpublished_translation(session, article, lang):
+        # Unpublished, or a draft held for review: the original, saying so (200, noindex)
+        content, notice = articles.revision_dict(revision), "unavailable"
     else:
         raise NotFound(f"this article has no {languages.english_name(lang)} translation")
     g.page_lang = lang
