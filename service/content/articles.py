@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.packages import PackageError, PackageStore
 from engine.quality import risk_order
-from service.content import memory, takedowns
+from service.content import memory, segment_history, takedowns
 from service.content.intake import ArticleInput, refuse_unsafe_text
 from service.platform import languages
 from service.platform.errors import Forbidden, LanguageUnavailable, NotFound, ValidationError
@@ -308,9 +308,10 @@ SEGMENT_STATES = ("edited", "reviewed")
 
 
 def correct_segment(session: Session, translation: Translation, position: int,
-                    text: str | None, state: str | None) -> TranslationSegment:
+                    text: str | None, state: str | None, *, actor: str) -> TranslationSegment:
     """An editor's correction: stored on the segment and in translation memory, where it
     wins over machine output for the same source sentence everywhere, in future articles too.
+    ``actor`` (a token, ``xliff-import``) goes into the segment's history.
     """
     segment = next((s for s in translation.segments if s.position == position), None)
     if segment is None:
@@ -331,6 +332,8 @@ def correct_segment(session: Session, translation: Translation, position: int,
     source = translation.revision.article.source_lang
     memory.correct(session, segment.source_text, new_text, source, translation.target_lang,
                    new_state)
+    segment_history.record(session, translation.id, position, actor,
+                           (segment.current_text, segment.state), (new_text, new_state))
     segment.current_text, segment.state, segment.updated_at = new_text, new_state, utcnow()
     segment.confidence, segment.flags = None, []  # a person's text: no model score, no flags
     return segment

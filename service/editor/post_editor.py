@@ -13,7 +13,13 @@ from flask import (
     url_for,
 )
 
-from service.content import articles, intake, segment_hints, sentence_rewrite
+from service.content import (
+    articles,
+    intake,
+    segment_hints,
+    segment_history,
+    sentence_rewrite,
+)
 from service.editor.blueprint import (
     database,
     editor,
@@ -61,7 +67,9 @@ def save_segment(slug: str, lang: str, position: int):
         with database().session() as db_session:
             translation = _translation(db_session, slug, lang)
             articles.correct_segment(db_session, translation, position,
-                                     request.form.get("text"), state)
+                                     request.form.get("text"), state,
+                                     actor=segment_history.token_actor(g.editor.name,
+                                                                       g.editor.token_id))
             rebuild = record_rebuild(db_session, translation.revision_id, lang)
     except ServiceError as exc:
         flash(exc.message, "error")
@@ -127,6 +135,7 @@ def translation_page(slug: str, lang: str):
         segments = articles.segments_for_review(translation.segments, view) \
             if translation else []
         hints = segment_hints.hints_for(db_session, translation) if translation else {}
+        histories = segment_history.histories(db_session, translation) if translation else {}
         sentences = {}
         for segment in segments:
             if hints.get(segment.position, {}).get("piece"):
@@ -139,6 +148,7 @@ def translation_page(slug: str, lang: str):
             language=languages.describe(lang), job=articles.job_summary(job, True)
             if job else None, translation=translation, segments=segments, hints=hints,
             segment_view=view, at=request.args.get("at", ""), sentences=sentences,
+            histories=histories,
             may_change=g.editor.may_change(lang),
             positions=[s.position for s in segments])
 

@@ -21,7 +21,7 @@ from engine import process_memory, quality, span_probe
 from engine.document import ArticleText, SegmentedArticle, translate_document_groups
 from engine.packages import Hop, PackageError, PackageStore
 from engine.translator import Engine, route_key
-from service.content import memory
+from service.content import memory, segment_history
 from service.content.glossary import glossary_for
 from service.jobs import rebuild_requests
 from service.jobs.correction_guard import (
@@ -29,6 +29,7 @@ from service.jobs.correction_guard import (
     segments_now,
     translation_to_store,
 )
+from service.jobs.segment_rows import update_segments
 from service.jobs.work_items import Group, JobOutcome, PassState, Work
 from service.platform.db import Database
 from service.platform.models import Job, Revision, Translation, TranslationSegment, utcnow
@@ -236,7 +237,12 @@ class JobRunner:
         translation.route = model_key
         translation.synthetic_model = any(hop.package.synthetic for hop in route)
         translation.updated_at = utcnow()
-        self._update_segments(translation, segments, keep=corrected)
+        changes = update_segments(translation, segments, keep=corrected)
+        session.flush()  # a new translation gets its id
+        for position, before, after, state in changes:
+            segment_history.record(session, translation.id, position,
+                                   f"machine {model_key}" if state == "machine" else "memory",
+                                   before, after)
         if work.job_id is not None:
             job = session.get(Job, work.job_id)
             job.status, job.finished_at = "done", utcnow()
@@ -278,34 +284,6 @@ class JobRunner:
         detail = ", ".join(f"{name} ×{count}" for name, count in counts.most_common())
         return False, (f"kept as a draft (PUBLISH_POLICY=gated): {flagged} of "
                        f"{len(segments)} segments flagged ({detail})")
-
-    @staticmethod
-    def _update_segments(translation: Translation, fresh: list[TranslationSegment],
-                         keep: frozenset[int] = frozenset()) -> None:
-        """Segments updated in place, row by row, never deleted and recreated: an editor's
-        correction saved while a rebuild runs then always finds its row (a rebuild that
-        replaced every row made concurrent edits fail with StaleDataError).  Only changed
-        columns are written; rows past the new end are removed; rows at ``keep`` (a
-        person corrected them while this ran) are left as they are."""
-        existing = {segment.position: segment for segment in translation.segments} \
-            if translation.id is not None else {}
-        copied = [column.key for column in TranslationSegment.__table__.columns
-                  if column.key not in ("id", "translation_id", "position", "updated_at")]
-        for new in fresh:
-            segment = existing.pop(new.position, None)
-            if segment is None:
-                translation.segments.append(new)
-                continue
-            if new.position in keep and segment.source_text == new.source_text:
-                continue
-            changed = {name: getattr(new, name) for name in copied
-                       if getattr(segment, name) != getattr(new, name)}
-            for name, value in changed.items():
-                setattr(segment, name, value)
-            if changed:
-                segment.updated_at = utcnow()
-        for leftover in existing.values():
-            translation.segments.remove(leftover)
 
     def _pass(self, groups: list[Group], per_group: list[list[list[str]]]
               ) -> list[dict[str, str]]:

@@ -140,6 +140,11 @@ def document() -> dict:
                  "409": race},
                 params=[*TRANSLATION_PARAMS, POSITION], body=ref("SegmentPatch"),
                 secured=True)},
+            "/articles/{slug}/translations/{lang}/segments/{position}/history": {"get": _op(
+                "Every change of the segment's text or state, newest first: who, when, "
+                "before and after", {"200": reply(ref("SegmentHistory")), "404": missing,
+                                      "410": gone},
+                params=[*TRANSLATION_PARAMS, POSITION], secured=True)},
             "/articles/{slug}/translations/{lang}/publish": {"post": _op(
                 "Publish", {"200": reply(ref("Translation")), "404": missing, "410": gone},
                 params=TRANSLATION_PARAMS, secured=True)},

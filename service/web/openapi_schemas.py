@@ -194,6 +194,23 @@ SCHEMAS: dict[str, Any] = {
         "properties": {"slug": {"type": "string"}, "language": LANG,
                        "revision": {"type": "integer"},
                        "segments": {"type": "array", "items": ref("Segment")}}},
+    "SegmentHistory": {
+        "type": "object", "required": ["slug", "language", "position", "history"],
+        "properties": {
+            "slug": {"type": "string"}, "language": LANG, "position": {"type": "integer"},
+            "history": {"type": "array", "items": {
+                "type": "object", "required": ["changed_at", "actor", "before", "after"],
+                "properties": {
+                    "changed_at": DATE_TIME,
+                    "actor": {"type": "string", "description":
+                              "'<token name> (token <id>)', 'xliff-import', 'memory' or "
+                              "'machine <model key>'"},
+                    "before": {"type": ["object", "null"], "required": ["text", "state"],
+                               "properties": {"text": {"type": "string"},
+                                              "state": {"type": "string"}}},
+                    "after": {"type": "object", "required": ["text", "state"],
+                              "properties": {"text": {"type": "string"},
+                                             "state": {"type": "string"}}}}}}}},
     "SegmentPatch": {
         "type": "object", "additionalProperties": False, "minProperties": 1,
         "properties": {"text": {"type": "string", "minLength": 1},

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from service.content import articles, exchange, intake
+from service.content import articles, exchange, intake, segment_history
 from service.jobs import dispatch, rebuild_requests
+from service.platform.errors import NotFound
 from service.web.access import current_principal, database, may_change, require
 from service.web.bodies import object_body, xml_download
 
@@ -57,11 +58,13 @@ def list_segments(slug: str, lang: str):
 def correct_segment(slug: str, lang: str, position: int):
     payload = object_body({"text", "state"})
     may_change([lang])
+    principal = current_principal()
+    actor = segment_history.token_actor(principal.name, principal.token_id)
 
     def correct(session) -> tuple[dict, tuple[int, str, int]]:
         translation = _editable(session, slug, lang)
         segment = articles.correct_segment(session, translation, position, payload.get("text"),
-                                           payload.get("state"))
+                                           payload.get("state"), actor=actor)
         return articles.segment_dict(segment), _rebuild_request(session, translation.revision_id,
                                                                 lang)
 
@@ -80,6 +83,19 @@ def _set_published(slug: str, lang: str, published: bool):
         body = articles.translation_dict(translation, slug)
     current_app.extensions["page_cache"].invalidate(slug)
     return jsonify(body)
+
+
+@blueprint.get("/articles/<slug>/translations/<lang>/segments/<int:position>/history")
+@require("editor")
+def segment_changes(slug: str, lang: str, position: int):
+    """Every change of the segment's text or state, newest first (restore one by sending
+    its text back with PATCH)."""
+    with database().session() as session:
+        translation = _editable(session, slug, lang)
+        if not any(s.position == position for s in translation.segments):
+            raise NotFound(f"no segment {position} in this translation")
+        return jsonify({"slug": slug, "language": lang, "position": position,
+                        "history": segment_history.history(session, translation, position)})
 
 
 @blueprint.post("/articles/<slug>/translations/<lang>/publish")
@@ -112,7 +128,7 @@ def import_xliff(slug: str, lang: str):
         corrections = exchange.parse_xliff(request.get_data(), translation, slug)
         for correction in corrections:
             articles.correct_segment(session, translation, correction.position,
-                                     correction.text, correction.state)
+                                     correction.text, correction.state, actor="xliff-import")
         rebuild = _rebuild_request(session, translation.revision_id, lang) \
             if corrections else None
     if rebuild and not _send_rebuild(*rebuild):

@@ -182,7 +182,7 @@ class _CorrectsWhileDecoding(Engine):
 def _correct(db: Database, slug: str, position: int, text: str) -> int:
     with db.session() as session:
         translation = articles.get_translation(session, slug, "hi")
-        articles.correct_segment(session, translation, position, text, None)
+        articles.correct_segment(session, translation, position, text, None, actor="test")
         return translation.revision_id
 
 
