@@ -176,7 +176,7 @@ def make_machine(room: Newsroom):
                                            "datatype": "plaintext", "adminlang": "en",
                                            "creationtool": "test", "creationtoolversion": "1",
                                            "o-tmf": "test"})
-            unit = ET.SubElement(ET.SubElement(root, "body"), "tu")
+            unit = ET.SubElement(ET.SubElement(root, "body"), "tu", {"srclang": "en"})
             ET.SubElement(unit, "prop", {"type": "x-localiser-origin"}).text = "reviewed"
             for lang, value in (("en", segment["source"]), ("hi", text)):
                 variant = ET.SubElement(unit, "tuv", {"xml:lang": lang})
