@@ -160,16 +160,18 @@ class Unit:
             if self.whole_possible else frozenset()
         fallback_human = any(s in human for pieces in self._fallback_pieces()
                              for s in pieces.segments())
-        if not self.pinned:
+        if self.wraps or not self.pinned:
             if fallback_human:
-                self.mode = "pieces"  # the cut the person's pieces were written against
+                # The cut the person's pieces were written against: in a paragraph with
+                # links they are this paragraph's own text (a pinned sentence may be the
+                # same words corrected elsewhere), so they win.
+                self.mode = "pieces"
+            elif self.pinned:
+                self.mode = "whole"  # the person's sentence; links placed where they fit
             elif self.whole_possible and not self.wraps and any(
                     s in human for sentence in self._sentence_pieces()
                     for s in sentence.segments()):
                 self._plan_pins(human)
-            return
-        if self.wraps:
-            self.mode = "whole"  # the person's sentence; links placed where they fit
             return
         self._plan_pins(human)
 

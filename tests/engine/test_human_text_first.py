@@ -95,3 +95,20 @@ def test_a_person_s_piece_keeps_the_cut_it_was_written_against():
     piece = {"Xiaomi has partnered with": "शाओमी ने हाथ मिलाया"}
     assert document.second_pass(piece) == []
     assert document.rebuild(piece).title == "शाओमी ने हाथ मिलाया Dixon Technologies."
+
+
+def test_in_a_linked_paragraph_its_own_corrected_pieces_win_over_the_same_sentence_pinned():
+    """The sentence was also corrected elsewhere (a highlight with the same words), but this
+    paragraph was corrected piece by piece around its link: its pieces stay."""
+    body = '<p>Xiaomi has partnered with <a href="/d">Dixon Technologies</a>.</p>'
+    sentence = "Xiaomi has partnered with Dixon Technologies."
+    document = SegmentedArticle(ArticleText("", "", [], body), "en",
+                                never_kept=frozenset({"inline"}))
+    assert document.first_pass() == ["Xiaomi has partnered with", "Dixon Technologies"]
+    document.pin(frozenset({sentence, "Xiaomi has partnered with", "Dixon Technologies"}))
+    assert document.first_pass() == ["Xiaomi has partnered with", "Dixon Technologies"]
+    pieces = {"Xiaomi has partnered with": "शाओमी ने साझेदारी की", "Dixon Technologies": "डिक्सन",
+              sentence: "कहीं और लिखा वाक्य"}
+    assert document.second_pass(pieces) == []
+    assert document.rebuild(pieces).body_html == \
+        '<p>शाओमी ने साझेदारी की <a href="/d">डिक्सन</a>.</p>'
