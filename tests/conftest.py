@@ -73,6 +73,14 @@ def package_files(tmp_path_factory) -> dict[tuple[str, str], Path]:
 
 
 @pytest.fixture(scope="session")
+def hindi_v11(tmp_path_factory) -> Path:
+    """en->hi version 1.1: another random network, so its output differs from 1.0's (a
+    model upgrade, for re-translation)."""
+    return build_package(tmp_path_factory.mktemp("v11"), "en", "hi", package_version="1.1",
+                         seed=11)
+
+
+@pytest.fixture(scope="session")
 def models_dir(tmp_path_factory, package_files) -> Path:
     """A model store with en->hi, en->ur, en->ta installed the way a user installs them."""
     root = tmp_path_factory.mktemp("models")

@@ -9,18 +9,13 @@ real `localise` CLI, SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from engine.model_builder import build_package
 from engine.packages import PackageStore
 from tests.conftest import WorkerProcess, editor_client, service_env, wait_for_jobs
-from tests.jobs.test_retranslate import wait_for
+from tests.jobs.test_retranslate import cli, wait_for
 
-LOCALISE = str(Path(sys.executable).parent / "localise")
 UPI = ("Unified Payments Interface (UPI) transactions rose to a record in October, according "
        "to data released by the National Payments Corporation of India (NPCI) on Wednesday.")
 ARTICLE = {
@@ -37,17 +32,6 @@ ARTICLE = {
 REVIEWED = "यूपीआई लेनदेन अक्टूबर में रिकॉर्ड स्तर पर पहुंचे, एनपीसीआई ने बुधवार को बताया।"
 TITLE = "अक्टूबर में यूपीआई लेनदेन का नया रिकॉर्ड"
 SUMMARY = "अक्टूबर में यूपीआई से भुगतान तेज़ी से बढ़ा।"
-
-
-@pytest.fixture(scope="module")
-def hindi_v12(tmp_path_factory) -> Path:
-    return build_package(tmp_path_factory.mktemp("v12"), "en", "hi", package_version="1.2",
-                         seed=12)
-
-
-def cli(args: list[str], env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([LOCALISE, *args], env=env, capture_output=True, text=True,
-                          timeout=300)
 
 
 def _segment(editor, source: str) -> dict:
@@ -74,7 +58,7 @@ def _assert_corrections_served(editor, app, what: str) -> None:
 
 @pytest.mark.timeout(600)
 def test_reviewed_sentence_title_and_summary_survive_retranslation(
-        tmp_path, database_url, redis_url, make_app, package_files, hindi_v12):
+        tmp_path, database_url, redis_url, make_app, package_files, hindi_v11):
     models = tmp_path / "models"
     store = PackageStore(models)
     store.install(package_files[("en", "hi")])
@@ -106,12 +90,12 @@ def test_reviewed_sentence_title_and_summary_survive_retranslation(
         assert json.loads(glossary.stdout)["done"] == 1
         _assert_corrections_served(editor, app, "after --glossary-changed")
 
-        store.install(hindi_v12)
+        store.install(hindi_v11)
         upgrade = cli(["backfill", "--languages", "hi", "--retranslate", "--json"], env)
         assert upgrade.returncode == 0, upgrade.stderr[-2000:] + worker.log()[-2000:]
         summary = json.loads(upgrade.stdout)
         assert (summary["done"], summary["failed"]) == (1, 0)
-        assert _served(editor)["route"] == "en-hi@1.2"
-        _assert_corrections_served(editor, app, "after --retranslate with v1.2")
+        assert _served(editor)["route"] == "en-hi@1.1"
+        _assert_corrections_served(editor, app, "after --retranslate with v1.1")
     finally:
         worker.stop()

@@ -17,7 +17,6 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from engine.model_builder import build_package
 from engine.packages import PackageStore
 from service.platform.models import Job, Revision, Translation
 from tests.conftest import WorkerProcess, editor_client, service_env, wait_for_jobs
@@ -32,13 +31,6 @@ OTHER_ARTICLES = [
      "published_at": "2023-04-01T09:00:00+05:30"},
 ]
 CORRECTED = "संपादक ने यह वाक्य सुधारा"
-
-
-@pytest.fixture(scope="module")
-def hindi_v11(tmp_path_factory) -> Path:
-    """en->hi version 1.1: another random network, so its output differs from 1.0's."""
-    return build_package(tmp_path_factory.mktemp("v11"), "en", "hi", package_version="1.1",
-                         seed=11)
 
 
 def cli(args: list[str], env: dict) -> subprocess.CompletedProcess:
