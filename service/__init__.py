@@ -53,6 +53,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.platform.security_headers import init_security_headers
     init_security_headers(app)
 
+    from service.platform.site_urls import init_site_redirects
+    init_site_redirects(app)
+
     from service.editor import editor, presents_editor_credential
     from service.platform.rate_limits import init_rate_limits, limit_auth_failures
     from service.site.views import site

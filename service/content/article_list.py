@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from service.platform import languages
 from service.platform.errors import ValidationError
 from service.platform.models import Article, Job, Revision, Translation
+from service.platform.numbers import ascii_int
 
 STATES = ("queued", "running", "draft", "published", "failed", "outdated")
 MAX_LIMIT = 200
@@ -54,9 +55,10 @@ def decode_cursor(cursor: str | None) -> int | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raw = ""
-    if not raw.startswith("a") or not raw[1:].isdigit() or len(raw) > 20:
+    article_id = ascii_int(raw[1:], 1) if raw.startswith("a") else None
+    if article_id is None:
         raise ValidationError("'cursor' is not one this API gave out", field="cursor")
-    return int(raw[1:])
+    return article_id
 
 
 def parse_query(args: dict, default_limit: int = 50) -> ListQuery:
@@ -71,11 +73,9 @@ def parse_query(args: dict, default_limit: int = 50) -> ListQuery:
     if text is not None and len(text) > 200:
         raise ValidationError("'q' is at most 200 characters", field="q")
     raw_limit = args.get("limit")
-    try:
-        limit = int(raw_limit) if raw_limit not in (None, "") else default_limit
-    except (TypeError, ValueError):
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
+    limit = ascii_int(raw_limit, 1, MAX_LIMIT) if raw_limit not in (None, "") \
+        else default_limit
+    if limit is None:
         raise ValidationError(f"'limit' must be a number from 1 to {MAX_LIMIT}", field="limit")
     return ListQuery(language, state, text, decode_cursor(args.get("cursor")), limit)
 

@@ -52,8 +52,3 @@ def histories(session: Session, translation: Translation) -> dict[int, list[dict
             SegmentChange.translation_id == translation.id).order_by(SegmentChange.id.desc())):
         out.setdefault(row.position, []).append(_change_dict(row))
     return out
-
-
-def token_actor(name: str, token_id: str) -> str:
-    """How a token is named in the history (as in takedown records)."""
-    return f"{name} (token {token_id})"

@@ -21,7 +21,7 @@ from service.editor.blueprint import (
     signed_in,
 )
 from service.jobs import retranslation
-from service.platform import languages
+from service.platform import languages, tokens
 from service.platform.errors import ServiceError, ValidationError
 from service.platform.security_headers import no_framing
 
@@ -146,7 +146,7 @@ def confirm_remove(slug: str):
 def remove_article(slug: str):
     require_admin()
     with database().session() as db_session:
-        takedowns.take_down(db_session, slug, f"{g.editor.name} (token {g.editor.token_id})",
+        takedowns.take_down(db_session, slug, tokens.actor_name(g.editor.name, g.editor.token_id),
                             request.form.get("reason", ""))
     current_app.extensions["page_cache"].invalidate(slug)
     flash(f"{slug} was taken down.", "ok")

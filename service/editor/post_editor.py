@@ -27,8 +27,9 @@ from service.editor.blueprint import (
     send_rebuild,
     signed_in,
 )
-from service.platform import languages
+from service.platform import languages, tokens
 from service.platform.errors import NotFound, ServiceError
+from service.platform.numbers import ascii_int
 from service.platform.security_headers import no_framing
 
 
@@ -68,7 +69,7 @@ def save_segment(slug: str, lang: str, position: int):
             translation = _translation(db_session, slug, lang)
             articles.correct_segment(db_session, translation, position,
                                      request.form.get("text"), state,
-                                     actor=segment_history.token_actor(g.editor.name,
+                                     actor=tokens.actor_name(g.editor.name,
                                                                        g.editor.token_id))
             rebuild = record_rebuild(db_session, translation.revision_id, lang)
     except ServiceError as exc:
@@ -105,7 +106,7 @@ def _segment_return(slug: str, lang: str, position: int) -> str:
     """Back to the segment just saved, scrolled to it so its message is in view; with
     Ctrl+Enter ("save and next") the page script puts the cursor in the next box."""
     following = request.form.get("next", "")
-    focus = following if following.isdigit() else None
+    focus = following if ascii_int(following) is not None else None
     return url_for("editor.translation_page", slug=slug, lang=lang, at=position,
                    focus=focus) + f"#seg-{position}"
 

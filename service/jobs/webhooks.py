@@ -29,6 +29,7 @@ import json
 import socket
 import ssl
 import time
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -109,6 +110,21 @@ def forbidden_reason(address: IPAddress) -> str | None:
     return None
 
 
+def canonical_host(host: str) -> str:
+    """The host as a resolver will see it: Unicode compatibility forms folded (NFKC maps
+    ``①②⑦``, full-width digits and dots to ASCII, as IDNA's mapping does), lower case, no
+    trailing dot; a name still not ASCII in its IDNA (punycode) form.  The address checks
+    run on this, so ``http://①②⑦.0.0.1/`` is refused at request time like ``127.0.0.1``."""
+    host = unicodedata.normalize("NFKC", host)
+    host = host.translate({0x3002: ".", 0xFF0E: ".", 0xFF61: "."}).lower().rstrip(".")
+    if host.isascii():
+        return host
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise WebhookRefused("has a host name that is not a valid domain name") from exc
+
+
 def literal_address(host: str) -> IPAddress | None:
     """The address a host written as a number means, in any form the C resolver accepts:
     ``127.0.0.1``, ``127.1``, ``0x7f000001``, ``2130706433``, ``0177.0.0.1``, ``0``, ``::1``."""
@@ -134,7 +150,7 @@ def parse_url(url: object, allowed_hosts: Iterable[str] = ()) -> Target:
         raise WebhookRefused("must be an http(s) URL")
     if parts.username is not None or parts.password is not None:
         raise WebhookRefused("must not carry a user name or password")
-    host = (parts.hostname or "").rstrip(".")
+    host = canonical_host(parts.hostname or "")
     if not host:
         raise WebhookRefused("has no host")
     try:

@@ -248,10 +248,18 @@ def site_url(raw: str) -> str:
     if not value:
         return ""
     parts = urlsplit(value)
+    shape = ("SITE_URL must look like https://news.example.com or "
+             f"https://news.example.com/prefix, got {raw!r}")
     if parts.scheme not in ("http", "https") or not parts.hostname \
             or parts.query or parts.fragment or parts.username or parts.password:
-        raise ValueError("SITE_URL must look like https://news.example.com or "
-                         f"https://news.example.com/prefix, got {raw!r}")
+        raise ValueError(shape)
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError as exc:
+        raise ValueError(f"SITE_URL has an invalid port (1-65535): {raw!r}") from exc
+    if parts.port == 0 or not parts.hostname.isascii() or any(
+            ch.isspace() or ord(ch) < 0x20 for ch in value):
+        raise ValueError(f"{shape} (an ASCII host name, a port from 1 to 65535, no spaces)")
     return value
 
 

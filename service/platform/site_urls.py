@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, request, url_for
+from flask import Flask, current_app, request, url_for
+from werkzeug.routing import RequestRedirect
 
 
 def site_url(endpoint: str, **values) -> str:
@@ -51,3 +52,20 @@ def request_host_expected() -> bool:
     if not base:
         return True
     return request.host.lower() == urlsplit(base).netloc.lower()
+
+
+def init_site_redirects(app: Flask) -> None:
+    """Routing's own redirects (``/hi`` -> ``/hi/``) go to ``SITE_URL`` (its scheme, host
+    and prefix), or are relative when it is unset: never to the request's ``Host`` header,
+    which a client chooses."""
+    @app.after_request
+    def _redirect_within_the_site(response):
+        if isinstance(request.routing_exception, RequestRedirect) and "Location" in \
+                response.headers:
+            parts = urlsplit(response.headers["Location"])
+            path = parts.path
+            if request.script_root and path.startswith(request.script_root):
+                path = path[len(request.script_root):]
+            path += f"?{parts.query}" if parts.query else ""
+            response.headers["Location"] = app.config.get("SITE_URL", "") + path
+        return response

@@ -52,6 +52,15 @@ class Principal:
                             code="language_forbidden")
 
 
+def actor_name(name: str, token_id: str, limit: int = 200) -> str:
+    """How a token is named in records (takedowns, segment history): ``"<name> (token
+    <id>)"``, the name shortened with an ellipsis so the whole fits ``limit`` (the records'
+    column) and the id, which identifies it, is never cut."""
+    tail = f" (token {token_id})"
+    room = limit - len(tail)
+    return (name if len(name) <= room else name[:room - 1] + "…") + tail
+
+
 def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 

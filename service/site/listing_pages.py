@@ -7,6 +7,7 @@ from flask import current_app, g, redirect, render_template, request, send_file
 from service.content import listings
 from service.platform import languages
 from service.platform.errors import NotFound
+from service.platform.numbers import ascii_int
 from service.platform.site_urls import (
     absolute_site_url,
     absolute_urls_shareable,
@@ -30,10 +31,10 @@ from service.site.page_cache import CachedPage, etag_for
 
 
 def _page_number() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or not 1 <= int(raw) <= 100_000:
+    page = ascii_int(request.args.get("page", "1"), 1, 100_000)
+    if page is None:
         raise NotFound("no such page")
-    return int(raw)
+    return page
 
 
 def _render_front_page(lang: str | None, page: int) -> CachedPage:

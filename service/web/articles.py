@@ -8,6 +8,7 @@ from kombu.exceptions import KombuError
 from service.content import article_list, articles, intake, takedowns
 from service.jobs import dispatch, retranslation, webhooks
 from service.jobs.dispatch import PRIORITIES
+from service.platform import tokens
 from service.platform.errors import ValidationError
 from service.platform.site_urls import site_url
 from service.web.access import (
@@ -166,7 +167,7 @@ def remove_article(slug: str):
     principal = current_principal()
     with database().session() as session:
         record = takedowns.take_down(
-            session, slug, f"{principal.name} (token {principal.token_id})", reason)
+            session, slug, tokens.actor_name(principal.name, principal.token_id), reason)
         body = takedowns.takedown_dict(session, record)
     current_app.extensions["page_cache"].invalidate(slug)
     return jsonify(body)

@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from service.content import articles, exchange, intake, segment_history
 from service.jobs import dispatch, rebuild_requests
+from service.platform import tokens
 from service.platform.errors import NotFound
 from service.web.access import current_principal, database, may_change, require
 from service.web.bodies import object_body, xml_download
@@ -59,7 +60,7 @@ def correct_segment(slug: str, lang: str, position: int):
     payload = object_body({"text", "state"})
     may_change([lang])
     principal = current_principal()
-    actor = segment_history.token_actor(principal.name, principal.token_id)
+    actor = tokens.actor_name(principal.name, principal.token_id)
 
     def correct(session) -> tuple[dict, tuple[int, str, int]]:
         translation = _editable(session, slug, lang)
