@@ -81,7 +81,9 @@ def test_gated_policy_keeps_a_flagged_translation_a_draft_and_says_why(
     draft = editor.get(f"/api/v1/articles/{slug}/translations/hi").get_json()
     assert draft["published"] is False
     assert reader.get(f"/api/v1/articles/{slug}/translations/hi").status_code == 404
-    assert reader.get(f"/hi/articles/{slug}").status_code == 404
+    held = reader.get(f"/hi/articles/{slug}")  # the original with a notice (issue 29)
+    assert held.status_code == 200 and draft["title"] not in held.get_data(as_text=True)
+    assert "यह लेख अभी हिन्दी में उपलब्ध नहीं है।" in held.get_data(as_text=True)
 
     # An editor's correction is a person's text: no model confidence, no flags.
     editor.patch(f"/api/v1/articles/{slug}/translations/hi/segments/0",
