@@ -158,8 +158,12 @@ class Unit:
         sentences = [piece.text for piece in self.whole.pieces]
         self.pinned = frozenset(s for s in sentences if s in human) \
             if self.whole_possible else frozenset()
-        fallback_human = any(s in human for pieces in self._fallback_pieces()
-                             for s in pieces.segments())
+        # An inline element's own words are a piece of both cuts (whole units place them,
+        # piece units translate them): only the pieces around them tell the cut apart.
+        inside = {s for wrap in self.wraps if wrap.pieces is not None
+                  for s in wrap.pieces.segments()}
+        fallback_human = any(s in human and s not in inside
+                             for pieces in self._fallback_pieces() for s in pieces.segments())
         if self.wraps or not self.pinned:
             if fallback_human:
                 # The cut the person's pieces were written against: in a paragraph with

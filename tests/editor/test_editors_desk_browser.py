@@ -239,13 +239,13 @@ def test_moving_a_link_token_to_fit_hindi_word_order(make_app, page, sample_arti
         _sign_in(page, server, auth_headers(app)["Authorization"].removeprefix("Bearer "))
         page.goto(f"{server.url}/editor/articles/link-order/hi")
         row = page.locator("tr.segment", has=page.locator("details.rewrite")).first
-        row.locator("summary").click()
+        row.locator("details.rewrite summary").click()
         row.locator("textarea.sentence-text").fill("शाओमी ने [1]डिक्सन[/1] के साथ करार किया।")
         with page.expect_navigation():
             row.locator("button.save-sentence").click()  # the year is missing: refused
         assert "must keep 2023 as written" in page.locator(".flash-error").inner_text()
         row = page.locator("tr.segment", has=page.locator("details.rewrite")).first
-        row.locator("summary").click()
+        row.locator("details.rewrite summary").click()
         assert row.locator("details.rewrite p.meta").first.inner_text() == \
             "Xiaomi signed with [1]Dixon Technologies[/1] in 2023."
         box = row.locator("textarea.sentence-text")
