@@ -20,6 +20,7 @@ from engine.importers.packaging import (
     licence_of_file,
     licence_warnings,
     model_card_licence,
+    refuse_links,
     write_package,
 )
 
@@ -52,9 +53,10 @@ def import_checkpoint(kind: str, folder: Path, default_dir: Path, *, out: Path |
     """
     if kind not in KINDS:
         raise CheckpointError(f"unknown kind {kind!r} (one of {', '.join(KINDS)})")
-    folder = Path(folder)
+    folder = Path(folder).resolve()  # the folder named may itself be a link: its target
     if not folder.is_dir():
         raise CheckpointError(f"{folder}: not a directory (a checkpoint is a folder)")
+    refuse_links(folder)
     licence = licence or checkpoint_licence(folder)
     warnings = licence_warnings(licence, accept_licence)
     with tempfile.TemporaryDirectory(prefix="localiser-convert-") as work:

@@ -25,10 +25,12 @@ from pathlib import Path
 from engine.importers.packaging import (
     CheckpointError,
     PackagePlan,
+    check_architecture,
     licence_file,
     licence_of_file,
     model_card_licence,
     model_vocabularies,
+    read_json_object,
     require_files,
 )
 from engine.language_codes import (
@@ -75,11 +77,9 @@ def inspect(folder: Path) -> MarianCheckpoint:
     if not any((folder / name).is_file() for name in WEIGHTS):
         raise CheckpointError(f"{folder} is not an OPUS-MT checkpoint: missing weights "
                               f"({' or '.join(WEIGHTS)})")
-    try:
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        vocab = json.loads((folder / "vocab.json").read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise CheckpointError(f"{folder}: unreadable JSON: {exc}") from exc
+    config = read_json_object(folder / "config.json")
+    vocab = read_json_object(folder / "vocab.json")
+    check_architecture(config, folder / "config.json")
     if config.get("model_type") != "marian":
         raise CheckpointError(f"{folder}: config.json says model_type "
                               f"{config.get('model_type')!r}, not 'marian'")
@@ -97,7 +97,7 @@ def inspect(folder: Path) -> MarianCheckpoint:
     source_hint = target_hint = ""
     tokenizer_config = folder / "tokenizer_config.json"
     if tokenizer_config.is_file():
-        settings = json.loads(tokenizer_config.read_text(encoding="utf-8"))
+        settings = read_json_object(tokenizer_config)
         source_hint = _code_hint(settings.get("source_lang"))
         target_hint = _code_hint(settings.get("target_lang"))
     name = _NAME.search(folder.resolve().name)
@@ -178,10 +178,27 @@ def convert(folder: Path, model_dir: Path, quantization: str = "int8") -> None:
     try:
         TransformersConverter(str(folder)).convert(str(model_dir), quantization=quantization,
                                                    force=True)
-    except (OSError, ValueError, RuntimeError, KeyError) as exc:
-        raise CheckpointError(f"CTranslate2 could not convert {folder}: "
-                              f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # torch, safetensors, transformers: each its own errors
+        raise CheckpointError(weights_error(folder, exc)) from exc
     _add_source_eos(model_dir)
+
+
+def weights_error(folder: Path, exc: Exception) -> str:
+    """One line saying which weights file is bad and how, without the libraries' advice
+    (torch suggests ``weights_only=False``, which would run the file's code)."""
+    weights = next((folder / name for name in WEIGHTS if (folder / name).is_file()), folder)
+    name = type(exc).__name__
+    if "Unpickl" in name or "weights_only" in str(exc):
+        return (f"{weights}: not a plain PyTorch weights file (it holds objects or code "
+                "besides tensors, or is not a PyTorch file at all); refused, nothing "
+                "was run")
+    if "Safetensor" in name or weights.name.endswith(".safetensors"):
+        return f"{weights}: not a readable safetensors file ({name}: {_first_line(exc)})"
+    return f"{weights}: CTranslate2 could not convert it ({name}: {_first_line(exc)})"
+
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:300]
 
 
 def _add_source_eos(model_dir: Path) -> None:

@@ -10,6 +10,7 @@ is loaded once with CTranslate2, so an importer bug fails here and not on a work
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import tempfile
@@ -58,6 +59,59 @@ class PackagePlan:
     notes: list[str] = field(default_factory=list)  # for the package's README
     # Settings merged into the copied model's config.json (when it has one).
     model_config: dict = field(default_factory=dict)
+
+
+# Bounds of a Transformer's shape: far above any released translation model (NLLB-54B
+# has 24+24 layers of d_model 2048), far below what would exhaust a machine before
+# CTranslate2 even starts.  A config.json past them is refused before converting.
+ARCHITECTURE_LIMITS = {
+    "encoder_layers": 64, "decoder_layers": 64, "num_hidden_layers": 64,
+    "encoder_attention_heads": 256, "decoder_attention_heads": 256,
+    "d_model": 16_384, "hidden_size": 16_384,
+    "encoder_ffn_dim": 131_072, "decoder_ffn_dim": 131_072,
+    "vocab_size": 1_048_576, "max_position_embeddings": 65_536,
+}
+
+
+def refuse_links(folder: Path) -> None:
+    """A checkpoint folder holds plain files and folders only: a symbolic link in it (a
+    ``LICENSE`` pointing at a secret file, ``source.spm`` at ``/etc/passwd``) would be read,
+    parsed or copied into the package, so any link is refused before anything is opened,
+    as ``models install`` refuses them in packages."""
+    for root, folders, files in os.walk(folder, followlinks=False):
+        for name in folders + files:
+            path = Path(root) / name
+            if path.is_symlink():
+                raise CheckpointError(f"{path}: a symbolic link (to {os.readlink(path)}); a "
+                                      "checkpoint folder must hold plain files only")
+            if not (path.is_file() or path.is_dir()):
+                raise CheckpointError(f"{path}: not a plain file or folder")
+
+
+def read_json_object(path: Path) -> dict:
+    """A checkpoint's JSON file that must hold an object, or one line saying what is wrong."""
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: unreadable ({type(exc).__name__}: {exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno} "
+                              f"column {exc.colno})") from exc
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: must hold a JSON object, not "
+                              f"{type(value).__name__}")
+    return value
+
+
+def check_architecture(config: dict, path: Path) -> None:
+    """Refuse a shape no real model has before anything is allocated for it."""
+    for key, limit in ARCHITECTURE_LIMITS.items():
+        if key not in config:
+            continue
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= limit:
+            raise CheckpointError(f"{path}: {key} is {value!r}; it must be a whole number "
+                                  f"from 1 to {limit}")
 
 
 def model_card_licence(folder: Path) -> str:

@@ -468,3 +468,68 @@ def test_article_through_an_imported_indictrans2_package(make_app, database_url,
         assert in_script(translation["title"], code), translation["title"]
         assert translation["route"].startswith("indictrans2-en")
         assert translation["synthetic_model"] is True
+
+
+def _copy(checkpoints, tmp_path, name: str = "opus-mt-en-hi") -> Path:
+    import shutil
+    folder = tmp_path / f"copy-of-{name}"
+    shutil.copytree(checkpoints[name], folder)
+    return folder
+
+
+@pytest.mark.parametrize("victim", ["LICENSE", "source.spm", "config.json"])
+def test_a_symbolic_link_in_a_checkpoint_is_refused_before_anything_is_read(
+        checkpoints, tmp_path, victim):
+    """Issue 31, item 1: a link to a secret file never ends up in a package, nor is parsed."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("operator's secret\n")
+    folder = _copy(checkpoints, tmp_path)
+    target = folder / victim
+    if target.exists():
+        target.unlink()
+    target.symlink_to(secret)
+    result = run_import(tmp_path, tmp_path / "models", str(folder), "--kind", "opus-mt")
+    assert result.exit_code == 1, result.output
+    assert "symbolic link" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "data" / "imports").exists()
+
+
+@pytest.mark.parametrize(("name", "content", "says"), [
+    ("pytorch_model.bin", b"cos\nsystem\n(S'echo owned'\ntR.", "not a plain PyTorch weights"),
+    ("pytorch_model.bin", bytes(range(256)) * 40, "pytorch_model.bin"),
+    ("model.safetensors", "truncate", "model.safetensors"),
+    ("tokenizer_config.json", b"{bad", "not valid JSON"),
+    ("tokenizer_config.json", b"[]", "must hold a JSON object"),
+    ("config.json", b"[1,2]", "must hold a JSON object"),
+])
+def test_a_bad_checkpoint_is_one_error_line_naming_the_file(checkpoints, tmp_path, name,
+                                                            content, says):
+    """Issue 31, item 2: no traceback, no advice to load pickles unsafely."""
+    folder = _copy(checkpoints, tmp_path)
+    if name in ("pytorch_model.bin", "model.safetensors"):
+        for weights in ("pytorch_model.bin", "model.safetensors"):
+            (folder / weights).unlink(missing_ok=True)
+    if content == "truncate":
+        original = (checkpoints["opus-mt-en-hi"] / "model.safetensors")
+        data = original.read_bytes() if original.exists() else b"\x10\x00\x00\x00\x00\x00"
+        (folder / name).write_bytes(data[:len(data) // 3])
+    else:
+        (folder / name).write_bytes(content)
+    result = run_import(tmp_path, tmp_path / "models", str(folder), "--kind", "opus-mt")
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error:"), result.output
+    assert says in lines[0] and name in lines[0]
+    assert "weights_only=False" not in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("key", "value"), [("encoder_layers", 10**6), ("decoder_layers", -1),
+                                            ("d_model", 10**9), ("vocab_size", "many")])
+def test_an_absurd_architecture_is_refused_before_converting(checkpoints, tmp_path, key,
+                                                              value):
+    folder = _copy(checkpoints, tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    config[key] = value
+    (folder / "config.json").write_text(json.dumps(config))
+    result = run_import(tmp_path, tmp_path / "models", str(folder), "--kind", "opus-mt")
+    assert result.exit_code == 1 and key in result.output and "Traceback" not in result.output
