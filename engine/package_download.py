@@ -15,7 +15,7 @@ import urllib.request
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.client import HTTPException
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +23,6 @@ from urllib.parse import urlsplit
 from engine.package_index import (
     CHUNK_BYTES,
     MAX_METADATA_BYTES,
-    NETWORK_TIMEOUT_S,
     TRANSFER_ATTEMPTS,
     USER_AGENT,
     IndexEntry,
@@ -38,6 +37,7 @@ from engine.package_metadata import (
     parse_metadata,
 )
 from engine.packages import InstalledPackage, PackageError, PackageStore
+from engine.transfers import TransferError, TransferLimits, chunks, open_url
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Downloader:
 
     store: PackageStore
     downloads_dir: Path
-    timeout: float = NETWORK_TIMEOUT_S
+    limits: TransferLimits = field(default_factory=TransferLimits)
     attempts: int = TRANSFER_ATTEMPTS
 
     @property
@@ -171,7 +171,9 @@ class Downloader:
             headers["Range"] = f"bytes={have}-"
         request = urllib.request.Request(link, headers=headers)
         try:
-            response = urllib.request.urlopen(request, timeout=self.timeout)
+            response = open_url(request, self.limits)
+        except TransferError as exc:
+            raise PackageIndexError(str(exc)) from exc
         except urllib.error.HTTPError as exc:
             if exc.code == 416 and have:
                 total = _content_range_total(exc.headers.get("Content-Range", ""))
@@ -185,7 +187,8 @@ class Downloader:
             raise PackageIndexError(f"{link}: {_reason(exc.reason)}") from exc
         with response:
             length = response.headers.get("Content-Length")
-            remaining = int(length) if length and length.isdigit() else None
+            remaining = int(length) if length and length.isascii() and length.isdigit() \
+                else None
             if response.status == 206 and have:
                 start = _content_range_start(response.headers.get("Content-Range", ""))
                 if start != have:
@@ -209,16 +212,24 @@ class Downloader:
         have = offset
         if progress:
             progress(have, total)
-        while chunk := reader.read(CHUNK_BYTES):
-            have += len(chunk)
-            if have > self.max_bytes:
-                writer.close()
-                Path(writer.name).unlink(missing_ok=True)
-                raise PackageIndexError(f"{link}: more than {self.max_bytes} bytes "
-                                        f"(MAX_PACKAGE_BYTES); download stopped")
-            writer.write(chunk)
-            if progress:
-                progress(have, total)
+        try:
+            for chunk in chunks(reader, link, self.limits, CHUNK_BYTES):
+                have = self._write(link, writer, chunk, have, total, progress)
+        except TransferError as exc:
+            raise PackageIndexError(f"{exc}; run the command again to resume") from exc
+        return have
+
+    def _write(self, link: str, writer, chunk: bytes, have: int, total: int | None,
+               progress: Progress | None) -> int:
+        have += len(chunk)
+        if have > self.max_bytes:
+            writer.close()
+            Path(writer.name).unlink(missing_ok=True)
+            raise PackageIndexError(f"{link}: more than {self.max_bytes} bytes "
+                                    f"(MAX_PACKAGE_BYTES); download stopped")
+        writer.write(chunk)
+        if progress:
+            progress(have, total)
         return have
 
     def _check_size(self, link: str, size: int) -> None:

@@ -38,6 +38,7 @@ from engine.package_metadata import (
     parse_metadata,
 )
 from engine.packages import InstalledPackage, version_key
+from engine.transfers import TransferError, TransferLimits, chunks, open_url
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,6 @@ MAX_INDEX_BYTES = 16 * 1024**2  # Argos' whole index is about 60 KB
 MAX_METADATA_BYTES = 1024**2
 CHUNK_BYTES = 256 * 1024
 # Seconds a connection may stay silent; a stalled transfer is retried with Range, not hung on.
-NETWORK_TIMEOUT_S = 60.0
 TRANSFER_ATTEMPTS = 4  # per link: the first request and three resumptions
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 USER_AGENT = "localiser-models-download"
@@ -131,10 +131,11 @@ def _local_path(location: str) -> Path:
     return Path(location).expanduser()
 
 
-def load_index(location: str, timeout: float = NETWORK_TIMEOUT_S) -> PackageIndex:
+def load_index(location: str, limits: TransferLimits | None = None) -> PackageIndex:
     """Read and validate the index at ``location`` (http(s) URL, file:// URL or path)."""
     if is_remote(location):
-        data = _read_url(location, timeout, MAX_INDEX_BYTES, what="package index")
+        data = _read_url(location, limits or TransferLimits(), MAX_INDEX_BYTES,
+                         what="package index")
         base = location
     else:
         path = _local_path(location)
@@ -213,11 +214,18 @@ def _resolve_link(link: str, base: str) -> str | None:
     return None
 
 
-def _read_url(url: str, timeout: float, limit: int, *, what: str) -> bytes:
+def _read_url(url: str, limits: TransferLimits, limit: int, *, what: str) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            data = response.read(limit + 1)
+        with open_url(request, limits) as response:
+            data = bytearray()
+            for chunk in chunks(response, url, limits, CHUNK_BYTES):
+                data += chunk
+                if len(data) > limit:
+                    break
+            data = bytes(data)
+    except TransferError as exc:
+        raise PackageIndexError(f"cannot read the {what}: {exc}") from exc
     except urllib.error.HTTPError as exc:
         raise PackageIndexError(f"cannot read the {what} {url}: HTTP {exc.code} {exc.reason}") \
             from exc

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from service.cli.base import _app, cli
+from service.cli.terminal import echo
 
 EXIT_FAILED, EXIT_USAGE, EXIT_BROKER, EXIT_NO_WORKER, EXIT_INTERRUPTED = 1, 2, 3, 4, 130
 WORKER_TIMEOUT_S = 60
@@ -51,11 +52,11 @@ def import_command(path: Path, as_json: bool) -> None:
     report = import_archive(app.extensions["db"].session, path,
                             app.config["DEFAULT_SOURCE_LANG"], app.config["MAX_BODY_HTML_CHARS"])
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+        echo(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         for problem in report.invalid:
-            click.echo(f"{path.name}: {problem['where']}: {problem['error']}", err=True)
-        click.echo(f"{report.stored} stored, {report.unchanged} unchanged, "
+            echo(f"{path.name}: {problem['where']}: {problem['error']}", err=True)
+        echo(f"{report.stored} stored, {report.unchanged} unchanged, "
                    f"{len(report.invalid)} invalid")
     sys.exit(EXIT_FAILED if report.invalid else 0)
 
@@ -109,7 +110,7 @@ def _plan(app, scope, retranslate: bool, glossary_changed: bool) -> dict:
             changed, unreachable = plan_model_changes(
                 session, scope, app.extensions["packages"], app.config["PIVOT_LANG"])
             for source, target in unreachable:
-                click.echo(f"skipping {source}->{target} articles: "
+                echo(f"skipping {source}->{target} articles: "
                            f"{_hint(source, target)}", err=True)
             planned.update(dict.fromkeys(changed, "retranslate"))
         if glossary_changed:
@@ -154,7 +155,7 @@ def _top_up_or_exit(app, chunk_size: int) -> None:
     try:
         top_up_backfill(app.extensions["db"], app.extensions["celery"], chunk_size)
     except (KombuError, OSError) as exc:
-        click.echo(f"the broker is unreachable ({exc}); jobs are stored, run again later",
+        echo(f"the broker is unreachable ({exc}); jobs are stored, run again later",
                    err=True)
         sys.exit(EXIT_BROKER)
 
@@ -185,25 +186,25 @@ def _watch_to_end(app, label: str, read_state, chunk_size: int, worker_timeout: 
         # Interrupted between two presence checks (a fast worker can finish many jobs in
         # that time): look again rather than report a stale "no worker".
         seen = state.worker_seen or _workers_present(app)
-        click.echo(f"\ninterrupted: {_waiting_message(app, state.pending, seen)}"
+        echo(f"\ninterrupted: {_waiting_message(app, state.pending, seen)}"
                    "; run the same command again to resume", err=True)
         sys.exit(EXIT_INTERRUPTED)
     except NoWorker as exc:
-        click.echo(f"gave up after {exc.waited_s:.0f}s: "
+        echo(f"gave up after {exc.waited_s:.0f}s: "
                    f"{_waiting_message(app, exc.pending, False)}; run the same command "
                    "again to watch them", err=True)
         summary.update(read_state(), no_worker=True)
         if as_json:
-            click.echo(json.dumps(summary))
+            echo(json.dumps(summary))
         sys.exit(EXIT_NO_WORKER)
     except (KombuError, OSError) as exc:
-        click.echo(f"the broker is unreachable ({exc}); jobs are stored, run again later",
+        echo(f"the broker is unreachable ({exc}); jobs are stored, run again later",
                    err=True)
         sys.exit(EXIT_BROKER)
     if as_json:
-        click.echo(json.dumps(summary))
+        echo(json.dumps(summary))
     else:
-        click.echo(f"done: {summary['done']} translated, {summary['failed']} failed")
+        echo(f"done: {summary['done']} translated, {summary['failed']} failed")
     sys.exit(EXIT_FAILED if summary["failed"] else 0)
 
 
@@ -263,7 +264,7 @@ def backfill(ctx, languages, since, until, limit, retranslate, glossary_changed,
             summary.update(progress(session, scope) if not rerun else
                            {"articles": progress(session, scope)["articles"],
                             **run_progress(session, scope, started, reason)})
-        click.echo(json.dumps(summary) if as_json else text.format(**summary))
+        echo(json.dumps(summary) if as_json else text.format(**summary))
         return summary
 
     if dry_run:

@@ -7,6 +7,7 @@ import getpass
 import click
 
 from service.cli.base import _app, cli
+from service.cli.terminal import echo
 
 
 @cli.group(help="Articles: take one down with every language version.")
@@ -35,5 +36,5 @@ def articles_remove(slug: str, reason: str, yes: bool) -> None:
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
     app.extensions["page_cache"].invalidate(slug)
-    click.echo(f"took down {slug} at {removed_at}; erased {erased['memory_entries']} "
+    echo(f"took down {slug} at {removed_at}; erased {erased['memory_entries']} "
                f"translation-memory entries and {erased['segments']} segments")

@@ -22,6 +22,7 @@ from service.cli.archive import (
     backfill,
 )
 from service.cli.base import _app, _db
+from service.cli.terminal import echo
 
 
 @backfill.command("status", help="Coverage per language: translated, pending, failed "
@@ -40,16 +41,16 @@ def backfill_status(languages, since, until, limit, as_json) -> None:
     with db.session() as session:
         report = coverage(session, scope) if scope.languages else {}
     if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False))
+        echo(json.dumps(report, ensure_ascii=False))
         return
     if not report:
-        click.echo("no translation jobs yet; start with `localise backfill --languages ...`")
+        echo("no translation jobs yet; start with `localise backfill --languages ...`")
     for language, row in report.items():
-        click.echo(f"{language}: {row['translated']}/{row['articles']} translated, "
+        echo(f"{language}: {row['translated']}/{row['articles']} translated, "
                    f"{row['pending']} pending, {row['failed']} failed, "
                    f"{row['not_requested']} not requested")
         for reason in row["failure_reasons"]:
-            click.echo(f"    {reason['count']} x {reason['error']}")
+            echo(f"    {reason['count']} x {reason['error']}")
 
 
 @backfill.command("retry-failed",
@@ -89,7 +90,7 @@ def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, w
     skipped = {language: count for language, count in failed.items()
                if language not in retryable}
     for language, count in skipped.items():
-        click.echo(f"{language}: {count} failed job(s) left as they are: "
+        echo(f"{language}: {count} failed job(s) left as they are: "
                    f"{_hint(source, language)}", err=True)
     started = utcnow()
     with db.session() as session:
@@ -97,12 +98,12 @@ def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, w
     summary: dict = {"retried": count, "skipped": skipped}
     if not count:
         if skipped:
-            click.echo(json.dumps(summary) if as_json else "nothing retried: every failed job "
+            echo(json.dumps(summary) if as_json else "nothing retried: every failed job "
                        "waits for a model")
             sys.exit(EXIT_USAGE)
-        click.echo(json.dumps(summary) if as_json else "nothing to retry: no failed job in scope")
+        echo(json.dumps(summary) if as_json else "nothing to retry: no failed job in scope")
         return
-    click.echo(f"re-queued {count} failed job(s)", err=as_json)
+    echo(f"re-queued {count} failed job(s)", err=as_json)
     _top_up_or_exit(app, chunk_size)
     watched = replace(scope, languages=retryable)
 
@@ -114,9 +115,9 @@ def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, w
         pending = read_state()
         pending_count = pending["queued"] + pending["running"]
         if not _workers_present(app) and pending_count:
-            click.echo(_waiting_message(app, pending_count, False), err=True)
+            echo(_waiting_message(app, pending_count, False), err=True)
         if as_json:
-            click.echo(json.dumps(summary))
+            echo(json.dumps(summary))
         return
     summary_failed_before = sum(skipped.values())
     try:
@@ -140,4 +141,4 @@ def backfill_cancel() -> None:
     from service.jobs.backfill import cancel_unsent
     with _db().session() as session:
         count = cancel_unsent(session)
-    click.echo(f"cancelled {count} unsent backfill job(s)")
+    echo(f"cancelled {count} unsent backfill job(s)")

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import click
 
+from service.cli.terminal import SafeGroup
+
 
 class NoDataError(click.ClickException):
     """A command that only reads data found no database; it must not create an empty one."""
@@ -83,6 +85,6 @@ def _exists(path: str) -> bool:
     return Path(path).is_file()
 
 
-@click.group(help=__doc__)
+@click.group(cls=SafeGroup, help=__doc__)
 def cli() -> None:
     pass

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from service.cli.base import _db, cli
+from service.cli.terminal import echo
 
 
 @cli.group(help="Terms that must come through translation unchanged (or as given).")
@@ -27,7 +28,7 @@ def glossary_add(term: str, lang: str | None, rendering: str | None) -> None:
             add_term(session, term, lang, rendering)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(f"added {term!r}" + (f" for {lang}" if lang else "")
+    echo(f"added {term!r}" + (f" for {lang}" if lang else "")
                + (f" -> {rendering!r}" if rendering else ""))
 
 
@@ -50,7 +51,7 @@ def glossary_import(path: Path) -> None:
     except (ValueError, ServiceError) as exc:
         raise click.ClickException(f"{path}: {getattr(exc, 'message', exc)}; nothing imported") \
             from exc
-    click.echo(f"imported {len(entries)} glossary entries")
+    echo(f"imported {len(entries)} glossary entries")
 
 
 @glossary.command("list", help="Show the glossary.")
@@ -60,10 +61,10 @@ def glossary_list(as_json: bool) -> None:
     with _db(must_exist=True).session() as session:
         rows = all_terms(session)
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     for row in rows:
-        click.echo(f"{row['term']:<30} {row['language'] or '*':<5} {row['rendering'] or ''}")
+        echo(f"{row['term']:<30} {row['language'] or '*':<5} {row['rendering'] or ''}")
 
 
 @glossary.command("remove", help="Remove TERM (the all-languages entry unless --lang).")
@@ -77,4 +78,4 @@ def glossary_remove(term: str, lang: str | None) -> None:
             remove_term(session, term, lang)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(f"removed {term!r}")
+    echo(f"removed {term!r}")

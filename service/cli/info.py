@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from service.cli.base import cli
+from service.cli.terminal import echo
 
 
 @cli.command(help="Show the data folder (and why it was chosen), database, broker, models and "
@@ -33,11 +34,11 @@ def info(as_json: bool) -> None:
         "logs_dir": str(where.path / "logs"),
     }
     if as_json:
-        click.echo(json.dumps(facts, indent=2))
+        echo(json.dumps(facts, indent=2))
         return
-    click.echo(f"data folder: {facts['data_dir']}\n  chosen by:  {facts['data_dir_found_by']}")
+    echo(f"data folder: {facts['data_dir']}\n  chosen by:  {facts['data_dir_found_by']}")
     exists = {True: " (exists)", False: " (not created yet)", None: ""}[facts["database_exists"]]
-    click.echo(f"database:    {facts['database']}{exists}")
-    click.echo(f"broker:      {facts['broker']}")
-    click.echo(f"models:      {facts['models_dir']}")
-    click.echo(f"logs:        {facts['logs_dir']}")
+    echo(f"database:    {facts['database']}{exists}")
+    echo(f"broker:      {facts['broker']}")
+    echo(f"models:      {facts['models_dir']}")
+    echo(f"logs:        {facts['logs_dir']}")

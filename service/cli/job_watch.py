@@ -14,8 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import click
-
+from service.cli.terminal import echo
 from service.jobs.worker_presence import START_A_WORKER, presence
 
 ACTIVITY_WINDOW_S = 10       # a job started or finished this recently: a worker is there
@@ -86,7 +85,7 @@ class _Display:
         if now - self.last_line >= LINE_INTERVAL_S or final:
             articles = (f"articles {counts['articles_done']}/{counts['articles']} done, "
                         if "articles" in counts else "")
-            click.echo(f"{self.label}: {finished}/{requested} translations "
+            echo(f"{self.label}: {finished}/{requested} translations "
                        f"({100 * finished / max(requested, 1):.1f}%), {articles}"
                        f"{counts['failed']} failed, {counts['segments_done']:,} segments, "
                        f"{speed}", err=True)
@@ -97,7 +96,7 @@ class _Display:
         if self.progress is not None:
             self.progress.console.print(text, markup=False, highlight=False)
         else:
-            click.echo(text, err=True)
+            echo(text, err=True)
 
     def close(self) -> None:
         if self.progress is not None:

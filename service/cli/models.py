@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from service.cli.base import _store, cli
+from service.cli.terminal import echo
 
 
 @cli.group(help="Install, list and remove Argos Translate packages: from local files, or "
@@ -31,13 +32,13 @@ def models_install(paths: tuple[Path, ...]) -> None:
                 try:
                     package = store.install_file(file)
                 except PackageError as exc:
-                    click.echo(f"error: {exc}", err=True)
+                    echo(f"error: {exc}", err=True)
                     failed = True
                     continue
-                click.echo(f"installed {package.from_code}->{','.join(package.to_codes)} "
+                echo(f"installed {package.from_code}->{','.join(package.to_codes)} "
                            f"{package.version} ({package.path.name})")
         except PackageError as exc:  # a directory with no packages in it
-            click.echo(f"error: {exc}", err=True)
+            echo(f"error: {exc}", err=True)
             failed = True
     if failed:
         sys.exit(1)
@@ -49,19 +50,19 @@ def models_install(paths: tuple[Path, ...]) -> None:
 def models_list(as_json: bool) -> None:
     rows = [package.describe() for package in _store().installed()]
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        echo(json.dumps(rows, indent=2))
         return
     if not rows:
-        click.echo("no models installed (localise models download, or models install PATH)")
+        echo("no models installed (localise models download, or models install PATH)")
         return
-    click.echo(f"{'package':<28} {'version':<8} {'size':>10}  targets / note")
+    echo(f"{'package':<28} {'version':<8} {'size':>10}  targets / note")
     for row in rows:
         note = "synthetic test model (not a real translator)" if row["synthetic"] else ""
         size = f"{row['size_bytes'] / 1024 / 1024:.1f} MiB"
         multi = len(row["to_codes"]) > 1
         name = row["key"].rsplit("@", 1)[0] if multi else f"{row['from']}->{row['to']}"
         targets = f"{row['from']}->{','.join(row['to_codes'])}" if multi else ""
-        click.echo(f"{name:<28} {row['version']:<8} {size:>10}  "
+        echo(f"{name:<28} {row['version']:<8} {size:>10}  "
                    f"{'; '.join(part for part in (targets, note) if part)}")
     _list_languages()
 
@@ -73,10 +74,10 @@ def _list_languages() -> None:
     config = load_config()
     source = config["DEFAULT_SOURCE_LANG"]
     routes = _store().routes_from(source, config["PIVOT_LANG"])
-    click.echo(f"\nlanguages reachable from {source}:")
+    echo(f"\nlanguages reachable from {source}:")
     for code, route in routes.items():
         described = describe_route(route)
-        click.echo(f"{code:<3} {described['via']:<13} {described['route']}  "
+        echo(f"{code:<3} {described['via']:<13} {described['route']}  "
                    f"{'synthetic' if described['synthetic'] else 'real model'}")
 
 
@@ -88,7 +89,7 @@ def models_remove(from_code: str, to_code: str) -> None:
     from engine.packages import PackageError
     try:
         for package in _store().remove(from_code, to_code):
-            click.echo(f"removed {package.path.name}")
+            echo(f"removed {package.path.name}")
     except PackageError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -108,10 +109,10 @@ def models_build_synthetic(from_code: str, to_code: str, out_dir: Path | None,
     from service.platform.config import find_data_dir
     out_dir = out_dir or find_data_dir().path / "synthetic-packages"  # never the cwd
     path = build_package(out_dir, from_code, to_code, package_version=package_version)
-    click.echo(f"built {path}")
+    echo(f"built {path}")
     if install:
         package = _store().install(path)[0]
-        click.echo(f"installed {package.from_code}->{package.to_code} {package.version}")
+        echo(f"installed {package.from_code}->{package.to_code} {package.version}")
 
 
 @models.command("verify", help="Load every installed package with CTranslate2 and "
@@ -123,7 +124,7 @@ def models_verify() -> None:
     if not packages and not broken:
         raise click.ClickException("no models installed")
     for problem in broken:
-        click.echo(f"FAIL {problem}")
+        echo(f"FAIL {problem}")
     failed, engine = len(broken), Engine()
     for package in packages:
         started = time.monotonic()
@@ -133,14 +134,14 @@ def models_verify() -> None:
             outputs = [texts[0] for texts in engine.translate_many(requests)]
         except Exception as exc:  # report every broken package, not just the first
             failed += 1
-            click.echo(f"FAIL {package.key}: {type(exc).__name__}: {exc}")
+            echo(f"FAIL {package.key}: {type(exc).__name__}: {exc}")
             continue
         empty = [t for t, out in zip(package.to_codes, outputs, strict=True) if not out.strip()]
         if empty:
             failed += 1
-            click.echo(f"FAIL {package.key}: empty output for {', '.join(empty)}")
+            echo(f"FAIL {package.key}: empty output for {', '.join(empty)}")
             continue
-        click.echo(f"ok   {package.key} ({time.monotonic() - started:.2f}s, "
+        echo(f"ok   {package.key} ({time.monotonic() - started:.2f}s, "
                    f"{len(outputs)} language(s), {sum(map(len, outputs))} characters out)")
     if failed:
         sys.exit(1)

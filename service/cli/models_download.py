@@ -16,6 +16,7 @@ import click
 
 from service.cli.base import _store
 from service.cli.models import models
+from service.cli.terminal import echo
 
 INDEX_HELP = "Index URL or local path (default: MODELS_INDEX_URL, else Argos' public index)."
 
@@ -28,13 +29,14 @@ def _index_location(index: str | None) -> str:
 def _load(location: str):
     """The index, with skipped entries reported on stderr; a clear error if unreadable."""
     from engine.package_index import PackageIndexError, load_index
+    from service.platform.config import load_config, transfer_limits
     try:
-        index = load_index(location)
+        index = load_index(location, transfer_limits(load_config()))
     except PackageIndexError as exc:
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         sys.exit(1)
     for reason in index.skipped:
-        click.echo(f"warning: {location}: skipped {reason}", err=True)
+        echo(f"warning: {location}: skipped {reason}", err=True)
     return index
 
 
@@ -47,19 +49,19 @@ def models_available(index_location: str | None, as_json: bool) -> None:
     location = _index_location(index_location)
     rows = availability(_load(location), _store().installed())
     if as_json:
-        click.echo(json.dumps([row.describe() for row in rows], indent=2))
+        echo(json.dumps([row.describe() for row in rows], indent=2))
         return
     if not rows:
-        click.echo(f"{location} offers no translation packages")
+        echo(f"{location} offers no translation packages")
         return
-    click.echo(f"{'pair':<10} {'version':<8} {'status':<14} installed / note")
+    echo(f"{'pair':<10} {'version':<8} {'status':<14} installed / note")
     for row in rows:
         notes = [row.installed_version or ""]
         if row.entry.info.multi_target:
             notes.append(f"multi-target {row.from_code}->{','.join(row.entry.to_codes)}")
         if row.entry.synthetic:
             notes.append("synthetic test model")
-        click.echo(f"{row.from_code}:{row.to_code:<7} {row.entry.version:<8} "
+        echo(f"{row.from_code}:{row.to_code:<7} {row.entry.version:<8} "
                    f"{row.status:<14} {'; '.join(n for n in notes if n)}".rstrip())
 
 
@@ -116,7 +118,7 @@ def models_download(pairs: tuple[str, ...], languages: str | None, from_code: st
                     index_location: str | None, as_json: bool) -> None:
     from engine.package_download import Downloader
     from engine.package_index import installed_status
-    from service.platform.config import load_config
+    from service.platform.config import load_config, transfer_limits
     requested = _requested_pairs(pairs, languages, from_code)
     location = _index_location(index_location)
     index = _load(location)
@@ -127,7 +129,9 @@ def models_download(pairs: tuple[str, ...], languages: str | None, from_code: st
             f"{location} offers no package for {', '.join(f'{s}:{t}' for s, t in unknown)}; "
             f"it offers: {offered}")
     store = _store()
-    downloader = Downloader(store, Path(load_config()["DATA_DIR"]) / "downloads")
+    config = load_config()
+    downloader = Downloader(store, Path(config["DATA_DIR"]) / "downloads",
+                            transfer_limits(config))
     results: list[dict] = []
     done: dict[int, dict] = {}  # one download per entry, however many pairs it serves
     for source, target in requested:
@@ -146,10 +150,10 @@ def models_download(pairs: tuple[str, ...], languages: str | None, from_code: st
         done[id(entry)] = result
         results.append(result)
         if not as_json:
-            click.echo(f"{result['pair']} {entry.version}: {result['message']}",
+            echo(f"{result['pair']} {entry.version}: {result['message']}",
                        err=result["status"] == "failed")
     if as_json:
-        click.echo(json.dumps(results, indent=2))
+        echo(json.dumps(results, indent=2))
     if any(r["status"] == "failed" for r in results):
         sys.exit(1)
 

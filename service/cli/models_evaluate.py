@@ -9,6 +9,7 @@ import click
 
 from service.cli.base import _store
 from service.cli.models import models
+from service.cli.terminal import echo
 
 
 @models.command("evaluate", help=(
@@ -59,8 +60,8 @@ def models_evaluate(from_code: str, to_code: str, source_file: Path | None,
         output_file.write_text("".join(f"{line}\n" for line in evaluation.hypotheses),
                                encoding="utf-8")
     if as_json:
-        click.echo(json.dumps({**evaluation.as_dict(), "source": str(test_set.source_path),
+        echo(json.dumps({**evaluation.as_dict(), "source": str(test_set.source_path),
                                "reference": str(test_set.reference_path)},
                               ensure_ascii=False))
     else:
-        click.echo(report(evaluation, test_set))
+        echo(report(evaluation, test_set))

@@ -9,6 +9,7 @@ import click
 
 from service.cli.base import _store
 from service.cli.models import models
+from service.cli.terminal import echo
 
 
 def _codes(value: str | None) -> list[str] | None:
@@ -53,20 +54,20 @@ def models_import(path: Path, kind: str, from_code: str | None, to_code: str | N
                                    to_code=to_code, targets=_codes(targets), licence=licence,
                                    accept_licence=accept_licence, version=package_version)
     except LicenceRefused as exc:
-        click.echo(f"error: {exc}", err=True)
+        echo(f"error: {exc}", err=True)
         sys.exit(2)
     except CheckpointError as exc:
         raise click.ClickException(str(exc)) from exc
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     plan = result.plan
     note = " (synthetic: random weights, not a translator)" if plan.synthetic else ""
-    click.echo(f"wrote {result.path}: {kind} {plan.from_code}->{','.join(plan.to_codes)} "
+    echo(f"wrote {result.path}: {kind} {plan.from_code}->{','.join(plan.to_codes)} "
                f"{plan.version}, licence {plan.licence or 'unknown'}{note}")
     if install:
         try:
             package = _store().install(result.path)[0]
         except PackageError as exc:
             raise click.ClickException(str(exc)) from exc
-        click.echo(f"installed {package.from_code}->{','.join(package.to_codes)} "
+        echo(f"installed {package.from_code}->{','.join(package.to_codes)} "
                    f"{package.version} ({package.path.name})")

@@ -16,6 +16,7 @@ import click
 from sqlalchemy import select
 
 from service.cli.base import _app, _store, cli
+from service.cli.terminal import echo
 from service.platform.config import CHECKOUT, find_data_dir, worker_pool
 from service.platform.supervisor import ChildSpec, GaveUp, Supervisor
 
@@ -61,14 +62,14 @@ def _spawn_service(app, host: str, port: int, worker: bool, web_workers: int,
         try:
             job_ids = requeue_running_jobs(app.extensions["db"], app.extensions["celery"])
         except Exception as exc:  # noqa: BLE001 - the sweeper still recovers them later
-            click.echo(f"Warning: could not hand the dead worker's jobs back ({exc}); the "
+            echo(f"Warning: could not hand the dead worker's jobs back ({exc}); the "
                        "sweeper will, after SWEEP_STALE_AFTER_S", err=True)
             return
         if job_ids:
-            click.echo(f"  handed {len(job_ids)} interrupted job(s) to the new worker", err=True)
+            echo(f"  handed {len(job_ids)} interrupted job(s) to the new worker", err=True)
 
     supervisor = Supervisor(specs, None if verbose else data_dir / "logs", data_dir / "run",
-                            say=lambda line: click.echo(line, err=True), on_exit=worker_lost)
+                            say=lambda line: echo(line, err=True), on_exit=worker_lost)
     supervisor.install_signal_handlers()
     supervisor.start()
     return supervisor
@@ -88,9 +89,9 @@ def _check_port_free(host: str, port: int, flag_hint: str) -> None:
 
 def _announce(app, what: str, verbose: bool) -> None:
     where = find_data_dir()
-    click.echo(f"{what}\n  data folder: {app.config['DATA_DIR']} ({where.found_by})")
+    echo(f"{what}\n  data folder: {app.config['DATA_DIR']} ({where.found_by})")
     if not verbose:
-        click.echo(f"  logs:        {Path(app.config['DATA_DIR']) / 'logs'} "
+        echo(f"  logs:        {Path(app.config['DATA_DIR']) / 'logs'} "
                    "(web.log, worker.log, beat.log; --verbose shows them here)")
 
 
@@ -100,7 +101,7 @@ def _supervise_until_stopped(supervisor: Supervisor) -> int:
         supervisor.run()
         return 0
     except GaveUp as exc:
-        click.echo(f"Error: {exc}", err=True)
+        echo(f"Error: {exc}", err=True)
         return 1
     finally:
         supervisor.stop()
@@ -120,7 +121,7 @@ def serve(host: str, port: int, web_workers: int, no_worker: bool, verbose: bool
     app = _app()  # creates the database tables before the processes race to do it
     _announce(app, f"starting localiser on http://{host}:{port}", verbose)
     supervisor = _spawn_service(app, host, port, not no_worker, web_workers, verbose)
-    click.echo("serving; press Ctrl-C to stop")
+    echo("serving; press Ctrl-C to stop")
     sys.exit(_supervise_until_stopped(supervisor))
 
 
@@ -128,15 +129,15 @@ def _ensure_demo_models() -> None:
     store = _store()
     installed = store.installed()
     if installed:
-        click.echo(f"  models:      {len(installed)} installed in {store.root}")
+        echo(f"  models:      {len(installed)} installed in {store.root}")
         return
     shared_models = SHARED / "models"
     if shared_models.is_dir() and any(shared_models.glob("*.argosmodel")):
-        click.echo(f"installing the real Argos packages in {shared_models}")
+        echo(f"installing the real Argos packages in {shared_models}")
         store.install(shared_models)
         return
     from engine.model_builder import build_package
-    click.echo("Warning: no real Argos package is available: building SYNTHETIC test models "
+    echo("Warning: no real Argos package is available: building SYNTHETIC test models "
                "(random weights; their output is gibberish, not a translation)", err=True)
     build_dir = store.root.parent / "synthetic-packages"
     for target in DEMO_TARGETS:
@@ -178,7 +179,7 @@ def demo(port: int, exit_when_done: bool, verbose: bool) -> None:
     _announce(app, "localiser demo", verbose)
     _ensure_demo_models()
     base = f"http://127.0.0.1:{port}"
-    click.echo(f"starting the web server, a worker and beat on {base}")
+    echo(f"starting the web server, a worker and beat on {base}")
     supervisor = _spawn_service(app, "127.0.0.1", port, worker=True, web_workers=2,
                                 verbose=verbose)
     try:
@@ -190,15 +191,15 @@ def demo(port: int, exit_when_done: bool, verbose: bool) -> None:
         if status >= 400:
             raise click.ClickException(f"posting the article failed: {body}")
         slug = body["article"]["slug"]
-        click.echo(f"translating {slug!r} into {len(body['jobs'])} language(s):")
+        echo(f"translating {slug!r} into {len(body['jobs'])} language(s):")
         _show_progress(base, body["jobs"], supervisor)
-        click.echo(f"\noriginal:      {base}/articles/{slug}")
+        echo(f"\noriginal:      {base}/articles/{slug}")
         for job in body["jobs"]:
-            click.echo(f"{job['language']:<14} {base}/{job['language']}/articles/{slug}")
-        click.echo(f"editor:        {base}/editor/login  token: {token}")
+            echo(f"{job['language']:<14} {base}/{job['language']}/articles/{slug}")
+        echo(f"editor:        {base}/editor/login  token: {token}")
         if exit_when_done:
             return
-        click.echo("\nserving; press Ctrl-C to stop")
+        echo("\nserving; press Ctrl-C to stop")
         code = _supervise_until_stopped(supervisor)
         if code:
             sys.exit(code)
@@ -258,7 +259,7 @@ def _show_progress(base: str, jobs: list[dict], supervisor: Supervisor,
         raise click.ClickException(f"jobs still unfinished after {timeout_s:.0f}s; see "
                                    f"{supervisor.log_path('worker')}")
     if failed:
-        click.echo(f"Warning: translation into {', '.join(failed)} failed; see "
+        echo(f"Warning: translation into {', '.join(failed)} failed; see "
                    f"{supervisor.log_path('worker')}", err=True)
 
 
@@ -277,7 +278,7 @@ def jobs_requeue() -> None:
         rows = list(session.execute(select(Job.id, Job.priority).where(Job.status == "queued")))
     for job_id, priority in rows:
         enqueue_translation(app.extensions["celery"], job_id, priority)
-    click.echo(f"re-sent {len(rows)} queued job(s)")
+    echo(f"re-sent {len(rows)} queued job(s)")
 
 
 if __name__ == "__main__":

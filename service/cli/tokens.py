@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from service.cli.base import _db, cli
+from service.cli.terminal import echo
 
 
 @cli.group(help="API tokens: editors write articles and translations, admins manage.")
@@ -28,7 +29,7 @@ def tokens_create(name: str, role: str, languages: str) -> None:
             desk = f" for {', '.join(token.languages)}" if token.languages else ""
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(f"created {role} token {token.id}{desk} for {name!r}:\n{secret}")
+    echo(f"created {role} token {token.id}{desk} for {name!r}:\n{secret}")
 
 
 @tokens.command("list", help="Show tokens (never their secrets).")
@@ -39,7 +40,7 @@ def tokens_list() -> None:
     for row in rows:
         state = "revoked" if row["revoked"] else "active"
         desk = f" [{','.join(row['languages'])}]" if row["languages"] else ""
-        click.echo(f"{row['id']}  {row['role']:<7} {state:<8} {row['name']}{desk}  "
+        echo(f"{row['id']}  {row['role']:<7} {state:<8} {row['name']}{desk}  "
                    f"last used {row['last_used_at'] or 'never'}")
 
 
@@ -53,4 +54,4 @@ def tokens_revoke(token_id: str) -> None:
             revoke_token(session, token_id)
     except ServiceError as exc:
         raise click.ClickException(exc.message) from exc
-    click.echo(f"revoked {token_id}")
+    echo(f"revoked {token_id}")

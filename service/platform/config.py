@@ -98,6 +98,13 @@ def load_config() -> dict[str, Any]:
         # Where `localise models download` finds packages: an Argos-format index.json at an
         # http(s) URL, or a local path / file:// URL (a mirror on an air-gapped network).
         "MODELS_INDEX_URL": os.environ.get("MODELS_INDEX_URL") or ARGOS_PACKAGE_INDEX_URL,
+        # Downloads from an index (engine.transfers): a minimum rate over a minute and a
+        # total deadline, and the other hosts its links may redirect to (none by default).
+        "MODELS_MIN_RATE": _env_int("MODELS_MIN_RATE", 1024),
+        "MODELS_DOWNLOAD_DEADLINE_S": _env_int("MODELS_DOWNLOAD_DEADLINE_S", 6 * 3600),
+        "MODELS_REDIRECT_HOSTS": tuple(
+            host.strip().lower() for host in os.environ.get("MODELS_REDIRECT_HOSTS", "")
+            .split(",") if host.strip()),
         "DEFAULT_SOURCE_LANG": os.environ.get("DEFAULT_SOURCE_LANG", "en"),
         # Empty: every language an installed package reaches from the source language.
         "DEFAULT_TARGET_LANGS": _env_list("DEFAULT_TARGET_LANGS"),
@@ -326,3 +333,11 @@ def celery_settings(redis_url: str, broker_dir: Path, visibility_timeout_s: int 
             "polling_interval": 0.1,
         },
     }
+
+
+def transfer_limits(config: dict):
+    """The download bounds of this configuration (see engine.transfers)."""
+    from engine.transfers import TransferLimits
+    return TransferLimits(min_rate=config["MODELS_MIN_RATE"],
+                          deadline_s=float(config["MODELS_DOWNLOAD_DEADLINE_S"]),
+                          redirect_hosts=config["MODELS_REDIRECT_HOSTS"])

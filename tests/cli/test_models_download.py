@@ -13,6 +13,7 @@ import json
 import shutil
 import socket
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +26,7 @@ from engine.model_builder import build_package
 from engine.package_download import Downloader
 from engine.package_index import PackageIndexError, load_index, parse_index
 from engine.packages import PackageStore
+from engine.transfers import TransferLimits
 from service.cli import cli
 
 
@@ -445,3 +447,107 @@ def test_a_second_download_into_the_same_folder_is_refused(env, server, packages
     result = run("download", "en:bn")
     assert result.exit_code == 0, result.output
     assert installed(env) == {"en:bn": "1.0"} and downloads_left(env) == []
+
+
+class HostileServer:
+    """A loopback server that stretches or diverts transfers (issue 31, items 4 and 5):
+    ``/trickle`` promises a megabyte and sends a byte every 0.1 s, ``/steady`` sends 1 KiB
+    every 0.05 s for ever, ``/to-ftp`` and ``/to-other-host`` redirect."""
+
+    def __init__(self, target: str) -> None:
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                if self.path in ("/to-ftp", "/to-other-host"):
+                    self.send_response(302)
+                    self.send_header("Location", "ftp://127.0.0.1/p.argosmodel"
+                                     if self.path == "/to-ftp" else target)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", "1000000" if self.path == "/trickle"
+                                 else "100000000")
+                self.end_headers()
+                step, size = (0.1, 1) if self.path == "/trickle" else (0.05, 1024)
+                try:
+                    for _ in range(600):
+                        self.wfile.write(b"x" * size)
+                        self.wfile.flush()
+                        time.sleep(step)
+                except OSError:
+                    pass  # the client gave up, as it should
+
+        self.server = QuietServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def hostile(server, packages) -> Iterator[HostileServer]:
+    # the other host is the package server under another loopback name
+    other = package_url(server, packages["hi-1.1"]).replace("127.0.0.1", "localhost")
+    running = HostileServer(other)
+    yield running
+    running.close()
+
+
+def _download(env, hostile, path: str, packages, **limits) -> Downloader:
+    downloader = Downloader(PackageStore(env["models"]), env["data"] / "downloads",
+                            TransferLimits(**limits))
+    index = parse_index([entry(packages["hi-1.1"], f"{hostile.url}{path}")], "test", "")
+    return downloader, index.entries[0]
+
+
+def test_a_trickling_server_trips_the_minimum_rate(env, hostile, packages):
+    downloader, item = _download(env, hostile, "/trickle", packages, min_rate=200,
+                                 window_s=1.0)
+    started = time.monotonic()
+    with pytest.raises(PackageIndexError, match="minimum transfer rate"):
+        downloader.install(item)
+    assert time.monotonic() - started < 20  # not the 60 s read timeout, nor forever
+
+
+def test_a_slow_endless_server_trips_the_total_deadline(env, hostile, packages):
+    downloader, item = _download(env, hostile, "/steady", packages, min_rate=100,
+                                 window_s=5.0, deadline_s=1.0)
+    with pytest.raises(PackageIndexError, match="total deadline"):
+        downloader.install(item)
+
+
+def test_redirects_only_to_http_and_the_same_host_unless_listed(env, hostile, packages):
+    downloader, item = _download(env, hostile, "/to-ftp", packages)
+    with pytest.raises(PackageIndexError, match="only http"):
+        downloader.install(item)
+    downloader, item = _download(env, hostile, "/to-other-host", packages)
+    with pytest.raises(PackageIndexError, match="another host .*localhost.*"
+                                                "MODELS_REDIRECT_HOSTS"):
+        downloader.install(item)
+    assert installed(env) == {}
+    downloader, item = _download(env, hostile, "/to-other-host", packages,
+                                 redirect_hosts=("localhost",))
+    downloader.install(item)
+    assert installed(env) == {"en:hi": "1.1"}
+
+
+def test_terminal_escapes_from_an_index_are_printed_escaped(env, server, packages,
+                                                            monkeypatch):
+    """Issue 31, item 6: a link carrying ``ESC[2J`` and a forged message cannot clear the
+    operator's screen: every line the CLI prints shows control characters as escapes."""
+    forged = "\x1b[2J\x1b[HAll packages verified\u202e"
+    url = write_index(server, [entry(packages["hi-1.1"], f"{server.url}/missing{forged}",
+                                     from_name=f"English{forged}")], "hostile.json")
+    monkeypatch.setenv("MODELS_INDEX_URL", url)
+    for args in (["available"], ["download", "en:hi"]):
+        result = CliRunner().invoke(cli, ["models", *args])
+        text = result.output
+        assert "\x1b" not in text and "\u202e" not in text, (args, text)
+    assert "\\x1b[2J" in text
