@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import click
 
-from service.cli.terminal import SafeGroup
+from service.cli.terminal import SafeGroup, echo
 
 
 class NoDataError(click.ClickException):
@@ -28,6 +28,11 @@ def _app(must_exist: bool = False):
     """
     if must_exist:
         require_existing_data()
+    from service.platform.config import find_data_dir
+    where = find_data_dir()
+    if not where.path.exists():
+        echo(f"localise: creating a new data folder {where.path} (chosen by "
+             f"{where.found_by}; it did not exist)", err=True)
     from service import create_app
     return create_app()
 

@@ -16,6 +16,7 @@ import click
 from sqlalchemy import select
 
 from service.cli.base import _app, _store, cli
+from service.cli.serve_lock import ServeLock
 from service.cli.terminal import echo
 from service.platform.config import CHECKOUT, find_data_dir, worker_pool
 from service.platform.supervisor import ChildSpec, GaveUp, Supervisor
@@ -116,9 +117,15 @@ def _supervise_until_stopped(supervisor: Supervisor) -> int:
                                                "separately.")
 @click.option("--verbose", is_flag=True, help="Server, worker and beat logs on the console "
                                              "instead of the data folder's logs/.")
-def serve(host: str, port: int, web_workers: int, no_worker: bool, verbose: bool) -> None:
+@click.option("--allow-second", is_flag=True,
+              help="Run even though another `localise serve` uses this data folder (a "
+                   "second worker and beat on the same database).")
+def serve(host: str, port: int, web_workers: int, no_worker: bool, verbose: bool,
+          allow_second: bool) -> None:
     _check_port_free(host, port, "--port")
     app = _app()  # creates the database tables before the processes race to do it
+    if not allow_second:
+        ServeLock(Path(app.config["DATA_DIR"])).acquire(f"serve on http://{host}:{port}")
     _announce(app, f"starting localiser on http://{host}:{port}", verbose)
     supervisor = _spawn_service(app, host, port, not no_worker, web_workers, verbose)
     echo("serving; press Ctrl-C to stop")
@@ -176,6 +183,7 @@ def _demo_article() -> dict:
 def demo(port: int, exit_when_done: bool, verbose: bool) -> None:
     _check_port_free("127.0.0.1", port, "--port (make demo PORT=...)")
     app = _app()
+    ServeLock(Path(app.config["DATA_DIR"])).acquire(f"demo on http://127.0.0.1:{port}")
     _announce(app, "localiser demo", verbose)
     _ensure_demo_models()
     base = f"http://127.0.0.1:{port}"

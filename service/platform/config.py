@@ -132,7 +132,9 @@ def load_config() -> dict[str, Any]:
             Path(os.environ.get("LOCALISER_SHARED_DIR",
                                 CHECKOUT.parent / "shared"))
             / "eval" / "flores200-devtest"),
-        "SECRET_KEY": os.environ.get("SECRET_KEY") or _secret_key(data_dir),
+        # Read from the data folder when kept there; made (and stored) only by a process
+        # that builds the app (service.platform.data_folder), never by a command that reads.
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or _stored_secret(data_dir, "secret_key"),
         "WEBHOOK_MAX_RETRIES": _env_int("WEBHOOK_MAX_RETRIES", 5),
         "RATE_LIMITS_ENABLED": os.environ.get("RATE_LIMITS_ENABLED", "true").lower()
         in ("1", "true", "yes"),
@@ -164,7 +166,7 @@ def load_config() -> dict[str, Any]:
         "WEBHOOK_ALLOWED_HOSTS": _env_list("WEBHOOK_ALLOWED_HOSTS"),
         # Key of the webhooks' HMAC signature; workers of several machines share one value.
         "WEBHOOK_SECRET": os.environ.get("WEBHOOK_SECRET")
-        or _secret_key(data_dir, "webhook_secret"),
+        or _stored_secret(data_dir, "webhook_secret"),
         # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" when set.
         "METRICS_TOKEN": os.environ.get("METRICS_TOKEN", ""),
         # Editor session cookie: HttpOnly and SameSite=Lax always, Secure when set (HTTPS).
@@ -270,19 +272,18 @@ def site_url(raw: str) -> str:
     return value
 
 
-def _secret_key(data_dir: Path, name: str = "secret_key") -> str:
-    """A key kept in the data folder, so editor sessions survive restarts of one machine.
+SECRET_FILES = {"SECRET_KEY": "secret_key", "WEBHOOK_SECRET": "webhook_secret"}
 
-    Several web machines must share one ``SECRET_KEY`` from the environment instead.
-    ``name`` picks the file (``webhook_secret`` holds the webhooks' signing key).
+
+def _stored_secret(data_dir: Path, name: str) -> str | None:
+    """A key kept in the data folder (editor sessions and webhook signatures survive
+    restarts of one machine), or None while there is none; reading creates nothing.
+
+    Several machines must share one ``SECRET_KEY`` / ``WEBHOOK_SECRET`` from the
+    environment instead.
     """
     path = data_dir / name
-    if not path.exists():
-        import secrets
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return path.read_text().strip() if path.is_file() else None
 
 
 def celery_settings(redis_url: str, broker_dir: Path, visibility_timeout_s: int = 600,
