@@ -55,12 +55,14 @@ class Downloader:
     def max_bytes(self) -> int:
         return self.store.max_package_bytes
 
-    def install(self, entry: IndexEntry, progress: Progress | None = None
-                ) -> InstalledPackage:
+    def install(self, entry: IndexEntry, progress: Progress | None = None,
+                accept_extra: bool = False) -> InstalledPackage:
         """Download ``entry`` (each link in turn), check it, install it, delete the file.
 
         On failure nothing is installed or removed, and the error names every link tried.
         A partial download of a link that failed mid-transfer is kept for the next run.
+        ``accept_extra``: install a package that also serves languages the index did not
+        promise (refused otherwise: it would take over routes nobody asked for).
         """
         failures = []
         with self._alone():
@@ -71,7 +73,7 @@ class Downloader:
                     failures.append(str(exc))
                     continue
                 try:
-                    return self._install_checked(entry, link, path)
+                    return self._install_checked(entry, link, path, accept_extra)
                 except PackageIndexError as exc:
                     failures.append(str(exc))
                 finally:
@@ -122,15 +124,23 @@ class Downloader:
         part.replace(done)
         return done
 
-    def _install_checked(self, entry: IndexEntry, link: str, path: Path) -> InstalledPackage:
-        """Install only a package whose metadata is what the index promised."""
+    def _install_checked(self, entry: IndexEntry, link: str, path: Path,
+                         accept_extra: bool = False) -> InstalledPackage:
+        """Install only a package whose metadata is what the index promised: its pair(s)
+        and version; a package that brings more languages only with ``accept_extra``."""
         promised = f"{entry.from_code}->{','.join(entry.to_codes)} {entry.version}"
         info = _archive_metadata(path, link)
+        actual = f"{info.from_code}->{','.join(info.to_codes)} {info.version}"
         if info.from_code != entry.from_code or not set(entry.to_codes) <= set(info.to_codes) \
                 or info.version != entry.version:
+            raise PackageIndexError(f"{link}: the index promised {promised}, the package is "
+                                    f"{actual}; not installed")
+        extra = sorted(set(info.to_codes) - set(entry.to_codes))
+        if extra and not accept_extra:
             raise PackageIndexError(
-                f"{link}: the index promised {promised}, the package is "
-                f"{info.from_code}->{','.join(info.to_codes)} {info.version}")
+                f"{link}: the index promised {promised}, but the package also serves "
+                f"{', '.join(extra)} ({actual}); not installed (it would take over those "
+                f"languages): pass --accept-extra to install it anyway")
         try:
             return self.store.install(path)[0]
         except PackageError as exc:

@@ -114,8 +114,10 @@ def _progress_bar():
               "(default: DEFAULT_SOURCE_LANG).")
 @click.option("--index", "index_location", metavar="URL", help=INDEX_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print one result per pair as JSON.")
+@click.option("--accept-extra", is_flag=True, help="Install a package that also serves "
+              "languages its index entry did not promise (refused otherwise).")
 def models_download(pairs: tuple[str, ...], languages: str | None, from_code: str | None,
-                    index_location: str | None, as_json: bool) -> None:
+                    index_location: str | None, as_json: bool, accept_extra: bool) -> None:
     from engine.package_download import Downloader
     from engine.package_index import installed_status
     from service.platform.config import load_config, transfer_limits
@@ -146,7 +148,8 @@ def models_download(pairs: tuple[str, ...], languages: str | None, from_code: st
             result.update(status="skipped", message=f"already installed ({installed})")
         else:
             result.update(_download_one(downloader, entry, f"{source}:{target}",
-                                        installed, show_progress=not as_json))
+                                        installed, show_progress=not as_json,
+                                        accept_extra=accept_extra))
         done[id(entry)] = result
         results.append(result)
         if not as_json:
@@ -159,7 +162,7 @@ def models_download(pairs: tuple[str, ...], languages: str | None, from_code: st
 
 
 def _download_one(downloader, entry, label: str, installed: str | None,
-                  show_progress: bool) -> dict:
+                  show_progress: bool, accept_extra: bool = False) -> dict:
     """Download and install one entry (under a progress bar); the result to report."""
     from contextlib import nullcontext
 
@@ -173,9 +176,25 @@ def _download_one(downloader, entry, label: str, installed: str | None,
                 bar.update(task, completed=have, total=total)
 
         try:
-            package = downloader.install(entry, progress)
+            package = downloader.install(entry, progress, accept_extra)
         except PackageIndexError as exc:
             return {"status": "failed", "message": f"failed: {exc}"}
     verb = "upgraded" if installed else "installed"
-    message = f"{verb} {package.path.name}" + (f" (was {installed})" if installed else "")
-    return {"status": verb, "message": message}
+    routes = _routes_now(downloader.store, package)
+    message = f"{verb} {package.path.name}" + (f" (was {installed})" if installed else "") \
+        + "; " + ", ".join(f"{pair} served by {route}" for pair, route in routes.items())
+    return {"status": verb, "message": message, "routes": routes}
+
+
+def _routes_now(store, package) -> dict[str, str]:
+    """Which installed package now serves each pair the new one offers."""
+    from engine.packages import PackageError
+    from engine.translator import route_key
+    routes = {}
+    for target in package.to_codes:
+        try:
+            routes[f"{package.from_code}:{target}"] = route_key(
+                store.route(package.from_code, target))
+        except PackageError as exc:
+            routes[f"{package.from_code}:{target}"] = f"nothing ({exc})"
+    return routes

@@ -551,3 +551,23 @@ def test_terminal_escapes_from_an_index_are_printed_escaped(env, server, package
         text = result.output
         assert "\x1b" not in text and "\u202e" not in text, (args, text)
     assert "\\x1b[2J" in text
+
+
+def test_a_package_bringing_languages_its_index_entry_did_not_promise_is_refused(
+        env, server, packages, monkeypatch, tmp_path):
+    """Issue 31, item 3: the index says en->hi, the package says en->hi,bn."""
+    liar = build_package(server.root / "liar", "en", "hi", package_version="1.0",
+                         to_codes=["hi", "bn"], seed=5)
+    promised = {**entry(liar, package_url(server, liar)), "to_code": "hi", "to_codes": ["hi"],
+                "code": "translate-en_hi"}
+    monkeypatch.setenv("MODELS_INDEX_URL", write_index(server, [promised], "liar.json"))
+    refused = run("download", "en:hi")
+    assert refused.exit_code == 1
+    assert "also serves bn" in refused.output and "--accept-extra" in refused.output
+    assert installed(env) == {}
+    accepted = run("download", "en:hi", "--accept-extra", "--json")
+    assert accepted.exit_code == 0, accepted.output
+    [result] = json.loads(accepted.output)
+    assert set(result["routes"]) == {"en:hi", "en:bn"}
+    assert all(route.endswith("@1.0") for route in result["routes"].values())
+    assert "served by" in json.dumps(result)
