@@ -268,10 +268,18 @@ def availability(index: PackageIndex, installed: Iterable[InstalledPackage]
 
 def installed_status(entry: IndexEntry, packages: Iterable[InstalledPackage]
                      ) -> tuple[str, str | None]:
-    """(``installed`` | ``upgradable`` | ``not installed``, the installed version or None)."""
+    """(``installed`` | ``upgradable`` | ``synthetic only`` | ``not installed``, what is
+    installed or None).  ``synthetic only``: a synthetic test model serves the pair (the
+    real package is not installed; downloading it takes over)."""
+    packages = list(packages)
     same = [p for p in packages if p.info.family == entry.info.family
             and p.from_code == entry.from_code and p.synthetic == entry.synthetic]
     if not same:
+        stand_in = [p for p in packages if p.synthetic and not entry.synthetic
+                    and p.from_code == entry.from_code
+                    and set(p.to_codes) & set(entry.to_codes)]
+        if stand_in:
+            return "synthetic only", f"synthetic {stand_in[0].key}"
         return "not installed", None
     newest = max(same, key=lambda p: version_key(p.version))
     if version_key(newest.version) >= version_key(entry.version):

@@ -181,3 +181,39 @@ def check_segment(source: str, target: str, *, source_lang: str, target_lang: st
 def risk_order(confidence: float | None, flags: list | None) -> tuple[int, float]:
     """Sort key putting the riskiest segment first: most flags, then lowest confidence."""
     return (-len(flags or []), 1.0 if confidence is None else confidence)
+
+
+# ISO 15924 (the script half of a FLORES-200 code) -> the first word of the Unicode names
+# of its letters.
+SCRIPT_NAMES = {"Deva": "DEVANAGARI", "Beng": "BENGALI", "Arab": "ARABIC", "Taml": "TAMIL",
+                "Telu": "TELUGU", "Knda": "KANNADA", "Mlym": "MALAYALAM", "Gujr": "GUJARATI",
+                "Guru": "GURMUKHI", "Orya": "ORIYA", "Latn": "LATIN", "Olck": "OL"}
+MIN_SCRIPT_SHARE = 0.5
+
+
+def script_share(text: str, script: str) -> float | None:
+    """The share of ``text``'s letters written in ``script`` (ISO 15924); None when it has
+    no letters or the script is not one we know."""
+    prefix = SCRIPT_NAMES.get(script)
+    letters = [ch for ch in text if ch.isalpha() or unicodedata.category(ch).startswith("M")]
+    if prefix is None or not letters:
+        return None
+    mine = sum(1 for ch in letters if unicodedata.name(ch, "").split(" ")[0] == prefix)
+    return mine / len(letters)
+
+
+def implausible(source: str, output: str, source_lang: str, target_lang: str) -> str | None:
+    """Why ``output`` cannot be a translation of ``source`` (wrong script, far too long or
+    short), or None: what ``models verify`` checks beyond "it decoded something"."""
+    from engine.language_codes import CODE_TO_FLORES
+    if not output.strip():
+        return "empty output"
+    script = CODE_TO_FLORES.get(target_lang, "_").rpartition("_")[2]
+    share = script_share(output, script)
+    if share is not None and share < MIN_SCRIPT_SHARE:
+        return (f"only {share:.0%} of the output's letters are in the {target_lang} script "
+                f"({script})")
+    flag = length_ratio(source, output, source_lang, target_lang)
+    if flag is not None:
+        return (f"{len(output)} characters out for {len(source)} in: {flag.reason}")
+    return None

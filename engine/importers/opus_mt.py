@@ -68,8 +68,12 @@ def _code_hint(value: object) -> str:
     return value if re.fullmatch(r"[a-z]{2}", value) else ""
 
 
-def inspect(folder: Path) -> MarianCheckpoint:
-    """Validate the folder's layout and read languages, tokens and the synthetic mark."""
+def inspect(folder: Path, source_given: bool = False,
+            target_given: bool = False) -> MarianCheckpoint:
+    """Validate the folder's layout and read languages, tokens and the synthetic mark.
+
+    A language neither given nor agreed on by the folder's name and its tokenizer config
+    is refused, not guessed (``*_given``: the operator named it)."""
     folder = Path(folder)
     if not folder.is_dir():
         raise CheckpointError(f"{folder}: not a directory (an OPUS-MT checkpoint is a folder)")
@@ -102,11 +106,30 @@ def inspect(folder: Path) -> MarianCheckpoint:
         target_hint = _code_hint(settings.get("target_lang"))
     name = _NAME.search(folder.resolve().name)
     if name:
+        if not source_given:
+            _refuse_disagreement(folder, "source", source_hint, _code_hint(name.group(1)),
+                                 "--from-code")
+        if not target_given:
+            _refuse_disagreement(folder, "target", target_hint, _code_hint(name.group(2)),
+                                 "--to-code")
         source_hint = source_hint or _code_hint(name.group(1))
         target_hint = target_hint or _code_hint(name.group(2))
     return MarianCheckpoint(folder=folder, language_tokens=tokens, source_hint=source_hint,
                             target_hint=target_hint,
                             synthetic=config.get(SYNTHETIC_MARK) is True)
+
+
+class _Disagreement(CheckpointError):
+    """The folder's name and its tokenizer config name different languages."""
+
+
+def _refuse_disagreement(folder: Path, side: str, configured: str, named: str,
+                         option: str) -> None:
+    if configured and named and configured != named:
+        raise _Disagreement(
+            f"{folder}: its name says the {side} language is {named!r}, its "
+            f"tokenizer_config.json says {configured!r}; not guessing: pass {option} "
+            f"{named} (or {option} {configured})")
 
 
 def _targets(checkpoint: MarianCheckpoint, to_code: str | None,
@@ -135,7 +158,8 @@ def plan(folder: Path, work_dir: Path, *, from_code: str | None = None,
          licence: str | None = None, version: str = "1.0",
          quantization: str = "int8") -> PackagePlan:
     """Convert the checkpoint into ``work_dir`` and describe the package to write."""
-    checkpoint = inspect(folder)
+    checkpoint = inspect(folder, source_given=from_code is not None,
+                         target_given=bool(to_code or targets))
     source = from_code or checkpoint.source_hint
     if not source:
         raise CheckpointError("cannot tell the source language from the checkpoint: "

@@ -115,10 +115,16 @@ def models_build_synthetic(from_code: str, to_code: str, out_dir: Path | None,
         echo(f"installed {package.from_code}->{package.to_code} {package.version}")
 
 
-@models.command("verify", help="Load every installed package with CTranslate2 and "
-                                 "translate a test sentence into each of its languages.")
+TEST_SENTENCE = "The government announced new rules for mobile payments on Monday."
+
+
+@models.command("verify", help="Load every installed package with CTranslate2, translate a "
+                               "test sentence into each of its languages and check the output "
+                               "is plausible (the target script, a usual length); synthetic "
+                               "test models are reported as such, never as ok.")
 def models_verify() -> None:
     from engine.packages import Hop
+    from engine.quality import implausible
     from engine.translator import Engine
     packages, broken = _store().scan()
     if not packages and not broken:
@@ -128,7 +134,7 @@ def models_verify() -> None:
     failed, engine = len(broken), Engine()
     for package in packages:
         started = time.monotonic()
-        requests = [(["This is a test sentence."], [Hop(package, package.from_code, target)])
+        requests = [([TEST_SENTENCE], [Hop(package, package.from_code, target)])
                     for target in package.to_codes]
         try:
             outputs = [texts[0] for texts in engine.translate_many(requests)]
@@ -136,12 +142,19 @@ def models_verify() -> None:
             failed += 1
             echo(f"FAIL {package.key}: {type(exc).__name__}: {exc}")
             continue
-        empty = [t for t, out in zip(package.to_codes, outputs, strict=True) if not out.strip()]
-        if empty:
-            failed += 1
-            echo(f"FAIL {package.key}: empty output for {', '.join(empty)}")
+        problems = [f"{target}: {why}" for target, out in zip(package.to_codes, outputs,
+                                                              strict=True)
+                    if (why := implausible(TEST_SENTENCE, out, package.from_code, target))]
+        took = f"{time.monotonic() - started:.2f}s, {len(outputs)} language(s)"
+        if package.synthetic:  # gibberish by design: say so, never "ok"
+            echo(f"test {package.key}: loads and decodes ({took}); a SYNTHETIC test model, "
+                 f"its output is not a translation" + (f" ({problems[0]})" if problems else ""))
             continue
-        echo(f"ok   {package.key} ({time.monotonic() - started:.2f}s, "
-                   f"{len(outputs)} language(s), {sum(map(len, outputs))} characters out)")
+        if problems:
+            failed += 1
+            echo(f"FAIL {package.key}: implausible output: {'; '.join(problems)}")
+            continue
+        echo(f"ok   {package.key} ({took}, {sum(map(len, outputs))} characters out, in the "
+             "target script and of a usual length)")
     if failed:
         sys.exit(1)

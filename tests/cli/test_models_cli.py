@@ -163,7 +163,25 @@ def test_verify_translates_through_every_installed_package(store_dir, package_fi
     run("models", "install", str(package_files["en", "hi"]), str(package_files["hi", "en"]))
     result = run("models", "verify")
     assert result.exit_code == 0, result.output
-    assert "ok   en-hi@1.0" in result.output and "ok   hi-en@1.0" in result.output
+    for key in ("en-hi@1.0", "hi-en@1.0"):  # synthetic: decoded, but never called "ok"
+        assert f"test {key}: loads and decodes" in result.output
+        assert "SYNTHETIC test model, its output is not a translation" in result.output
+    assert "ok " not in result.output
+
+
+def test_verify_checks_the_output_is_plausible():
+    """Issue 31, item 15: 508 characters for a short sentence, or the wrong script, is no
+    translation."""
+    from engine.quality import implausible
+    sentence = "The government announced new rules for mobile payments on Monday."
+    assert "characters out" in implausible(sentence, "क" * 508, "en", "hi")
+    assert "script" in implausible(sentence, "The government announced new rules.", "en",
+                                   "hi")
+    assert "script" in implausible(sentence, "सरकार ने सोमवार को नए नियम घोषित किए।", "en",
+                                   "ur")
+    assert implausible(sentence, "सरकार ने सोमवार को मोबाइल भुगतान के नए नियमों की घोषणा की।",
+                       "en", "hi") is None
+    assert implausible(sentence, "", "en", "hi") == "empty output"
 
 
 def test_verify_reports_a_package_broken_after_install(store_dir, package_files):

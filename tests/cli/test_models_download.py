@@ -571,3 +571,16 @@ def test_a_package_bringing_languages_its_index_entry_did_not_promise_is_refused
     assert set(result["routes"]) == {"en:hi", "en:bn"}
     assert all(route.endswith("@1.0") for route in result["routes"].values())
     assert "served by" in json.dumps(result)
+
+
+def test_available_says_a_synthetic_model_stands_in_for_the_real_package(env, server, packages,
+                                                                         monkeypatch):
+    """Issue 31, item 15: not "not installed" while a synthetic en->hi serves Hindi."""
+    PackageStore(env["models"]).install(packages["hi-1.0"])  # synthetic
+    real = {**entry(packages["hi-1.1"], package_url(server, packages["hi-1.1"])),
+            "synthetic": False}
+    monkeypatch.setenv("MODELS_INDEX_URL", write_index(server, [real], "real.json"))
+    listed = run("available", "--json")
+    [row] = json.loads(listed.output)
+    assert row["status"] == "synthetic only" and "synthetic" in row["installed_version"]
+    assert "synthetic only" in run("available").output

@@ -533,3 +533,20 @@ def test_an_absurd_architecture_is_refused_before_converting(checkpoints, tmp_pa
     (folder / "config.json").write_text(json.dumps(config))
     result = run_import(tmp_path, tmp_path / "models", str(folder), "--kind", "opus-mt")
     assert result.exit_code == 1 and key in result.output and "Traceback" not in result.output
+
+
+def test_import_refuses_to_guess_a_target_its_name_and_config_disagree_on(checkpoints,
+                                                                          tmp_path):
+    """Issue 31, item 15: a folder named en->ta whose tokenizer config says hi."""
+    import shutil
+    folder = tmp_path / "opus-mt-en-ta"
+    shutil.copytree(checkpoints["opus-mt-en-hi"], folder)
+    (folder / "tokenizer_config.json").write_text(json.dumps(
+        {"source_lang": "eng", "target_lang": "hin"}))
+    refused = run_import(tmp_path, tmp_path / "models", str(folder), "--kind", "opus-mt")
+    assert refused.exit_code == 1
+    assert "'ta'" in refused.output and "'hi'" in refused.output
+    assert "--to-code ta" in refused.output
+    chosen = run_import(tmp_path, tmp_path / "models", str(folder), "--kind", "opus-mt",
+                        "--to-code", "ta")
+    assert chosen.exit_code == 0, chosen.output
