@@ -256,13 +256,14 @@ def backfill(ctx, languages, since, until, limit, retranslate, glossary_changed,
         with db.session() as session:
             if rerun:
                 return run_progress(session, scope, started, reason)
-            return progress(session, scope)
+            whole = progress(session, scope)  # articles complete in every language
+            return {**run_progress(session, scope, started, reason),
+                    "articles": whole["articles"], "articles_done": whole["articles_done"]}
 
     def report(text: str) -> dict:
-        """Add the scope's counts to the summary and print it (JSON or ``text``)."""
+        """Add the run's counts to the summary and print it (JSON or ``text``)."""
         with db.session() as session:
-            summary.update(progress(session, scope) if not rerun else
-                           {"articles": progress(session, scope)["articles"],
+            summary.update({"articles": progress(session, scope)["articles"],
                             **run_progress(session, scope, started, reason)})
         echo(json.dumps(summary) if as_json else text.format(**summary))
         return summary
@@ -270,7 +271,8 @@ def backfill(ctx, languages, since, until, limit, retranslate, glossary_changed,
     if dry_run:
         report("would re-translate {planned} translation(s) of the {articles} article(s) in "
                "scope" if rerun else
-               "would queue {planned} translation job(s) for {articles} article(s) in scope")
+               "would queue {planned} translation job(s) for {articles} article(s) in scope"
+               " ({queued} queued earlier still wait: the run counts those too)")
         return
     summary["created"] = _queue_planned(app, planned)
     _top_up_or_exit(app, chunk_size)

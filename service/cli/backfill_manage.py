@@ -26,18 +26,22 @@ from service.cli.terminal import echo
 
 
 @backfill.command("status", help="Coverage per language: translated, pending, failed "
-                                 "(every language with jobs unless --languages is given).")
+                                 "(every language with jobs or an installed model, unless "
+                                 "--languages is given).")
 @_group_scope_options
 @click.option("--json", "as_json", is_flag=True)
 def backfill_status(languages, since, until, limit, as_json) -> None:
     from service.jobs.backfill import Scope, coverage, languages_with_jobs
-    db = _db(must_exist=True)
+    app = _app(must_exist=True)
+    db = app.extensions["db"]
     if languages:
         scope = _scope(languages, since, until, limit)
-    else:
+    else:  # every language with jobs, and every language an installed model reaches
+        source, pivot = app.config["DEFAULT_SOURCE_LANG"], app.config["PIVOT_LANG"]
         with db.session() as session:
-            found = languages_with_jobs(session)
-        scope = Scope(found, _date_option(since), _date_option(until), limit)
+            found = set(languages_with_jobs(session))
+        found |= set(app.extensions["packages"].reachable_targets(source, pivot))
+        scope = Scope(tuple(sorted(found)), _date_option(since), _date_option(until), limit)
     with db.session() as session:
         report = coverage(session, scope) if scope.languages else {}
     if as_json:

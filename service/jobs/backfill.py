@@ -225,14 +225,19 @@ def languages_with_jobs(session: Session) -> tuple[str, ...]:
 
 def run_progress(session: Session, scope: Scope, since: datetime,
                  reason: str | None = None) -> dict:
-    """Counts over the jobs one command run watches: those in scope still pending and
-    those finished since ``since`` (with ``reason``: only jobs run again for it)."""
+    """Counts over the jobs one command run watches: the backfill's jobs in scope still
+    pending and those finished since ``since`` (with ``reason``: only jobs run again for
+    it).  Translations made before the run, and editors' own jobs finishing meanwhile, are
+    not the run's: its "done" counts what it planned (and what an interrupted earlier run
+    left queued), so it agrees with ``--dry-run``."""
     revisions = scope.revisions()
     watched = and_(Job.revision_id.in_(select(revisions.c.revision_id)),
                    Job.target_lang.in_(scope.languages),
                    or_(Job.status.in_(PENDING), Job.finished_at >= since))
     if reason is not None:
         watched = and_(watched, Job.reason == reason)
+    else:
+        watched = and_(watched, Job.priority == "low")
     counts = {"queued": 0, "running": 0, "done": 0, "failed": 0}
     segments = 0
     for status, count, done_segments in session.execute(
