@@ -8,8 +8,10 @@ against a small budget per address (``RATE_LIMIT_AUTH_FAILURES``), which stops t
 guessing; a valid credential is never refused by that budget, so a burst of bad guesses
 from a shared address (an office NAT) does not lock out the editors behind it.  Counters
 live in Redis when it is configured, so every web process shares them; if Redis fails,
-limits fall back to per-process memory rather than failing requests.  Behind a reverse proxy set
-``PROXY_FIX_HOPS`` so the client address is the real one.
+limits fall back to per-process memory rather than failing requests.  Without Redis (the
+embedded mode) they live in a SQLite file of the data folder, which every web process of
+one ``localise serve`` shares (:mod:`service.platform.limits_store`).  Behind a reverse
+proxy set ``PROXY_FIX_HOPS`` so the client address is the real one.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from service.platform import limits_store
 
 
 def _presents_credential() -> bool:
@@ -70,7 +74,8 @@ def init_rate_limits(app: Flask, *credential_checks: Callable[[], bool]) -> Limi
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     anonymous = [config["RATE_LIMIT_ANONYMOUS"]] if config["RATE_LIMIT_ANONYMOUS"] else []
     limiter = Limiter(
-        get_remote_address, app=app, storage_uri=config["REDIS_URL"] or "memory://",
+        get_remote_address, app=app,
+        storage_uri=config["REDIS_URL"] or limits_store.storage_uri(config["DATA_DIR"]),
         application_limits=anonymous,
         application_limits_exempt_when=_presents_valid_credential,
         headers_enabled=True, swallow_errors=True, in_memory_fallback_enabled=True,

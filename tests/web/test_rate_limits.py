@@ -90,3 +90,21 @@ def test_failed_guesses_do_not_lock_out_a_valid_token_from_the_same_address(
     assert answer.status_code == 429
     answer = browser.post("/editor/login", data={"csrf": csrf, "token": editor_token})
     assert answer.status_code == 302
+
+
+def test_embedded_web_processes_share_one_budget_through_the_data_folder(make_app,
+                                                                         sample_article):
+    """Issue 31, item 12: two web processes of one embedded `localise serve` (no Redis)
+    count against the same budgets, kept in the data folder."""
+    first = make_app(RATE_LIMIT_ANONYMOUS="4/minute", RATE_LIMIT_AUTH_FAILURES="3/minute")
+    second = make_app(RATE_LIMIT_ANONYMOUS="4/minute", RATE_LIMIT_AUTH_FAILURES="3/minute")
+    assert first.config["REDIS_URL"] == "" and first.config["DATA_DIR"] == \
+        second.config["DATA_DIR"]
+    codes = [app.test_client().get("/api/v1/health").status_code
+             for app in (first, second, first, second, first)]
+    assert codes == [200, 200, 200, 200, 429]
+    wrong = {"Authorization": "Bearer lcl_0123456789abcdef.guess"}
+    guesses = [app.test_client().post("/api/v1/articles", json=sample_article, headers=wrong,
+                                      environ_base={"REMOTE_ADDR": "127.0.0.2"}).status_code
+               for app in (second, first, second, first)]  # another address: fresh budgets
+    assert guesses == [401, 401, 401, 429]
