@@ -174,12 +174,13 @@ class SegmentedArticle:
         return self._used
 
     def markup_fallback_segments(self) -> set[str]:
-        """After ``translate_with``: pieces of units whose inline tags (links, emphasis)
-        could not be placed in a whole-sentence translation (the ``markup`` QA flag)."""
-        return {segment for unit in self.units if unit.mode == "pieces" and any(
-                    isinstance(node, Tag) and node.name not in ("br", "img")
-                    for node in unit.nodes)
-                for segment in unit.piece_segments()}
+        """After ``translate_with``: the segments whose own source carries an inline element
+        (a link's or an emphasis' words, or inline code) placed by the pieces fallback,
+        because no whole-sentence translation could hold it where it belongs (the
+        ``markup`` QA flag).  The plain text around the element, and the other sentences of
+        its paragraph, are not flagged: nothing of theirs was lost or moved."""
+        return {segment for unit in self.units if unit.mode == "pieces"
+                for segment in unit.inline_piece_segments()}
 
     @property
     def segments(self) -> list[str]:

@@ -7,14 +7,13 @@ into these units and puts the translations back; docs/engine.md explains the pas
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from bs4 import Comment, NavigableString, Tag
 
+from engine.pieces import Pieces, Translations, join_translated, sentences_of
 from engine.protected import Glossary, Span, find_spans, survives
-from engine.segmenter import SplitText, split_sentences
 
 UNTRANSLATED_ELEMENTS = frozenset({"script", "style", "pre", "code", "iframe", "noscript",
                                    "textarea", "svg", "math", "template", "object", "embed",
@@ -27,72 +26,7 @@ TRANSLATED_ATTRIBUTES = ("alt", "title")
 # In ``never_kept``: the model is known to lose the words of inline elements (links,
 # emphasis) in whole sentences (engine.span_probe), so units with one go to their pieces.
 INLINE_KIND = "inline"
-_HAS_WORDS = re.compile(r"[^\W\d_]")
 
-Translations = dict[str, str]
-
-
-def _sentences(text: str, language: str) -> SplitText:
-    return split_sentences(text, language)
-
-
-def _translate_split(split: SplitText, translations: Translations) -> str:
-    return split.join([translations[piece.text] for piece in split.pieces])
-
-
-@dataclass
-class Pieces:
-    """Text cut around its protected spans: gaps with words are translated, the rest kept."""
-
-    parts: list[SplitText | Span | str]
-
-    @classmethod
-    def of(cls, text: str, spans: list[Span], language: str) -> Pieces:
-        parts: list[SplitText | Span | str] = []
-        position = 0
-        for span in [*spans, None]:
-            gap = text[position:span.start if span else len(text)]
-            if gap and _HAS_WORDS.search(gap):
-                head, core, tail = _edges(gap)
-                parts += [*([head] if head else []), _sentences(core, language),
-                          *([tail] if tail else [])]
-            elif gap:
-                parts.append(gap)
-            if span:
-                parts.append(span)
-                position = span.end
-        return cls(parts)
-
-    def segments(self) -> list[str]:
-        return [p.text for part in self.parts if isinstance(part, SplitText)
-                for p in part.pieces]
-
-    def render(self, translations: Translations) -> str:
-        out = []
-        for part in self.parts:
-            if isinstance(part, SplitText):
-                out.append(_translate_split(part, translations))
-            elif isinstance(part, Span):
-                out.append(part.output)
-            else:
-                out.append(part)
-        return "".join(out)
-
-
-# Punctuation standing apart from the words of a gap between spans ("@SamsungIndia. Service
-# centres ...", "... costs ( Rs 9,999 )"): kept verbatim, because a model translating the gap
-# drops it together with the space, gluing the next word to the span.
-_LOOSE_HEAD = re.compile(r"^\s*[^\w\s]+\s+")
-_LOOSE_TAIL = re.compile(r"\s+[^\w\s]+\s*$")
-
-
-def _edges(gap: str) -> tuple[str, str, str]:
-    """``gap`` as (punctuation before the words, the words, punctuation after them)."""
-    head = _LOOSE_HEAD.match(gap)
-    start = head.end() if head else 0
-    tail = _LOOSE_TAIL.search(gap, start)
-    end = tail.start() if tail and _HAS_WORDS.search(gap, start, tail.start()) else len(gap)
-    return gap[:start], gap[start:end], gap[end:]
 
 
 @dataclass
@@ -128,7 +62,9 @@ class Unit:
                 self.spans.append(Span(start, start + len(wrap.text), wrap.text, wrap.text,
                                        "code"))
         self.spans.sort(key=lambda s: s.start)
-        self.whole = _sentences(self.text, self.language)
+        self._inline_segments: list[str] | None = None
+        self.inline_piece_segments()  # while the nodes are the source's
+        self.whole = sentences_of(self.text, self.language)
         if not self.whole_possible or any(s.kind in self.never_kept for s in self.spans) \
                 or (INLINE_KIND in self.never_kept
                     and any(wrap.pieces is not None for wrap in self.wraps)):
@@ -255,6 +191,18 @@ class Unit:
         return [Pieces.of(str(node), find_spans(str(node), self.glossary), self.language)
                 for node in self._text_nodes()]
 
+    def inline_piece_segments(self) -> list[str]:
+        """The fallback pieces that are an inline element's own words (a text node inside
+        a link, an emphasis, inline code), not the paragraph's text around them; read
+        from the source as cut, before any rendering replaced the nodes."""
+        if self._inline_segments is None:
+            top_level = {id(node) for node in self.nodes if isinstance(node, NavigableString)}
+            self._inline_segments = [] if self.write_text is not None else [
+                segment for node, pieces in zip(self._text_nodes(), self._fallback_pieces(),
+                                                strict=True)
+                if id(node) not in top_level for segment in pieces.segments()]
+        return self._inline_segments
+
     def _text_nodes(self) -> list[NavigableString]:
         found = []
         for node in self.nodes:
@@ -273,11 +221,11 @@ class Unit:
         if self.mode != "whole":
             return False
         if self.pinned:
-            result = _translate_split(self.whole, translations)
+            result = join_translated(self.whole, translations)
             self._result = result
             self._placed = self._place_wraps(result, translations, lenient=True)
             return True
-        result = survives(self.spans, _translate_split(self.whole, translations))
+        result = survives(self.spans, join_translated(self.whole, translations))
         placed = self._place_wraps(result, translations) if result is not None else None
         if placed is None:
             self.mode = "pieces"

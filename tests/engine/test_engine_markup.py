@@ -175,3 +175,16 @@ def test_identity_translation_round_trips(html):
     identity = {s: s for s in document.first_pass()}
     identity.update({s: s for s in document.second_pass(identity)})
     assert document.rebuild(identity).body_html == str(BeautifulSoup(html, "html.parser"))
+
+
+def test_the_markup_flag_lands_only_on_the_inline_element_s_own_words():
+    """Issue 30, item 3: a paragraph with a link went to its pieces; only the link's own
+    words were placed by the fallback.  The sentences around it, and a plain paragraph next
+    to it, are not flagged."""
+    body = ('<p>Prices rose in May. Read the <a href="/r">full report</a> here.</p>'
+            "<p>Another plain sentence.</p>")
+    document = SegmentedArticle(ArticleText("", "", [], body), "en",
+                                never_kept=frozenset({"inline"}))
+    document.translate_with(lambda sentences: {s: s.upper() for s in sentences})
+    assert "Prices rose in May." in document.used_segments()
+    assert document.markup_fallback_segments() == {"full report"}
