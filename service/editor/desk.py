@@ -60,7 +60,8 @@ def dashboard():
 
 def _back_to_desk() -> str:
     target = request.form.get("back", "")
-    return target if target.startswith("/editor/") else url_for("editor.dashboard")
+    return request.script_root + target if target.startswith("/editor/") \
+        else url_for("editor.dashboard")
 
 
 @editor.post("/articles/<slug>/request")

@@ -26,7 +26,7 @@ def login():
             session.clear()  # a new session and CSRF token: nothing carried over
             session["editor_session"] = session_id
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/editor/")
+            return redirect(request.script_root + target if target.startswith("/editor/")
                             else url_for("editor.dashboard"))
     return render_template("editor_login.html", error=error), 401 if error else 200
 

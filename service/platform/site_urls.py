@@ -8,8 +8,8 @@ which is correct on whatever host the reader used.
 
 ``SITE_URL`` may carry a path prefix (``https://news.example.com/translated``): the
 newsroom's proxy mounts localiser there and strips the prefix, so every link localiser
-writes must carry it again.  Templates therefore build every link with :func:`site_url`
-(also the ones inside a page), never ``url_for`` alone.
+writes must carry it again: the prefix is the app's WSGI script root, so ``url_for``
+includes it, and :func:`site_url` puts ``SITE_URL``'s scheme and host in front.
 """
 
 from __future__ import annotations
@@ -20,11 +20,16 @@ from flask import Flask, current_app, request, url_for
 from werkzeug.routing import RequestRedirect
 
 
+def site_origin(site: str) -> str:
+    """``https://host[:port]`` of ``SITE_URL`` (its path prefix is the app's script root)."""
+    parts = urlsplit(site)
+    return f"{parts.scheme}://{parts.netloc}" if site else ""
+
+
 def site_url(endpoint: str, **values) -> str:
-    """``SITE_URL`` (with its prefix) + the endpoint's path, or the path alone when unset."""
-    path = url_for(endpoint, **values)
-    base = current_app.config.get("SITE_URL", "")
-    return base + path if base else path
+    """``SITE_URL`` + the endpoint's path, or the path alone when unset; ``url_for`` already
+    carries the prefix (see :func:`init_site_redirects`)."""
+    return site_origin(current_app.config.get("SITE_URL", "")) + url_for(endpoint, **values)
 
 
 def absolute_site_url(endpoint: str, **values) -> str:
@@ -54,10 +59,30 @@ def request_host_expected() -> bool:
     return request.host.lower() == urlsplit(base).netloc.lower()
 
 
+class _PathPrefix:
+    """The proxy strips ``SITE_URL``'s path prefix before passing a request on; putting it
+    back as the WSGI script root makes every URL the app builds (``url_for``: pages, the
+    desk's links, forms and redirects, the API's ``urls``) carry it, while routing still
+    sees the path without it."""
+
+    def __init__(self, wsgi_app, prefix: str) -> None:
+        self.wsgi_app, self.prefix = wsgi_app, prefix
+
+    def __call__(self, environ, start_response):
+        if not environ.get("SCRIPT_NAME", "").endswith(self.prefix):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
+        return self.wsgi_app(environ, start_response)
+
+
 def init_site_redirects(app: Flask) -> None:
-    """Routing's own redirects (``/hi`` -> ``/hi/``) go to ``SITE_URL`` (its scheme, host
-    and prefix), or are relative when it is unset: never to the request's ``Host`` header,
-    which a client chooses."""
+    """``SITE_URL``'s prefix in every URL the app builds (:class:`_PathPrefix`), and
+    routing's own redirects (``/hi`` -> ``/hi/``) to ``SITE_URL`` (its scheme, host and
+    prefix), or relative when it is unset: never to the request's ``Host`` header, which a
+    client chooses."""
+    prefix = urlsplit(app.config.get("SITE_URL", "")).path.rstrip("/")
+    if prefix:
+        app.wsgi_app = _PathPrefix(app.wsgi_app, prefix)
+
     @app.after_request
     def _redirect_within_the_site(response):
         if isinstance(request.routing_exception, RequestRedirect) and "Location" in \

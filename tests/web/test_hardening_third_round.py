@@ -83,3 +83,24 @@ def test_the_longest_token_name_can_take_an_article_down_on_postgresql(make_app,
     record = removed.get_json()["removed_by"]
     assert len(record) == 200 and record.endswith(")") and "(token " in record
     assert app.test_client().get("/articles/long-name").status_code == 410
+
+
+def test_the_desk_and_the_api_keep_site_url_s_prefix(make_app, sample_article):
+    """Issue 30, item 10: behind the prefix proxy every desk redirect, link and form, and
+    every URL the API hands out, carries SITE_URL's prefix."""
+    app = make_app(SITE_URL="https://news.example.com/news")
+    client = app.test_client()
+    login = client.get("/editor/")
+    assert login.status_code == 302
+    assert login.headers["Location"].startswith("/news/editor/login")
+    form = client.get("/editor/login").get_data(as_text=True)
+    assert 'href="/news/"' in form and 'href="/"' not in form
+    editor = editor_client(app)
+    posted = editor.post("/api/v1/articles", json={**sample_article, "languages": ["hi"]})
+    urls = posted.get_json()["urls"]
+    assert urls["editor"].startswith("/news/editor/")
+    assert urls["original"].startswith("https://news.example.com/news/articles/")
+    assert all(url.startswith("/news/api/v1/jobs/") for url in urls["jobs"].values())
+    page = client.get(f"/articles/{sample_article['slug']}").get_data(as_text=True)
+    assert 'href="https://news.example.com/news/articles/' in page
+    assert "/news/news/" not in page
