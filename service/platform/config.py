@@ -156,6 +156,9 @@ def load_config() -> dict[str, Any]:
         "SITE_THEME_COLOR": os.environ.get("SITE_THEME_COLOR", "#b00020"),
         "THEME_DIR": os.environ.get("THEME_DIR", ""),
         # Noto web fonts installed by `make setup` (npm, web-fonts/package.json).
+        # The site's icon (/favicon.ico): a file of the newsroom's, else the one shipped.
+        "FAVICON_PATH": os.environ.get("FAVICON_PATH")
+        or str(CHECKOUT / "service" / "static" / "favicon.ico"),
         "WEB_FONTS_DIR": os.environ.get("WEB_FONTS_DIR")
         or str(CHECKOUT / "web-fonts" / "node_modules" / "@fontsource"),
         "SITEMAP_URLS_PER_FILE": _env_int("SITEMAP_URLS_PER_FILE", 50_000),

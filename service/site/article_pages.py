@@ -83,7 +83,11 @@ def _render_article(session, article: Article, lang: str) -> CachedPage:
         word_count=len(" ".join([content["title"], *content["highlights"],
                                  _text(content["body_html"])]).split()),
         body=Markup(sanitize_html(content["body_html"])))
-    return CachedPage(html, etag_for(html), status, cache_control)
+    # Not for search engines: a synthetic model's gibberish, or a page saying the text is
+    # not (yet) here (the template writes the same as a meta tag).
+    synthetic = translation is not None and translation.synthetic_model
+    robots = "noindex" if synthetic or notice else ""
+    return CachedPage(html, etag_for(html), status, cache_control, robots)
 
 
 def _text(html: str) -> str:

@@ -70,6 +70,8 @@ def page_cache():
 def serve(page: CachedPage, vary: str) -> Response:
     response = make_response(page.html, page.status)
     response.headers["Cache-Control"] = page.cache_control
+    if page.robots:
+        response.headers["X-Robots-Tag"] = page.robots
     response.headers["Vary"] = vary
     response.set_etag(page.etag)
     if page.status == 503:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, redirect, render_template, request, send_file
+from pathlib import Path
+
+from flask import current_app, g, redirect, render_template, request, send_file, url_for
 
 from service.content import listings
 from service.platform import languages
@@ -163,6 +165,29 @@ def sitemap_xml():
 def sitemap_part(number: int):
     return listing_page(f"sitemap:{number}", lambda: _render_sitemap(number),
                          absolute_urls_shareable(), XML)
+
+
+@site.get("/robots.txt")
+def robots_txt():
+    """For crawlers: the desk and the API are not pages; the sitemaps are named.  (Under a
+    path prefix the newsroom's own robots.txt at the domain root is the one crawlers read:
+    copy these lines there.)"""
+    lines = ["User-agent: *", f"Disallow: {url_for('editor.dashboard')}",
+             f"Disallow: {url_for('api.health.health').rsplit('/', 1)[0]}/",
+             f"Sitemap: {absolute_site_url('site.sitemap_xml')}"]
+    response = current_app.response_class("\n".join(lines) + "\n", mimetype="text/plain")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@site.get("/favicon.ico")
+def favicon():
+    """``FAVICON_PATH`` (the newsroom's icon), else the icon shipped with localiser."""
+    path = Path(current_app.config["FAVICON_PATH"])
+    if not path.is_file():
+        raise NotFound("no favicon")
+    return send_file(path, max_age=7 * 24 * 3600,
+                     mimetype="image/svg+xml" if path.suffix == ".svg" else None)
 
 
 @site.get("/fonts/<package>/<path:filename>")

@@ -28,6 +28,7 @@ class CachedPage:
     etag: str
     status: int
     cache_control: str
+    robots: str = ""  # X-Robots-Tag ("noindex" for pages of a synthetic model, notices)
 
 
 def etag_for(html: str) -> str:
@@ -65,7 +66,7 @@ class PageCache:
             return None
         try:
             pipe = self._client.pipeline(transaction=False)
-            pipe.hmget(self._key(slug, page), "html", "etag", "status", "cc")
+            pipe.hmget(self._key(slug, page), "html", "etag", "status", "cc", "robots")
             pipe.hincrby(f"{self.prefix}:stats", "lookups", 1)  # shared, for /metrics
             values, _ = pipe.execute()
         except redis.RedisError as exc:  # a cache outage must never break reading
@@ -77,7 +78,7 @@ class PageCache:
             return None
         self.hits += 1
         return CachedPage(values[0].decode(), values[1].decode(), int(values[2]),
-                          values[3].decode())
+                          values[3].decode(), (values[4] or b"").decode())
 
     def _count(self, field: str) -> None:
         """Shared counters for /metrics (every web process adds to the same)."""
@@ -91,7 +92,8 @@ class PageCache:
             key = self._key(slug, page)
             pipe = self._client.pipeline()
             pipe.hset(key, mapping={"html": cached.html, "etag": cached.etag,
-                                    "status": cached.status, "cc": cached.cache_control})
+                                    "status": cached.status, "cc": cached.cache_control,
+                                    "robots": cached.robots})
             pipe.expire(key, PAGE_TTL_S)
             pipe.execute()
         except redis.RedisError as exc:

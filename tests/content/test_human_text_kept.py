@@ -79,15 +79,18 @@ def test_reviewed_sentence_title_and_summary_survive_retranslation(
                 f"/api/v1/articles/{ARTICLE['slug']}/translations/hi/segments/{position}",
                 json={"text": text, "state": state})
             assert answer.status_code == 200, answer.get_json()
+        # every correction's rebuild has landed (a later one would make the translation
+        # newer than the glossary term below, and --glossary-changed would skip it)
         wait_for(lambda: REVIEWED in _served(editor)["body_html"]
-                 and _served(editor)["title"] == TITLE, what="the rebuild")
+                 and _served(editor)["title"] == TITLE
+                 and _served(editor)["summary"] == SUMMARY, what="the rebuilds")
 
         term = admin.post("/api/v1/glossary",
                           json={"term": "National Payments Corporation of India"})
         assert term.status_code == 201
         glossary = cli(["backfill", "--languages", "hi", "--glossary-changed", "--json"], env)
         assert glossary.returncode == 0, glossary.stderr[-2000:] + worker.log()[-2000:]
-        assert json.loads(glossary.stdout)["done"] == 1
+        assert json.loads(glossary.stdout)["done"] == 1, glossary.stdout + glossary.stderr[-1500:]
         _assert_corrections_served(editor, app, "after --glossary-changed")
 
         store.install(hindi_v11)
