@@ -9,6 +9,7 @@ real `localise` CLI, SQLite and PostgreSQL.
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -83,7 +84,9 @@ def test_reviewed_sentence_title_and_summary_survive_retranslation(
         # newer than the glossary term below, and --glossary-changed would skip it)
         wait_for(lambda: REVIEWED in _served(editor)["body_html"]
                  and _served(editor)["title"] == TITLE
-                 and _served(editor)["summary"] == SUMMARY, what="the rebuilds")
+                 and _served(editor)["summary"] == SUMMARY
+                 and len(re.findall(r"localiser\.rebuild_translation\[[^\]]+\] succeeded",
+                                    worker.log())) == 3, what="the three rebuilds")
 
         term = admin.post("/api/v1/glossary",
                           json={"term": "National Payments Corporation of India"})
