@@ -316,6 +316,9 @@ def celery_settings(redis_url: str, broker_dir: Path, visibility_timeout_s: int 
         # idempotent, see service.jobs.runner).
         return {**common, "broker_url": redis_url,
                 "broker_transport_options": {
+                    # a cut-off host notices within seconds (TCP keepalives), not at
+                    # TCP's own pace of minutes
+                    "socket_keepalive": True, "socket_connect_timeout": 10,
                     "queue_order_strategy": "priority",
                     "visibility_timeout": visibility_timeout_s,
                     "unacked_restore_interval": restore_interval_s,

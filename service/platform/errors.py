@@ -7,7 +7,7 @@ Every API error is ``{"error": {"code": ..., "message": ..., "field": ...}}`` wi
 from __future__ import annotations
 
 from flask import Flask, Response, g, jsonify, render_template, request
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -15,6 +15,7 @@ from engine.packages import PackageError
 from service.platform.db import RaceLost
 
 RETRY_AFTER_RACE_S = 1
+RETRY_AFTER_DATABASE_S = 30
 
 
 class ServiceError(Exception):
@@ -120,6 +121,20 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return error_response(400, "invalid", message)
         return render_template("error.html", status=400, message=message), 400
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_away(error: Exception):
+        """The database is unreachable (restarting, cut off): 503 with Retry-After and one
+        log line, not a 500 with a traceback; pages already in the page cache are served
+        before the database is asked, so readers of those see no outage at all."""
+        detail = (str(getattr(error, "orig", None) or error).strip().splitlines() or [""])[0]
+        app.logger.warning("database unavailable: %s", detail[:300])
+        g.retry_after = RETRY_AFTER_DATABASE_S
+        if _wants_json():
+            return error_response(503, "database_unavailable",
+                                  "the database is unreachable; try again shortly")
+        return render_template("error.html", status=503, message=""), 503
 
     @app.errorhandler(PackageError)
     def _package_error(error: PackageError):

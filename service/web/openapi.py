@@ -25,6 +25,8 @@ RATE_LIMITED = error("Too many requests from this address (anonymous budget, or 
 # character, a lone surrogate) is refused before the view runs.
 UNSAFE_URL_TEXT = error("Invalid input (a path part or query value with text that cannot be "
                         "stored: code invalid_text); nothing was stored")
+DATABASE_AWAY = error("The database is unreachable (code database_unavailable); try again "
+                      "after Retry-After")
 AUTH_ERRORS = {"401": error("No or invalid token"),
                "403": error("The token's role is not enough, or the language is outside "
                              "its desk (code language_forbidden)")}
@@ -33,8 +35,8 @@ AUTH_ERRORS = {"401": error("No or invalid token"),
 def _op(summary: str, responses: dict, *, params: list | None = None, body: dict | None = None,
         secured: bool = False, body_type: str = "application/json") -> dict:
     operation: dict[str, Any] = {"summary": summary, "responses": {
-        "400": UNSAFE_URL_TEXT, **responses, **(AUTH_ERRORS if secured else {}),
-        "429": RATE_LIMITED}}
+        "400": UNSAFE_URL_TEXT, "503": DATABASE_AWAY, **responses,
+        **(AUTH_ERRORS if secured else {}), "429": RATE_LIMITED}}
     if params:
         operation["parameters"] = params
     if body is not None:
