@@ -52,7 +52,11 @@ def dashboard():
     every_language = sorted({code for codes in reachable.values() for code in codes}
                             | {lang["language"] for e in found for lang in e["languages"]}
                             | ({query.language} if query.language else set()))
+    no_model = [code for code in languages.NEWSROOM_LANGUAGES
+                if code not in reachable[default_source]]
     return render_template("editor_dashboard.html", articles=found, next_cursor=cursor,
+                           no_model=no_model, no_model_names=[
+                               f"{languages.english_name(code)} ({code})" for code in no_model],
                            query=query, states=article_list.STATES,
                            language_choices=[(code, languages.english_name(code))
                                              for code in every_language])

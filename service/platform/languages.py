@@ -7,6 +7,9 @@ from functools import cache
 
 from babel import Locale, UnknownLocaleError
 
+# The newsroom's ten target languages: the desk names those no installed model reaches,
+# with the command that installs one.
+NEWSROOM_LANGUAGES = ("hi", "bn", "ur", "ta", "te", "mr", "gu", "kn", "ml", "pa")
 _CODE = re.compile(r"^[a-z]{2,3}$")
 
 
