@@ -119,14 +119,24 @@ class Unit:
         """Each whole sentence cut around the spans wholly inside it."""
         return [Pieces.of(text, spans, self.language) for text, spans in self._sentence_spans()]
 
-    def _sentence_spans(self) -> list[tuple[str, list[Span]]]:
+    def _sentence_bounds(self) -> list[tuple[str, int, int]]:
+        """Each whole sentence with its start and end in the unit's text."""
         out, position = [], len(self.whole.leading)
         for piece in self.whole.pieces:
             start, end = position, position + len(piece.text)
             position = end + len(piece.trailing)
-            out.append((piece.text, [replace(s, start=s.start - start, end=s.end - start)
-                                     for s in self.spans if start <= s.start and s.end <= end]))
+            out.append((piece.text, start, end))
         return out
+
+    def _sentence_spans(self) -> list[tuple[str, list[Span]]]:
+        """Each whole sentence with the spans wholly inside it, in its own offsets."""
+        return [(text, [replace(s, start=s.start - start, end=s.end - start)
+                        for s in self.spans if start <= s.start and s.end <= end])
+                for text, start, end in self._sentence_bounds()]
+
+    def _span_crosses_a_sentence_boundary(self) -> bool:
+        return any(s.start < end and s.end > start and not (start <= s.start and s.end <= end)
+                   for _, start, end in self._sentence_bounds() for s in self.spans)
 
     def _plan_pins(self, human: set[str] | frozenset[str]) -> None:
         """Sentence by sentence (mode ``pinned`` until the first pass is back): a pinned
@@ -197,7 +207,8 @@ class Unit:
         from the source as cut, before any rendering replaced the nodes."""
         if self._inline_segments is None:
             top_level = {id(node) for node in self.nodes if isinstance(node, NavigableString)}
-            self._inline_segments = [] if self.write_text is not None else [
+            plain = self.write_text is not None or len(top_level) == len(self.nodes)
+            self._inline_segments = [] if plain else [
                 segment for node, pieces in zip(self._text_nodes(), self._fallback_pieces(),
                                                 strict=True)
                 if id(node) not in top_level for segment in pieces.segments()]
@@ -240,19 +251,13 @@ class Unit:
         stays as the model wrote it, and only the sentences that lost one are cut into
         pieces and decoded again (mode ``sentences``).  Units with inline elements, and
         units where a span crosses a sentence boundary, fall back as a whole."""
+        if self._span_crosses_a_sentence_boundary():
+            return
         plan: list[tuple[str, str] | Pieces] = []
-        position = len(self.whole.leading)
-        for piece in self.whole.pieces:
-            start, end = position, position + len(piece.text)
-            position = end + len(piece.trailing)
-            if any(s.start < end and s.end > start and not (start <= s.start and s.end <= end)
-                   for s in self.spans):
-                return
-            mine = [replace(s, start=s.start - start, end=s.end - start)
-                    for s in self.spans if start <= s.start and s.end <= end]
-            kept = survives(mine, translations[piece.text])
-            plan.append((piece.text, kept) if kept is not None
-                        else Pieces.of(piece.text, mine, self.language))
+        for text, mine in self._sentence_spans():
+            kept = survives(mine, translations[text])
+            plan.append((text, kept) if kept is not None
+                        else Pieces.of(text, mine, self.language))
         if all(isinstance(kept, Pieces) for kept in plan):
             return  # nothing survived: the plain pieces fallback
         self.mode, self._sentence_plan = "sentences", plan

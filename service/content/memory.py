@@ -9,7 +9,7 @@ ignore duplicates, which makes concurrent workers and retried jobs safe.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -36,25 +36,34 @@ class Known:
     confidence: float | None = None  # the model's confidence in ``machine``, when known
 
 
-def lookup(session: Session, texts: Iterable[str], source: str, target: str,
-           model_key: str) -> dict[str, Known]:
-    """Known translations of ``texts``; a human correction wins over any model's output."""
+def _rows(session: Session, texts: Iterable[str], source: str, target: str,
+          model_keys: list[str]) -> Iterator[tuple[str, str, str, str, float | None]]:
+    """(source text, target text, model key, origin, confidence) of the entries for
+    ``texts`` under ``model_keys``, queried in chunks of hashes."""
     by_hash = {text_hash(text): text for text in texts}
     hashes = list(by_hash)
-    machine: dict[str, tuple[str, float | None]] = {}
-    human: dict[str, tuple[str, str]] = {}
     for start in range(0, len(hashes), _LOOKUP_CHUNK):
         rows = session.execute(
             select(MemoryEntry.source_hash, MemoryEntry.target_text, MemoryEntry.model_key,
                    MemoryEntry.origin, MemoryEntry.confidence).where(
                 MemoryEntry.source_hash.in_(hashes[start:start + _LOOKUP_CHUNK]),
                 MemoryEntry.source_lang == source, MemoryEntry.target_lang == target,
-                MemoryEntry.model_key.in_([model_key, HUMAN])))
+                MemoryEntry.model_key.in_(model_keys)))
         for source_hash, target_text, key, origin, score in rows:
-            if key == HUMAN:
-                human[by_hash[source_hash]] = (target_text, origin)
-            else:
-                machine[by_hash[source_hash]] = (target_text, score)
+            yield by_hash[source_hash], target_text, key, origin, score
+
+
+def lookup(session: Session, texts: Iterable[str], source: str, target: str,
+           model_key: str) -> dict[str, Known]:
+    """Known translations of ``texts``; a human correction wins over any model's output."""
+    machine: dict[str, tuple[str, float | None]] = {}
+    human: dict[str, tuple[str, str]] = {}
+    for text, target_text, key, origin, score in _rows(session, texts, source, target,
+                                                       [model_key, HUMAN]):
+        if key == HUMAN:
+            human[text] = (target_text, origin)
+        else:
+            machine[text] = (target_text, score)
     found = {text: Known(out, "machine", out, score) for text, (out, score) in machine.items()}
     for text, (out, origin) in human.items():
         model_out, score = machine.get(text, (None, None))
@@ -67,16 +76,7 @@ def human_sources(session: Session, texts: Iterable[str], source: str,
     """Which of ``texts`` a person translated (edited, reviewed or imported): the cuts a
     job must use as written, before the engine decides how to cut (see
     :meth:`engine.document.SegmentedArticle.pin`)."""
-    by_hash = {text_hash(text): text for text in texts}
-    hashes = list(by_hash)
-    found: set[str] = set()
-    for start in range(0, len(hashes), _LOOKUP_CHUNK):
-        found.update(by_hash[h] for h in session.scalars(
-            select(MemoryEntry.source_hash).where(
-                MemoryEntry.source_hash.in_(hashes[start:start + _LOOKUP_CHUNK]),
-                MemoryEntry.source_lang == source, MemoryEntry.target_lang == target,
-                MemoryEntry.model_key == HUMAN)))
-    return frozenset(found)
+    return frozenset(text for text, *_ in _rows(session, texts, source, target, [HUMAN]))
 
 
 def remember(session: Session, pairs: dict[str, str], source: str, target: str,
