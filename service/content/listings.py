@@ -114,3 +114,55 @@ def sitemap_articles(session: Session) -> list[SitemapArticle]:
                                      sorted(published.get(article.id, set())
                                             - {article.source_lang}), lastmod))
     return result
+
+
+@dataclass(frozen=True)
+class NewsItem:
+    """One URL of the Google News sitemap: an original or a published translation."""
+
+    slug: str
+    lang: str
+    source_lang: str
+    title: str  # in ``lang``
+    published_at: datetime  # the story's publication date, as in the page's JSON-LD
+
+
+def news_items(session: Session, since: datetime, limit: int) -> list[NewsItem]:
+    """Originals and their newest published translations whose story was published at or
+    after ``since``, newest first, at most ``limit``.
+
+    A translation carries the story's date (the revision's ``published_at``, else when it
+    arrived), not the day it was translated: that is the ``datePublished`` its page
+    announces, and Google News is for fresh stories, so a three-day-old story translated
+    today stays out.  Articles taken down have no current revision and are never listed.
+    """
+    published = func.coalesce(Revision.published_at, Revision.created_at)
+    stories = session.execute(
+        select(Article, Revision, published.label("date"))
+        .join(Revision, Article.current_revision_id == Revision.id)
+        .where(published >= since)
+        .order_by(published.desc(), Article.id.desc()).limit(limit)).all()
+    if not stories:
+        return []
+    by_id = {article.id: (article, revision, date) for article, revision, date in stories}
+    newest = (select(Revision.article_id, Translation.target_lang,
+                     func.max(Revision.number).label("number"))
+              .join(Translation, Translation.revision_id == Revision.id)
+              .where(Translation.published.is_(True), Revision.article_id.in_(by_id))
+              .group_by(Revision.article_id, Translation.target_lang).subquery())
+    translations = session.execute(
+        select(Revision.article_id, Translation)
+        .join(Revision, Translation.revision_id == Revision.id)
+        .join(newest, (newest.c.article_id == Revision.article_id)
+              & (newest.c.target_lang == Translation.target_lang)
+              & (newest.c.number == Revision.number))
+        .where(Translation.published.is_(True))).all()
+    items = [NewsItem(article.slug, article.source_lang, article.source_lang, revision.title,
+                      date) for article, revision, date in stories]
+    for article_id, translation in translations:
+        article, _, date = by_id[article_id]
+        if translation.target_lang != article.source_lang:
+            items.append(NewsItem(article.slug, translation.target_lang, article.source_lang,
+                                  translation.title, date))
+    items.sort(key=lambda item: (item.published_at, item.slug, item.lang), reverse=True)
+    return items[:limit]

@@ -1,7 +1,9 @@
-"""Front pages, Atom feeds, the sitemap and the web fonts: pages that list the site."""
+"""Front pages, Atom feeds, the sitemaps, robots.txt, the favicon and the web fonts: pages
+that list the site or serve it to crawlers and browsers."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app, g, redirect, render_template, request, send_file, url_for
@@ -9,6 +11,7 @@ from flask import current_app, g, redirect, render_template, request, send_file,
 from service.content import listings
 from service.platform import languages
 from service.platform.errors import NotFound
+from service.platform.models import utcnow
 from service.platform.numbers import ascii_int
 from service.platform.site_urls import (
     absolute_site_url,
@@ -126,14 +129,15 @@ def language_feed(lang: str):
                          absolute_urls_shareable(), ATOM)
 
 
+def _absolute_article_url(slug: str, lang: str | None) -> str:
+    return absolute_site_url("site.translated", lang=lang, slug=slug) if lang \
+        else absolute_site_url("site.original", slug=slug)
+
+
 def _sitemap_urls() -> list[sitemap.SitemapUrl]:
     with database().session() as session:
         entries = listings.sitemap_articles(session)
-
-    def url_of(slug: str, lang: str | None) -> str:
-        return absolute_site_url("site.translated", lang=lang, slug=slug) if lang \
-            else absolute_site_url("site.original", slug=slug)
-    return sitemap.sitemap_urls(entries, url_of)
+    return sitemap.sitemap_urls(entries, _absolute_article_url)
 
 
 def _render_sitemap(number: int | None) -> CachedPage:
@@ -167,6 +171,22 @@ def sitemap_part(number: int):
                          absolute_urls_shareable(), XML)
 
 
+def _render_news_sitemap() -> CachedPage:
+    since = utcnow() - timedelta(days=sitemap.NEWS_WINDOW_DAYS)
+    with database().session() as session:
+        items = listings.news_items(session, since, sitemap.NEWS_MAX_URLS)
+    text = sitemap.news_urlset_xml(items, _absolute_article_url,
+                                   current_app.config["SITE_NAME"]).decode()
+    return CachedPage(text, etag_for(text), 200, PUBLISHED_CACHE_CONTROL)
+
+
+@site.get("/news-sitemap.xml")
+def news_sitemap_xml():
+    """Google News: the stories of the last two days, originals and translations.  Cached
+    like the other listings (a story leaves it at most one cache lifetime late)."""
+    return listing_page("news-sitemap:", _render_news_sitemap, absolute_urls_shareable(), XML)
+
+
 @site.get("/robots.txt")
 def robots_txt():
     """For crawlers: the desk and the API are not pages; the sitemaps are named.  (Under a
@@ -174,7 +194,8 @@ def robots_txt():
     copy these lines there.)"""
     lines = ["User-agent: *", f"Disallow: {url_for('editor.dashboard')}",
              f"Disallow: {url_for('api.health.health').rsplit('/', 1)[0]}/",
-             f"Sitemap: {absolute_site_url('site.sitemap_xml')}"]
+             f"Sitemap: {absolute_site_url('site.sitemap_xml')}",
+             f"Sitemap: {absolute_site_url('site.news_sitemap_xml')}"]
     response = current_app.response_class("\n".join(lines) + "\n", mimetype="text/plain")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response

@@ -1,4 +1,5 @@
-"""``/sitemap.xml``: every reader URL with its language alternates, for search engines.
+"""``/sitemap.xml``: every reader URL with its language alternates, for search engines;
+``/news-sitemap.xml``: the last two days' stories in every language, for Google News.
 
 Each article's original and published translations are listed, and every one of them
 carries ``xhtml:link rel="alternate" hreflang`` for all of them plus ``x-default`` (the
@@ -15,13 +16,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from xml.etree import ElementTree
 
-from service.content.listings import SitemapArticle
+from service.content.listings import NewsItem, SitemapArticle
 from service.platform.xml_text import xml_safe
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML_NS = "http://www.w3.org/1999/xhtml"
+NEWS_NS = "http://www.google.com/schemas/sitemap-news/0.9"
 ElementTree.register_namespace("", SITEMAP_NS)
 ElementTree.register_namespace("xhtml", XHTML_NS)
+ElementTree.register_namespace("news", NEWS_NS)
+# Google News reads a news sitemap's articles of the last two days, 1,000 URLs at most.
+NEWS_WINDOW_DAYS = 2
+NEWS_MAX_URLS = 1000
 
 UrlOf = Callable[[str, str | None], str]
 
@@ -82,3 +88,22 @@ def split(urls: Sequence[SitemapUrl], max_urls: int) -> list[Sequence[SitemapUrl
     """The URLs in files of at most ``max_urls`` (an article's URLs may span two files;
     each URL carries all its alternates, so that is allowed)."""
     return [urls[i:i + max_urls] for i in range(0, len(urls), max_urls)] or [[]]
+
+
+def news_urlset_xml(items: Sequence[NewsItem], url_of: UrlOf, site_name: str) -> bytes:
+    """The Google News sitemap: per URL ``news:publication`` (the site's name and the
+    page's language), ``news:publication_date`` and ``news:title``, the elements Google
+    requires.  The hreflang alternates are the ordinary sitemap's business, not this one's."""
+    root = ElementTree.Element(f"{{{SITEMAP_NS}}}urlset")
+    for item in items:
+        entry = ElementTree.SubElement(root, f"{{{SITEMAP_NS}}}url")
+        lang = None if item.lang == item.source_lang else item.lang
+        ElementTree.SubElement(entry, f"{{{SITEMAP_NS}}}loc").text = url_of(item.slug, lang)
+        news = ElementTree.SubElement(entry, f"{{{NEWS_NS}}}news")
+        publication = ElementTree.SubElement(news, f"{{{NEWS_NS}}}publication")
+        ElementTree.SubElement(publication, f"{{{NEWS_NS}}}name").text = site_name
+        ElementTree.SubElement(publication, f"{{{NEWS_NS}}}language").text = item.lang
+        ElementTree.SubElement(news, f"{{{NEWS_NS}}}publication_date").text = \
+            _w3c(item.published_at)
+        ElementTree.SubElement(news, f"{{{NEWS_NS}}}title").text = item.title
+    return _xml(root)

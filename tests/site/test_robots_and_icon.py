@@ -18,7 +18,8 @@ def test_robots_txt_keeps_crawlers_off_the_desk_and_names_the_sitemap(make_app):
     assert robots.status_code == 200 and robots.mimetype == "text/plain"
     assert robots.get_data(as_text=True).splitlines() == [
         "User-agent: *", "Disallow: /editor/", "Disallow: /api/v1/",
-        "Sitemap: https://news.example.com/sitemap.xml"]
+        "Sitemap: https://news.example.com/sitemap.xml",
+        "Sitemap: https://news.example.com/news-sitemap.xml"]
 
 
 def test_a_favicon_is_served_and_can_be_the_newsroom_s(make_app, tmp_path):
