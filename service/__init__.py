@@ -55,6 +55,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from service.platform.security_headers import init_security_headers
     init_security_headers(app)
 
+    from service.platform.compression import init_compression
+    init_compression(app)
+
     from service.platform.site_urls import init_site_redirects
     init_site_redirects(app)
 
