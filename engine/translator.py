@@ -5,8 +5,9 @@ Plain Python with no Celery, Flask or database: the job layer decides *what* to 
 article go to one model's **decode queue** at once (``engine.decode_queue``: batches of
 similar length, formed across every caller of the process and decoded by one thread per
 ``inter_threads`` replica), instead of Argos Translate's one call per paragraph.  Models
-are loaded once per process and kept: a worker translates many articles with the same
-~100 MB model.
+are loaded once per process and shared by its threads (``engine.model_pool``): kept while
+they fit the process's memory budget, the least recently used unloaded first when they
+do not.
 """
 
 from __future__ import annotations
@@ -17,13 +18,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import ctranslate2
 import sentencepiece as spm
 
 from engine.decode_queue import DecodeQueue
+from engine.model_pool import ModelPool, PooledModel, process_pool, tokenizers
 from engine.packages import Hop, InstalledPackage
 
 ProgressCallback = Callable[[int, int], None]
@@ -57,43 +58,42 @@ class LoadedModel:
     target_tokenizer: spm.SentencePieceProcessor
 
 
-@lru_cache(maxsize=16)
 def load_model(package: InstalledPackage, compute_type: str, inter_threads: int,
                intra_threads: int) -> LoadedModel:
-    """Load a package's CTranslate2 model and SentencePiece tokenizers, once per process."""
-    info = package.info
-    paths = [package.path / info.source_tokenizer, package.path / info.target_tokenizer]
-    for path in paths:
-        if not path.exists():
-            raise RuntimeError(f"{package.key}: only SentencePiece packages are supported "
-                               f"(no {path.name} in {package.path})")
+    """A package's CTranslate2 model and SentencePiece tokenizers, loaded now and owned by
+    the caller (engines share theirs through :mod:`engine.model_pool`)."""
+    source, target = tokenizers(package)
     translator = ctranslate2.Translator(str(package.path / "model"), device="cpu",
                                         compute_type=compute_type,
                                         inter_threads=inter_threads,
                                         intra_threads=intra_threads)
-    source = spm.SentencePieceProcessor(model_file=str(paths[0]))
-    target = source if paths[0] == paths[1] else \
-        spm.SentencePieceProcessor(model_file=str(paths[1]))
     return LoadedModel(translator, source, target)
 
 
-@lru_cache(maxsize=16)
-def decode_queue(package: InstalledPackage, settings: EngineSettings) -> DecodeQueue:
-    """The process's one queue for a model decoded with ``settings``: every thread of a
-    worker submits to it, so their sentences share batches and keep all replicas busy."""
-    translator = load_model(package, settings.compute_type, settings.inter_threads,
-                            settings.intra_threads).translator
+def decode_queue(package: InstalledPackage, settings: EngineSettings,
+                 pool: ModelPool | None = None) -> DecodeQueue:
+    """The pool's one queue for a model decoded with ``settings``: every thread of a
+    worker submits to it, so their sentences share batches and keep all replicas busy.
+    Each batch holds the model loaded while it decodes (:meth:`ModelPool.using`)."""
+    pool = pool or process_pool()
+    model = pool.get(package, settings.compute_type, settings.inter_threads,
+                     settings.intra_threads)
+    with _LOADING:
+        queue = model.queues.get(settings)
+        if queue is None:
+            def decode(tokens: list[list[str]], prefixes: list[list[str] | None]) -> list:
+                with pool.using(model) as translator:
+                    return translator.translate_batch(
+                        tokens, target_prefix=prefixes if any(prefixes) else None,
+                        max_batch_size=len(tokens), batch_type="examples",
+                        beam_size=settings.beam_size,
+                        max_decoding_length=settings.max_decoding_length,
+                        length_penalty=settings.length_penalty, replace_unknowns=True,
+                        return_scores=True)
 
-    def decode(tokens: list[list[str]], prefixes: list[list[str] | None]) -> list:
-        return translator.translate_batch(
-            tokens, target_prefix=prefixes if any(prefixes) else None,
-            max_batch_size=len(tokens), batch_type="examples",
-            beam_size=settings.beam_size, max_decoding_length=settings.max_decoding_length,
-            length_penalty=settings.length_penalty, replace_unknowns=True,
-            return_scores=True)
-
-    return DecodeQueue(decode, decoders=settings.inter_threads,
-                       max_batch_size=settings.max_batch_size)
+            queue = model.queues[settings] = DecodeQueue(
+                decode, decoders=settings.inter_threads, max_batch_size=settings.max_batch_size)
+        return queue
 
 
 def route_key(route: Sequence[Hop]) -> str:
@@ -136,16 +136,24 @@ def confidence(score: float, hypothesis_tokens: int, length_penalty: float) -> f
 
 
 class Engine:
-    def __init__(self, settings: EngineSettings = EngineSettings()) -> None:
+    def __init__(self, settings: EngineSettings = EngineSettings(),
+                 pool: ModelPool | None = None) -> None:
         self.settings = settings
+        self.pool = pool or process_pool()
         self.model_calls = 0        # batched CTranslate2 calls made by this engine
         self.sentences_translated = 0
         self.tokens_decoded = 0     # target tokens generated (forced prefixes excluded)
 
-    def _model(self, package: InstalledPackage) -> LoadedModel:
+    def _model(self, package: InstalledPackage) -> PooledModel:
         s = self.settings
-        with _LOADING:  # threads of one worker share one copy (never load it twice)
-            return load_model(package, s.compute_type, s.inter_threads, s.intra_threads)
+        return self.pool.get(package, s.compute_type, s.inter_threads, s.intra_threads)
+
+    def check_fits(self, route: Sequence[Hop]) -> None:
+        """:class:`~engine.model_pool.ModelTooLarge` (a PackageError) when a model of the
+        route can never be loaded within the memory budget: the job fails at once, with
+        both sizes, instead of waiting for room that cannot come."""
+        for hop in route:
+            self._model(hop.package)
 
     def translate(self, sentences: Sequence[str], route: Sequence[Hop],
                   on_progress: ProgressCallback | None = None,
@@ -234,8 +242,7 @@ class Engine:
         tokens = [info.source_tokens(target) + pieces for (_, target), pieces in zip(
             unique, model.source_tokenizer.encode(texts, out_type=str), strict=True)]
         prefixes = [info.target_tokens(target) or None for _, target in unique]
-        with _LOADING:
-            queue = decode_queue(package, self.settings)
+        queue = decode_queue(package, self.settings, self.pool)
         futures = queue.submit(tokens, prefixes, priority, since)
         self.model_calls += 1
         outputs: dict[tuple[str, str], tuple[str, float, int]] = {}

@@ -15,10 +15,11 @@ import time
 from celery import shared_task
 from flask import current_app
 
+from engine.model_pool import process_pool
 from engine.translator import Engine, EngineSettings
 from service.content.articles import job_summary
 from service.jobs import claims as job_claims
-from service.jobs import dispatch, webhooks
+from service.jobs import dispatch, model_residency, webhooks
 from service.jobs.dispatch import REBUILD_TASK, TRANSLATE_TASK, queue_name
 from service.jobs.runner import TRANSIENT_ERRORS, JobOutcome, JobRunner
 from service.platform.config import publish_policy
@@ -50,8 +51,13 @@ def _new_runner() -> JobRunner:
     if "job_runner" not in extensions:
         config = current_app.config
         settings = EngineSettings.from_config(config)
+        db = extensions["db"]
+        model_residency.forget_dead_processes(db)
+        pool = process_pool()
+        pool.configure(config["MODEL_MEMORY_BUDGET"], config["MODELS_PINNED"],
+                       on_event=lambda event: model_residency.record(db, event))
         extensions["job_runner"] = JobRunner(
-            extensions["db"], extensions["packages"], Engine(settings), config["PIVOT_LANG"],
+            db, extensions["packages"], Engine(settings, pool), config["PIVOT_LANG"],
             on_change=extensions["page_cache"].invalidate,
             publish_policy=publish_policy(config),
             review_threshold=config["REVIEW_CONFIDENCE_THRESHOLD"],

@@ -154,8 +154,9 @@ class JobRunner:
 
     def _prepare(self, works: list[Work], source: str, target: str,
                  since: float) -> Group:
-        """Route the language (PackageError when no model reaches it) and segment the
-        articles with the language's glossary, around the text people wrote (memory).
+        """Route the language (PackageError when no model reaches it or one cannot fit the
+        worker's model memory budget) and segment the articles with the language's
+        glossary, around the text people wrote (memory).
 
         One group segments at a time: segmenting is pure Python (pysbd, ~8 ms per article
         the first time its paragraphs are seen), and groups that segment side by side under
@@ -164,6 +165,7 @@ class JobRunner:
         own articles are cut.
         """
         route = self.store.route(source, target, self.pivot)
+        self.engine.check_fits(route)
         never_kept = self._never_kept_kinds(route, source)
         with self._segmenting, self.db.session() as session:
             glossary = glossary_for(session, target)

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from service.platform import file_broker
+from service.platform.memory_budget import model_memory_budget
 
 # The folder holding pyproject.toml, service/ and translations/ (this file is
 # service/platform/config.py in it).
@@ -177,6 +178,11 @@ def load_config() -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "WORKER_CONCURRENCY": _env_int("WORKER_CONCURRENCY", 8),
         "WORKER_POOL": _env_choice("WORKER_POOL", WORKER_POOLS) or "threads",
+        # What a worker process's loaded models may take (bytes, "800MiB", "40%" of the
+        # machine, "none"); the least recently used is unloaded to make room, the models of
+        # MODELS_PINNED's languages never (engine.model_pool, docs/operations.md).
+        "MODEL_MEMORY_BUDGET": model_memory_budget(),
+        "MODELS_PINNED": _env_list("MODELS_PINNED"),
         # A worker keeps memory freed by one batch in glibc's arena for the next, and
         # returns it 2 s after its last batch (engine.process_memory): the default
         # unmapped CTranslate2's buffers after each use, and every batch page-faulted

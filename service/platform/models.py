@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -311,3 +312,19 @@ class RebuildRequest(Base):
     revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), index=True)
     target_lang: Mapped[str] = mapped_column(String(16))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WorkerModel(Base):
+    """A model as one worker process holds it: loads and unloads so far, loaded now or not,
+    under which budget (service.jobs.model_residency; ``/metrics`` reads it)."""
+
+    __tablename__ = "worker_models"
+
+    worker: Mapped[str] = mapped_column(String(200), primary_key=True)  # "<host>:<pid>"
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
+    loaded: Mapped[bool] = mapped_column(Boolean, default=False)
+    loads: Mapped[int] = mapped_column(Integer, default=0)
+    unloads: Mapped[int] = mapped_column(Integer, default=0)
+    budget_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -19,12 +19,12 @@ from datetime import timedelta
 import redis
 from flask import Blueprint, Response, current_app, jsonify, request
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select, text
 
 from engine.packages import PackageError
 from service.platform.errors import Unauthorized
-from service.platform.models import Job, utcnow
+from service.platform.models import Job, WorkerModel, utcnow
 
 monitoring = Blueprint("monitoring", __name__)
 CACHE_COUNTER = "localiser:page:stats"
@@ -79,6 +79,7 @@ class _Collector:
             yield from self._jobs()
             yield from self._queues()
             yield from self._cache()
+            yield from self._models()
 
     def _jobs(self):
         db = self.app.extensions["db"]
@@ -116,6 +117,36 @@ class _Collector:
                                      "Jobs finished in the last hour")
         finished.add_metric([], len(durations))
         yield finished
+
+    def _models(self):
+        """Each worker process's model pool (service.jobs.model_residency writes it)."""
+        labels = ["worker", "model"]
+        loads = CounterMetricFamily("localiser_model_loads",
+                                    "Models loaded by each worker process", labels=labels)
+        unloads = CounterMetricFamily("localiser_model_unloads",
+                                      "Models unloaded to stay within MODEL_MEMORY_BUDGET",
+                                      labels=labels)
+        loaded = GaugeMetricFamily("localiser_model_loaded",
+                                   "1 while the worker process holds the model loaded",
+                                   labels=labels)
+        resident = GaugeMetricFamily("localiser_model_resident_bytes",
+                                     "Bytes the loaded models of a worker process take",
+                                     labels=["worker"])
+        budget = GaugeMetricFamily("localiser_model_memory_budget_bytes",
+                                   "MODEL_MEMORY_BUDGET of a worker process (0: no limit)",
+                                   labels=["worker"])
+        totals: dict[str, list[int]] = {}
+        with self.app.extensions["db"].session() as session:
+            for row in session.scalars(select(WorkerModel)):
+                loads.add_metric([row.worker, row.model], row.loads)
+                unloads.add_metric([row.worker, row.model], row.unloads)
+                loaded.add_metric([row.worker, row.model], 1 if row.loaded else 0)
+                total = totals.setdefault(row.worker, [0, row.budget_bytes or 0])
+                total[0] += row.size_bytes if row.loaded else 0
+        for worker, (size, limit) in totals.items():
+            resident.add_metric([worker], size)
+            budget.add_metric([worker], limit)
+        yield from (loads, unloads, loaded, resident, budget)
 
     def _redis(self):
         url = self.app.config["REDIS_URL"]

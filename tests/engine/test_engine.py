@@ -204,12 +204,12 @@ def test_job_through_a_pivot_reports_its_route(db, pivot_store):
 
 
 def test_models_are_loaded_once_per_process(store):
-    from engine.translator import load_model
+    from engine.model_pool import process_pool
     route = store.route("en", "ur")
     Engine(SETTINGS).translate(["One."], route)
-    misses = load_model.cache_info().misses
+    loads = process_pool().loads
     Engine(SETTINGS).translate(["Two."], route)
-    assert load_model.cache_info().misses == misses
+    assert process_pool().loads == loads
 
 
 @pytest.mark.real_models
