@@ -6,7 +6,7 @@ Every API error is ``{"error": {"code": ..., "message": ..., "field": ...}}`` wi
 
 from __future__ import annotations
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -87,6 +87,23 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _page(status: int, code: str, message: str) -> tuple[Response | str, int]:
+    """The HTML answer: the reader site's status page in the reader's language when the site
+    provides one (``app.extensions["status_page"]``, see :mod:`service.site.status_pages`),
+    else the plain error page (the desk, or an app without the site).  An error page must
+    never fail: if the site's cannot be rendered, the plain one is."""
+    renderer = current_app.extensions.get("status_page")
+    if renderer is not None:
+        try:
+            response = renderer(status, code, message)
+        except Exception:  # noqa: BLE001 - rendering the error must not raise another
+            current_app.logger.exception("the reader status page failed; plain page sent")
+            response = None
+        if response is not None:
+            return response, status
+    return render_template("error.html", status=status, message=message), status
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(error: ServiceError):
@@ -96,8 +113,7 @@ def register_error_handlers(app: Flask) -> None:
             if error.status == 401:
                 response[0].headers["WWW-Authenticate"] = 'Bearer realm="localiser"'
             return response
-        return render_template("error.html", status=error.status, message=error.message), \
-            error.status
+        return _page(error.status, error.code, error.message)
 
     @app.errorhandler(RaceLost)
     @app.errorhandler(IntegrityError)
@@ -110,7 +126,7 @@ def register_error_handlers(app: Flask) -> None:
         message = "another request changed the same data at the same moment; send it again"
         if _wants_json():
             return error_response(409, "concurrent_update", message)
-        return render_template("error.html", status=409, message=message), 409
+        return _page(409, "concurrent_update", message)
 
     @app.errorhandler(DataError)
     def _data_error(error: DataError):
@@ -120,7 +136,7 @@ def register_error_handlers(app: Flask) -> None:
         message = "a value in the request cannot be stored"
         if _wants_json():
             return error_response(400, "invalid", message)
-        return render_template("error.html", status=400, message=message), 400
+        return _page(400, "invalid", message)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)
@@ -134,7 +150,7 @@ def register_error_handlers(app: Flask) -> None:
         if _wants_json():
             return error_response(503, "database_unavailable",
                                   "the database is unreachable; try again shortly")
-        return render_template("error.html", status=503, message=""), 503
+        return _page(503, "database_unavailable", "")
 
     @app.errorhandler(PackageError)
     def _package_error(error: PackageError):
@@ -145,12 +161,11 @@ def register_error_handlers(app: Flask) -> None:
         code = (error.name or "error").lower().replace(" ", "_")
         if _wants_json():
             return error_response(error.code or 500, code, error.description or error.name)
-        return render_template("error.html", status=error.code,
-                               message=error.description), error.code
+        return _page(error.code or 500, code, error.description or "")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         app.logger.exception("unhandled error")
         if _wants_json():
             return error_response(500, "internal_error", "internal server error")
-        return render_template("error.html", status=500, message="Internal server error"), 500
+        return _page(500, "internal_error", "Internal server error")

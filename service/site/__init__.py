@@ -1,6 +1,7 @@
 """The reader site: article pages in every language, front pages, feeds, sitemaps, the
-language switch and the embeddable selector, with what builds them (structured data, news
-dates, theme, web fonts, the page cache).
+language switch and the embeddable selector, status pages (404, 410) in the reader's
+language, with what builds them (structured data, news dates, theme, web fonts, the page
+cache).
 
 Every page depends only on its URL (the page's language is in the path), so pages are
 cached whole in Redis (see :mod:`service.site.page_cache`) with a strong ETag; the one
