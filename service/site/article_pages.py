@@ -147,6 +147,8 @@ def translated(lang: str, slug: str):
 def switch_language():
     """The dropdown's form target: works without JavaScript and remembers the choice."""
     slug, lang = request.args.get("slug", ""), request.args.get("lang", "")
+    if not slug:  # a front page's menu: that language's front page
+        return _switch_front_page(lang)
     with database().session() as session:
         article = articles.get_article(session, slug)
         source = article.source_lang
@@ -156,6 +158,20 @@ def switch_language():
         target = site_url("site.translated", lang=lang, slug=article.slug)
     response = redirect(target)
     if languages.is_known(lang):
+        response.set_cookie(LANGUAGE_COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax")
+    return response
+
+
+def _switch_front_page(lang: str) -> Response:
+    known = languages.is_known(lang)
+    if known and lang != current_app.config["DEFAULT_SOURCE_LANG"]:
+        target = front_url(lang)
+    elif known:  # the cookie set below names the original's language: "/" stays put
+        target = front_url(None)
+    else:  # no cookie is set: an earlier choice would send "/" elsewhere
+        target = site_url("site.index", original=1)
+    response = redirect(target)
+    if known:
         response.set_cookie(LANGUAGE_COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax")
     return response
 

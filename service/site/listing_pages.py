@@ -11,6 +11,7 @@ from flask import current_app, g, redirect, render_template, request, send_file,
 from service.content import listings
 from service.platform import languages
 from service.platform.errors import NotFound
+from service.platform.i18n import LANGUAGE_COOKIE
 from service.platform.models import utcnow
 from service.platform.numbers import ascii_int
 from service.platform.site_urls import (
@@ -50,15 +51,29 @@ def _render_front_page(lang: str | None, page: int) -> CachedPage:
         listing = listings.translations_page(session, lang, page, size) if lang \
             else listings.originals_page(session, page, size)
         alternates = _front_page_alternates(session, page_lang) if page == 1 else {}
+        options = _front_page_options(session, page_lang)
     if page > 1 and not listing.items:
         raise NotFound("no such page")
+    source = current_app.config["DEFAULT_SOURCE_LANG"]
     html = render_template(
         "index.html", listing=listing, page_lang=page_lang, alternates=alternates,
         page_dir=languages.direction(page_lang), canonical_url=front_url(lang, page),
         feed_url=feed_url(lang), home_url=front_url(lang), item_url=item_url,
-        page_url=lambda number: front_url(lang, number),
-        font_languages=[page_lang, *(item.lang for item in listing.items)])
+        page_url=lambda number: front_url(lang, number), language_options=options,
+        source_language_name=languages.name_in(source, page_lang),
+        font_languages=[page_lang, *(item.lang for item in listing.items),
+                        *(option["code"] for option in options)])
     return CachedPage(html, etag_for(html), 200, PUBLISHED_CACHE_CONTROL)
+
+
+def _front_page_options(session, page_lang: str) -> list[dict]:
+    """The front pages' language menu: the original's and every language that lists
+    something (the page's own too, so the menu shows where the reader is)."""
+    source = current_app.config["DEFAULT_SOURCE_LANG"]
+    listed = set(listings.languages_listed(session)) | {page_lang}
+    return [{**languages.describe(source), "status": "original"},
+            *({**languages.describe(code), "status": "published"}
+              for code in sorted(listed - {source}))]
 
 
 def _front_page_alternates(session, page_lang: str) -> dict[str, str]:
@@ -75,13 +90,35 @@ def _front_page_alternates(session, page_lang: str) -> dict[str, str]:
             "x-default": front_url(None)}
 
 
+def _remembered_front_page() -> str | None:
+    """The front page of the reader's remembered language (``lang`` cookie), when it lists
+    something; as on article pages.  Only with the cookie: crawlers, which send none, are
+    never redirected, and ``?original=1`` (the menu's and the disclosure's link) opts out."""
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    if not chosen or "original" in request.args or "page" in request.args \
+            or not languages.is_known(chosen) \
+            or chosen == current_app.config["DEFAULT_SOURCE_LANG"]:
+        return None
+    with database().session() as session:
+        listed = listings.languages_listed(session)
+    return front_url(chosen) if chosen in listed else None
+
+
 @site.get("/")
 def index():
-    """The original-language front page: every article online, newest first."""
+    """The original-language front page: every article online, newest first; a reader who
+    chose another language before is taken to its front page."""
+    remembered = _remembered_front_page()
+    if remembered:
+        response = redirect(remembered)
+        response.headers["Vary"] = "Cookie"
+        return response
     page = _page_number()
     g.page_lang = current_app.config["DEFAULT_SOURCE_LANG"]
-    return listing_page(f"front::{page}", lambda: _render_front_page(None, page),
-                         request_host_expected())
+    response = listing_page(f"front::{page}", lambda: _render_front_page(None, page),
+                            request_host_expected())
+    response.headers["Vary"] = "Cookie, Accept-Encoding"
+    return response
 
 
 @site.get("/<lang>/")
