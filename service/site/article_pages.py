@@ -152,7 +152,9 @@ def switch_language():
     with database().session() as session:
         article = articles.get_article(session, slug)
         source = article.source_lang
-    if not languages.is_known(lang) or lang == source:
+    if lang == source:  # the cookie set below names the source: the original stays put
+        target = site_url("site.original", slug=article.slug)
+    elif not languages.is_known(lang):  # no cookie is set: an earlier choice would redirect
         target = site_url("site.original", slug=article.slug, original=1)
     else:
         target = site_url("site.translated", lang=lang, slug=article.slug)
