@@ -9,10 +9,12 @@
  * URLs come from the languages API, so with SITE_URL they are the site's own /hi/... URLs.
  *
  * The reader's choice is remembered in this site's localStorage ("localiser.lang"): on
- * the next article the selector offers "Continue in हिन्दी" (a link, never an automatic
- * redirect: the newsroom's own page stays what crawlers and shared links see).  A reader
- * who has chosen nothing yet and whose browser asks for one of the article's languages is
- * asked once "Read this in हिन्दी?"; the question is not repeated ("localiser.suggested").
+ * the next article the selector offers "हिन्दी में पढ़ना जारी रखें" (Continue in Hindi; a
+ * link, never an automatic redirect: the newsroom's own page stays what crawlers and
+ * shared links see).  A reader who has chosen nothing yet and whose browser asks for one of
+ * the article's languages (navigator.languages) is asked once "इसे हिन्दी में पढ़ें?" (Read
+ * this in Hindi?); the question is not repeated ("localiser.suggested").  Each offer is
+ * written in the language it offers, from that language's catalog (the API's "prompts").
  * No inline styles or scripts are needed by the embedding page.
  */
 (function () {
@@ -55,6 +57,8 @@
     var bar = document.createElement("p");
     bar.className = "localiser-prompt";
     bar.setAttribute("role", "status");
+    bar.lang = language.code;  // the offer is written in the language it offers
+    bar.dir = language.dir;
     bar.style.margin = "0.4em 0";
     var link = document.createElement("a");
     link.href = language.href;
@@ -65,7 +69,7 @@
     var close = document.createElement("button");
     close.type = "button";
     close.className = "localiser-prompt-dismiss";
-    close.setAttribute("aria-label", "Dismiss");
+    close.setAttribute("aria-label", language.prompts.dismiss);
     close.textContent = "×";
     close.style.marginInlineStart = "0.5em";
     close.addEventListener("click", function () {
@@ -75,6 +79,12 @@
     bar.appendChild(link);
     bar.appendChild(close);
     host.appendChild(bar);
+  }
+
+  // An older localiser's API sends no prompts: ask in English, as before.
+  function englishPrompts(language) {
+    return {read: "Read this in " + language.native_name + "?",
+            "continue": "Continue in " + language.native_name, dismiss: "Dismiss"};
   }
 
   function browserLanguage(readable) {
@@ -106,7 +116,9 @@
       option.setAttribute("data-code", language.code);
       select.appendChild(option);
       if (language.status !== "pending") {
-        readable[language.code] = {code: language.code, href: href, name: language.native_name};
+        readable[language.code] = {code: language.code, dir: language.dir, href: href,
+                                   name: language.native_name,
+                                   prompts: language.prompts || englishPrompts(language)};
       }
     });
     select.addEventListener("change", function () {
@@ -121,12 +133,12 @@
 
     var remembered = stored(CHOICE);
     if (remembered && remembered !== current && readable[remembered]) {
-      prompt(host, readable[remembered], "Continue in " + readable[remembered].name);
+      prompt(host, readable[remembered], readable[remembered].prompts["continue"]);
     } else if (!remembered && !stored(SUGGESTED)) {
       var suggestion = browserLanguage(readable);
       if (suggestion && suggestion.code !== current) {
         store(SUGGESTED, "asked");  // asked once, whatever the reader does
-        prompt(host, suggestion, "Read this in " + suggestion.name + "?", function () {
+        prompt(host, suggestion, suggestion.prompts.read, function () {
           store(SUGGESTED, "dismissed");
         });
       }

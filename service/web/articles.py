@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request, url_for
+from flask_babel import force_locale, gettext
 from kombu.exceptions import KombuError
 
 from service.content import article_list, articles, intake, takedowns
@@ -10,6 +11,7 @@ from service.jobs import dispatch, retranslation, webhooks
 from service.jobs.dispatch import PRIORITIES
 from service.platform import tokens
 from service.platform.errors import ValidationError
+from service.platform.i18n import ui_locales
 from service.platform.site_urls import site_url
 from service.web.access import (
     current_principal,
@@ -181,6 +183,16 @@ def get_article(slug: str):
                                              full))
 
 
+def _prompts_in(code: str, native_name: str) -> dict[str, str]:
+    """The embed's offers for a language, written in that language (its gettext catalog;
+    English without one): the reader offered "Read this in हिन्दी?" is one whose browser
+    asks for Hindi, so the question is put in Hindi (selector.js)."""
+    with force_locale(code if code in ui_locales() else "en"):
+        return {"read": gettext("Read this in %(language)s?", language=native_name),
+                "continue": gettext("Continue in %(language)s", language=native_name),
+                "dismiss": gettext("Dismiss")}
+
+
 @blueprint.get("/articles/<slug>/languages")
 def article_languages(slug: str):
     """For the embeddable selector: which languages a reader can pick, and where they are."""
@@ -191,6 +203,8 @@ def article_languages(slug: str):
         entry["url"] = site_url("site.original", slug=slug, original=1) \
             if entry["status"] == "original" else \
             site_url("site.translated", lang=entry["code"], slug=slug)
+        if entry["status"] != "pending":
+            entry["prompts"] = _prompts_in(entry["code"], entry["native_name"])
     response = jsonify({"slug": slug, "languages": entries})
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Cache-Control"] = "public, max-age=30"

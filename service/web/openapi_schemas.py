@@ -236,7 +236,15 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {"status": {"enum": ["original", "published", "pending"]},
                                "url": {"type": "string"},
                                "model": {"type": "string"},
-                               "synthetic": {"type": "boolean"}}}]}}}},
+                               "synthetic": {"type": "boolean"},
+                               "prompts": {
+                                   "type": "object",
+                                   "description": "The embed's offers, in this language "
+                                                  "(none while pending)",
+                                   "required": ["read", "continue", "dismiss"],
+                                   "properties": {"read": {"type": "string"},
+                                                  "continue": {"type": "string"},
+                                                  "dismiss": {"type": "string"}}}}}]}}}},
     "Glossary": {
         "type": "object", "required": ["terms"],
         "properties": {"terms": {"type": "array", "items": {

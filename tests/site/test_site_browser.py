@@ -162,7 +162,10 @@ def test_embedded_selector_label_suggestion_and_remembered_choice(site, open_pag
     assert select.is_visible()  # the visible label names the menu for screen readers too
     assert page.locator("[data-localiser-selector] svg.localiser-globe").is_visible()
     suggestion = page.locator(".localiser-prompt-link")
-    assert suggestion.inner_text() == "Read this in हिन्दी?"
+    # asked in the browser's language, from the Hindi catalog ("Read this in हिन्दी?")
+    assert suggestion.inner_text() == "इसे हिन्दी में पढ़ें?"
+    assert page.locator(".localiser-prompt").get_attribute("lang") == "hi"
+    assert page.locator(".localiser-prompt-dismiss").get_attribute("aria-label") == "बंद करें"
     assert suggestion.get_attribute("href") == f"{site.url}/hi/articles/{slug}"
     page.screenshot(path=str(ARTIFACTS / "embedded-selector-suggestion.png"))
     page.click(".localiser-prompt-dismiss")
@@ -177,6 +180,6 @@ def test_embedded_selector_label_suggestion_and_remembered_choice(site, open_pag
     page.goto(f"{origin}/story.html")  # the next visit to the site's English page
     label.wait_for()
     remembered = page.locator(".localiser-prompt-link")
-    assert remembered.inner_text() == "Continue in हिन्दी"
+    assert remembered.inner_text() == "हिन्दी में पढ़ना जारी रखें"  # "Continue in हिन्दी"
     assert remembered.get_attribute("href") == f"{site.url}/hi/articles/{slug}"
     assert page.url == f"{origin}/story.html"  # offered, never forced
