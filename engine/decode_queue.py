@@ -71,10 +71,15 @@ class _Item:
 class DecodeQueue:
     """Batches of one model's pending sentences, decoded by up to ``decoders`` threads."""
 
-    def __init__(self, decode: Decode, decoders: int, max_batch_size: int) -> None:
+    def __init__(self, decode: Decode, decoders: int, max_batch_size: int,
+                 max_batch_tokens: int | None = None) -> None:
         self._decode = decode           # one CTranslate2 call for one batch
         self._decoders = max(1, decoders)
         self._max_batch = max(1, max_batch_size)
+        # Padded source tokens per batch (sentences x the longest): what a batch's decoding
+        # memory grows with (beam states, attention caches); None: no cap.
+        self._max_tokens = max_batch_tokens if max_batch_tokens and max_batch_tokens > 0 \
+            else None
         self._lock = threading.Lock()
         self._waiting: dict[_Key, _Item] = {}
         self._decoding: dict[_Key, _Item] = {}
@@ -146,14 +151,20 @@ class DecodeQueue:
         as long as the other took for all the rest.  So a batch holds no more than
         ``ceil(share / its longest)`` sentences, the share being the waiting tokens over
         the decoders.  One decoder has nobody to share with: it takes all it may.
+
+        ``max_batch_tokens`` caps a batch's padded tokens whatever the share: the memory a
+        batch takes while it decodes grows with them (a sentence longer than the cap is
+        decoded alone).
         """
         share = math.ceil(sum(len(item.tokens) for item in turn) / self._decoders)
 
         def fits(first: int, last: int) -> bool:
+            size, longest = last - first, max(1, len(turn[first].tokens))
+            if self._max_tokens is not None and size * longest > self._max_tokens:
+                return False
             if self._decoders == 1:
-                return last - first <= self._max_batch
-            return last - first <= min(self._max_batch,
-                                       math.ceil(share / max(1, len(turn[first].tokens))))
+                return size <= self._max_batch
+            return size <= min(self._max_batch, math.ceil(share / longest))
 
         first, last = anchor, anchor + 1
         while True:

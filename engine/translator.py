@@ -38,6 +38,10 @@ class EngineSettings:
     inter_threads: int = 1
     intra_threads: int = 0
     max_batch_size: int = 64  # measured: bench/engine_speed.py --multi-target
+    # Padded source tokens per batch: bounds a worker's decoding memory (bench/
+    # memory_footprint.py: batches of 64 sentences grew it by ~300 MiB on transformer-base,
+    # of 512 tokens by ~100 MiB, at the same speed on two cores); 0: no cap.
+    max_batch_tokens: int = 512
     max_decoding_length: int = 256
     length_penalty: float = 0.2  # Argos Translate's value
 
@@ -48,6 +52,7 @@ class EngineSettings:
                    inter_threads=config["CT2_INTER_THREADS"],
                    intra_threads=config["CT2_INTRA_THREADS"],
                    max_batch_size=config["CT2_MAX_BATCH_SIZE"],
+                   max_batch_tokens=config["CT2_MAX_BATCH_TOKENS"],
                    length_penalty=config["CT2_LENGTH_PENALTY"])
 
 
@@ -92,7 +97,8 @@ def decode_queue(package: InstalledPackage, settings: EngineSettings,
                         return_scores=True)
 
             queue = model.queues[settings] = DecodeQueue(
-                decode, decoders=settings.inter_threads, max_batch_size=settings.max_batch_size)
+                decode, decoders=settings.inter_threads, max_batch_size=settings.max_batch_size,
+                max_batch_tokens=settings.max_batch_tokens)
         return queue
 
 

@@ -9,20 +9,27 @@ This module is the composition root; the code lives in wings (docs/architecture.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, g
-
-from engine.packages import PackageStore
-from service.jobs.events import JobEvents, publish_job_changes
-from service.jobs.waits import wait_slots
-from service.platform.config import load_config
-from service.platform.data_folder import ensure_data_folder
-from service.platform.db import Database
-from service.site.page_cache import PageCache
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The app, every wing registered.  Imported here, not at the top: ``import service``
+    (which ``import service.platform.config`` implies) must not load the application, so
+    the processes that never serve a request or run a task (the supervisor of ``localise
+    serve``, the file-broker helpers) stay small (issue 33)."""
+    from flask import Flask, g
+
+    from engine.packages import PackageStore
+    from service.jobs.events import JobEvents, publish_job_changes
+    from service.jobs.waits import wait_slots
+    from service.platform.config import load_config
+    from service.platform.data_folder import ensure_data_folder
+    from service.platform.db import Database
+    from service.site.page_cache import PageCache
+
     app = Flask(__name__)
     app.config.from_mapping(load_config())
     if test_config:

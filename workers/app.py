@@ -1,16 +1,11 @@
-"""Celery for localiser, built from the Flask app's configuration (Flask's Celery pattern).
-
-``celery -A workers worker`` finds the application in :mod:`workers.celery`.  This package
-is the Celery side only: the app, its tasks (:mod:`workers.tasks`, thin over
-:mod:`service.jobs`) and the worker process's start-up.  The translation library it
-drives is :mod:`engine`.  It may import the wings of :mod:`service`; none of them imports
-it (contract ``wings-import-no-workers``); the app factory hands it the Flask app.
+"""Celery for localiser, built from the Flask app's configuration (Flask's Celery pattern):
+the app, its queues and schedule, and the worker process's start-up.  The app factory
+(``service.create_app``) hands it the Flask app.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from celery import Celery, Task
 from celery.signals import celeryd_after_setup
@@ -19,6 +14,7 @@ from kombu import Queue
 
 from engine import process_memory
 from service.platform.config import worker_pool
+from workers.beat_schedule import beat_settings, ensure_broker_folders
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +37,7 @@ def celery_init_app(app: Flask) -> Celery:
             with app.app_context():
                 return self.run(*args, **kwargs)
 
-    options = app.config["CELERY"].get("broker_transport_options", {})
-    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
-        if key in options:  # kombu's file-system transport needs its folders to exist
-            Path(options[key]).mkdir(parents=True, exist_ok=True)
+    ensure_broker_folders(app.config["CELERY"])
     celery_app = Celery(app.name, task_cls=FlaskTask)
     celery_app.config_from_object(app.config["CELERY"])
     base = app.config["TRANSLATION_QUEUE"]
@@ -52,11 +45,7 @@ def celery_init_app(app: Flask) -> Celery:
     celery_app.conf.task_default_queue = f"{base}.high"
     # A plain `celery -A workers worker` consumes both, high first (see workers.tasks).
     celery_app.conf.task_queues = (Queue(f"{base}.high"), Queue(f"{base}.low"))
-    celery_app.conf.beat_schedule = {"sweep": {"task": "localiser.sweep",
-                                               "schedule": float(app.config["SWEEP_INTERVAL_S"]),
-                                               "options": {"queue": f"{base}.high",
-                                                           "expires": 60}}}
-    celery_app.conf.beat_schedule_filename = str(Path(app.config["DATA_DIR"]) / "beat-schedule")
+    celery_app.conf.update(beat_settings(app.config))
     celery_app.conf.worker_concurrency = app.config["WORKER_CONCURRENCY"]
     celery_app.conf.worker_pool = worker_pool(app.config)  # a plain `celery worker` too
     celery_app.set_default()

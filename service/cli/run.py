@@ -6,6 +6,7 @@ import errno
 import json
 import os
 import socket
+import subprocess
 import sys
 import time
 import urllib.error
@@ -19,7 +20,7 @@ from service.cli.base import _app, _store, cli
 from service.cli.serve_lock import ServeLock
 from service.cli.terminal import echo
 from service.platform.config import CHECKOUT, find_data_dir, worker_pool
-from service.platform.supervisor import ChildSpec, GaveUp, Supervisor
+from service.platform.supervisor import ChildSpec, GaveUp, Supervisor, exec_supervisor
 
 SHARED = Path(os.environ.get("LOCALISER_SHARED_DIR",
                            CHECKOUT.parent / "shared"))
@@ -27,47 +28,65 @@ SAMPLE_ARTICLE = SHARED / "samples" / "article-xiaomi-dixon.json"
 DEMO_TARGETS = ("hi", "ur", "ta")
 
 
-def _spawn_service(app, host: str, port: int, worker: bool, web_workers: int,
-                   verbose: bool) -> Supervisor:
-    """Start web, worker and beat under a :class:`Supervisor`; their logs go to the data
-    folder's ``logs/`` unless ``verbose``."""
-    data_dir = Path(app.config["DATA_DIR"])
-    # Children find the same data folder whatever their working directory.
-    env = {**os.environ, "LOCALISER_DATA_DIR": str(data_dir)}
+WEB_THREADS = 8
+
+
+def _service_specs(app, host: str, port: int, worker: bool, web_workers: int
+                   ) -> list[ChildSpec]:
+    """Web, worker and beat: the children of ``serve`` and ``demo``.
+
+    One web process of eight threads by default, not the Procfile's several processes of
+    four: each process holds its own ~40 MiB, and on the one small machine the embedded
+    mode is for, one process answers the desk and the readers (issue 33, docs/operations.md
+    "Memory"; ``--web-workers`` adds processes).  Its long polls may take six of the eight
+    threads unless JOB_WAIT_SLOTS says otherwise."""
     python = sys.executable
+    os.environ.setdefault("JOB_WAIT_SLOTS", str(WEB_THREADS - 2))
     specs = [ChildSpec("web", [
         python, "-m", "gunicorn", "-c", "python:service.platform.web_process",  # warm processes
         "--bind", f"{host}:{port}", "--workers", str(web_workers),
         # Threads, as in the Procfile: a client long-polling its job holds a thread, not
-        # the whole process (JOB_WAIT_SLOTS leaves one of the four free).
-        "--worker-class", "gthread", "--threads", "4",
-        "--access-logfile", "-", "service:create_app()"], restart=False, env=env)]
+        # the whole process (JOB_WAIT_SLOTS leaves two of the eight free).
+        "--worker-class", "gthread", "--threads", str(WEB_THREADS),
+        "--access-logfile", "-", "service:create_app()"], restart=False)]
     if worker:
         concurrency = str(app.config["WORKER_CONCURRENCY"])
         specs.append(ChildSpec("worker", [
             python, "-m", "celery", "-A", "workers", "worker", "--loglevel", "INFO",
             "--concurrency", concurrency, "--pool", worker_pool(app.config),
-            "--without-gossip", "--without-mingle"], restart=True, env=env))
-        # Beat on its own (not `worker --beat`): one beat, whatever happens to the worker.
+            "--without-gossip", "--without-mingle"], restart=True))
+        # Beat on its own (not `worker --beat`): one beat, whatever happens to the worker;
+        # built without the Flask app (workers.beat), so it stays small.
         specs.append(ChildSpec("beat", [
-            python, "-m", "celery", "-A", "workers", "beat", "--loglevel", "INFO"],
-            restart=True, env=env))
+            python, "-m", "celery", "-A", "workers.beat", "beat", "--loglevel", "INFO"],
+            restart=True))
+    # Children find the same data folder whatever their working directory.
+    os.environ["LOCALISER_DATA_DIR"] = str(app.config["DATA_DIR"])
+    return specs
+
+
+def _recovery(app) -> list[str] | None:
+    """What to run when the worker dies: Redis hands an unacknowledged message out again
+    after BROKER_VISIBILITY_TIMEOUT, and other machines' workers may hold running jobs;
+    the file-system broker has already deleted the dead worker's message, so its jobs are
+    sent again (``localise jobs requeue-running``)."""
+    if app.config["REDIS_URL"]:
+        return None
+    return [sys.executable, "-m", "service.cli", "jobs", "requeue-running"]
+
+
+def _spawn_service(app, host: str, port: int, worker: bool, web_workers: int,
+                   verbose: bool) -> Supervisor:
+    """Start web, worker and beat under a :class:`Supervisor` in this process (the demo,
+    which goes on to post and watch its article); their logs go to the data folder's
+    ``logs/`` unless ``verbose``."""
+    data_dir = Path(app.config["DATA_DIR"])
+    specs = _service_specs(app, host, port, worker, web_workers)
+    recover = _recovery(app)
 
     def worker_lost(name: str) -> None:
-        # Redis hands an unacknowledged message out again after BROKER_VISIBILITY_TIMEOUT,
-        # and other machines' workers may hold running jobs; the file-system broker has
-        # already deleted the dead worker's message, so its jobs are sent again here.
-        if name != "worker" or app.config["REDIS_URL"]:
-            return
-        from service.jobs.worker_recovery import requeue_running_jobs
-        try:
-            job_ids = requeue_running_jobs(app.extensions["db"], app.extensions["celery"])
-        except Exception as exc:  # noqa: BLE001 - the sweeper still recovers them later
-            echo(f"Warning: could not hand the dead worker's jobs back ({exc}); the "
-                       "sweeper will, after SWEEP_STALE_AFTER_S", err=True)
-            return
-        if job_ids:
-            echo(f"  handed {len(job_ids)} interrupted job(s) to the new worker", err=True)
+        if name == "worker" and recover:
+            subprocess.run(recover, stdin=subprocess.DEVNULL, check=False)
 
     supervisor = Supervisor(specs, None if verbose else data_dir / "logs", data_dir / "run",
                             say=lambda line: echo(line, err=True), on_exit=worker_lost)
@@ -112,7 +131,8 @@ def _supervise_until_stopped(supervisor: Supervisor) -> int:
                   "worker and beat), restarting a worker that dies; Ctrl-C stops them all.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--web-workers", default=2, show_default=True, type=int)
+@click.option("--web-workers", default=1, show_default=True, type=int,
+              help="gunicorn processes of 8 threads each; each costs ~40 MiB.")
 @click.option("--no-worker", is_flag=True, help="Web only; run `celery -A workers worker` "
                                                "separately.")
 @click.option("--verbose", is_flag=True, help="Server, worker and beat logs on the console "
@@ -124,12 +144,20 @@ def serve(host: str, port: int, web_workers: int, no_worker: bool, verbose: bool
           allow_second: bool) -> None:
     _check_port_free(host, port, "--port")
     app = _app()  # creates the database tables before the processes race to do it
+    lock = None
     if not allow_second:
-        ServeLock(Path(app.config["DATA_DIR"])).acquire(f"serve on http://{host}:{port}")
+        lock = ServeLock(Path(app.config["DATA_DIR"]))
+        lock.acquire(f"serve on http://{host}:{port}")
     _announce(app, f"starting localiser on http://{host}:{port}", verbose)
-    supervisor = _spawn_service(app, host, port, not no_worker, web_workers, verbose)
+    data_dir = Path(app.config["DATA_DIR"])
+    specs = _service_specs(app, host, port, not no_worker, web_workers)
     echo("serving; press Ctrl-C to stop")
-    sys.exit(_supervise_until_stopped(supervisor))
+    if lock is not None:
+        lock.keep_across_exec()
+    # This process has the whole application loaded; the one that watches the children
+    # for hours needs none of it (service.platform.supervisor, issue 33).
+    exec_supervisor(specs, None if verbose else data_dir / "logs", data_dir / "run",
+                    _recovery(app))
 
 
 def _ensure_demo_models() -> None:
@@ -188,7 +216,7 @@ def demo(port: int, exit_when_done: bool, verbose: bool) -> None:
     _ensure_demo_models()
     base = f"http://127.0.0.1:{port}"
     echo(f"starting the web server, a worker and beat on {base}")
-    supervisor = _spawn_service(app, "127.0.0.1", port, worker=True, web_workers=2,
+    supervisor = _spawn_service(app, "127.0.0.1", port, worker=True, web_workers=1,
                                 verbose=verbose)
     try:
         _wait_until_up(base, supervisor)
@@ -287,6 +315,23 @@ def jobs_requeue() -> None:
     for job_id, priority in rows:
         enqueue_translation(app.extensions["celery"], job_id, priority)
     echo(f"re-sent {len(rows)} queued job(s)")
+
+
+@jobs.command("requeue-running",
+              help="Hand every 'running' job (and jobs claimed but not started) back to the "
+                   "broker: after the embedded worker died (`serve` runs this itself). Do "
+                   "not run it while a worker is translating.")
+def jobs_requeue_running() -> None:
+    from service.jobs.worker_recovery import requeue_running_jobs
+    app = _app(must_exist=True)
+    try:
+        job_ids = requeue_running_jobs(app.extensions["db"], app.extensions["celery"])
+    except Exception as exc:  # noqa: BLE001 - the sweeper still recovers them later
+        echo(f"Warning: could not hand the dead worker's jobs back ({exc}); the sweeper "
+             "will, after SWEEP_STALE_AFTER_S", err=True)
+        sys.exit(1)
+    if job_ids:
+        echo(f"  handed {len(job_ids)} interrupted job(s) to the new worker", err=True)
 
 
 if __name__ == "__main__":

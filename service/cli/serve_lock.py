@@ -44,3 +44,9 @@ class ServeLock:
                      f"started {datetime.now(UTC).isoformat(timespec='seconds')}\n")
         handle.flush()
         self._file = handle
+
+    def keep_across_exec(self) -> None:
+        """Keep the lock held when this process ``exec``s the lean supervisor (Python opens
+        files not inheritable; a ``flock`` lives as long as its open file)."""
+        if self._file is not None:
+            os.set_inheritable(self._file.fileno(), True)

@@ -118,6 +118,9 @@ def load_config() -> dict[str, Any]:
         "CT2_INTER_THREADS": _env_int("CT2_INTER_THREADS", 2),
         "CT2_INTRA_THREADS": _env_int("CT2_INTRA_THREADS", 1),
         "CT2_MAX_BATCH_SIZE": _env_int("CT2_MAX_BATCH_SIZE", 64),
+        # Padded source tokens per batch (sentences x the longest): bounds the memory a
+        # batch takes while decoding (engine.decode_queue; 0: no cap).
+        "CT2_MAX_BATCH_TOKENS": _env_int("CT2_MAX_BATCH_TOKENS", 512),
         "CT2_LENGTH_PENALTY": float(os.environ.get("CT2_LENGTH_PENALTY", "0.2")),
         "TRANSLATION_QUEUE": os.environ.get("TRANSLATION_QUEUE", "translations"),
         # Machine output goes live as soon as it is done, unless editors publish by hand.

@@ -9,14 +9,22 @@ and leaving stops every child and every process they started.
 Each child runs in its own session (process group): Ctrl-C in the terminal reaches only the
 supervisor, which stops the children in order, and stopping a child's group also ends the
 pool processes a prefork worker leaves behind when it is killed.
+
+``localise serve`` prepares (tables, the lock, the banner) with the whole application
+loaded, then replaces itself (``exec``) with ``python -m service.platform.supervisor``:
+the process that only watches its children holds the standard library and this module,
+not every wing (issue 33).  The lock's file stays open across the ``exec``.  What to do
+when a worker dies is a command of its own (``recover``), run in a short-lived process.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -148,3 +156,55 @@ class Supervisor:
 def _kill_group(pgid: int, signum: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signum)
+
+
+def exec_supervisor(specs: list[ChildSpec], log_dir: Path | None, run_dir: Path,
+                    recover: list[str] | None = None) -> None:
+    """Replace this process with the lean supervisor of ``specs`` (it never returns).
+
+    The children inherit this process's environment (``ChildSpec.env`` is not passed);
+    ``recover``, when given, runs after a worker died and before it is started again.
+    """
+    plan = {"children": [{"name": s.name, "argv": s.argv, "restart": s.restart}
+                         for s in specs],
+            "log_dir": str(log_dir) if log_dir else None, "run_dir": str(run_dir),
+            "recover": recover}
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, "-m", "service.platform.supervisor",
+                              json.dumps(plan)])
+
+
+def _say(line: str) -> None:
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
+def main(argv: list[str]) -> int:
+    """The exec'd supervisor: start the plan's children, keep them running until Ctrl-C or
+    SIGTERM (0), or until one cannot be kept running (1)."""
+    plan = json.loads(argv[0])
+    specs = [ChildSpec(c["name"], c["argv"], c["restart"]) for c in plan["children"]]
+    recover = plan.get("recover")
+
+    def worker_lost(name: str) -> None:
+        if name == "worker" and recover:
+            subprocess.run(recover, stdin=subprocess.DEVNULL, check=False)
+
+    supervisor = Supervisor(specs, Path(plan["log_dir"]) if plan["log_dir"] else None,
+                            Path(plan["run_dir"]), say=_say, on_exit=worker_lost)
+    supervisor.install_signal_handlers()
+    try:
+        supervisor.start()
+        supervisor.run()
+        return 0
+    except GaveUp as exc:
+        _say(f"Error: {exc}")
+        return 1
+    finally:
+        supervisor.stop()
+
+
+if __name__ == "__main__":
+    sys.stderr.reconfigure(errors="replace")
+    sys.exit(main(sys.argv[1:]))

@@ -10,16 +10,43 @@ profile of the web during the throughput bench's timed run showed exactly that
 warm-up had not reached.  An editor posting after a deploy met the same cost.  Here each
 process opens those connections as soon as it has loaded the app, before it accepts a
 request.  A dependency that is down is only logged: the first request connects as before.
+
+The master loads the application once and forks its workers from it (``preload_app``):
+the workers share its pages copy-on-write instead of each importing every wing again
+(bench/memory_footprint.py; issue 33).  What the master opened must not be shared across
+the fork: the database pool's connections (``create_all`` used them) are dropped in each
+child without closing the parent's (SQLAlchemy's ``dispose(close=False)``, its documented
+recipe for ``os.fork``).  Redis clients (page cache, rate limits, job events) notice the
+new process id and reconnect; the broker's producer pool and the job-events listener are
+only created on first use, in the worker.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 
 from flask import Flask
 from sqlalchemy import text
 
 log = logging.getLogger(__name__)
+
+
+preload_app = True
+
+
+def when_ready(server) -> None:
+    """gunicorn hook, in the master once the app is loaded and before the first fork:
+    move every object to the collector's permanent generation, so collections in the
+    workers do not write to (and so copy) the pages they share with the master."""
+    gc.freeze()
+
+
+def post_fork(server, worker) -> None:
+    """gunicorn hook, in the new worker: drop the connections inherited from the master."""
+    app = server.app.wsgi()
+    if isinstance(app, Flask):
+        app.extensions["db"].engine.dispose(close=False)
 
 
 def post_worker_init(worker) -> None:

@@ -278,3 +278,24 @@ def test_the_job_runner_puts_an_editor_job_before_a_running_backfill(
         # same priority and later: behind the backfill (at most its last batch, which the
         # job's two short sentences may share, is still being settled)
         assert still_waiting <= settings.max_batch_size
+
+
+def test_a_batch_holds_no_more_padded_tokens_than_the_cap(model):
+    """CT2_MAX_BATCH_TOKENS: a batch's sentences times its longest stay within the cap (its
+    decoding memory grows with them); a sentence longer than the cap goes alone."""
+    decoder = RecordingDecoder(model.translator)
+    sentences = tokens(model, *[f"Sentence {n} about phones and prices in Pune." for n in
+                                range(20)])
+    cap = 3 * max(map(len, sentences))
+    queue = DecodeQueue(decoder, decoders=1, max_batch_size=64, max_batch_tokens=cap)
+    long = tokens(model, " ".join(["A very long sentence"] * 20) + ".")
+    assert len(long[0]) > cap
+    futures = queue.submit(sentences + long, [None] * 21)
+    [f.result(timeout=60) for f in futures]
+    assert sorted(s for batch in decoder.batches for s in batch) == \
+        sorted(tuple(t) for t in sentences + long)
+    assert [tuple(long[0])] in decoder.batches
+    for batch in decoder.batches:
+        assert len(batch) == 1 or len(batch) * max(map(len, batch)) <= cap
+    # without the cap all 21 would be one batch; with it, the short ones go 3 at a time
+    assert max(map(len, decoder.batches)) == 3

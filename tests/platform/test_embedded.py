@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -125,7 +126,7 @@ def processes_of(data_dir: Path) -> dict[int, str]:
 
 def celery_processes(data_dir: Path, kind: str) -> list[int]:
     return [pid for pid, cmdline in processes_of(data_dir).items()
-            if f"-A workers {kind}" in cmdline]
+            if re.search(rf"-A workers(\.\w+)? {kind}\b", cmdline)]
 
 
 def long_article(paragraphs: int) -> dict:
@@ -190,6 +191,15 @@ def test_serve_replaces_a_killed_worker_and_hands_its_job_back(tmp_path, models_
         assert len(workers) == 1, processes_of(data_dir)
         first_worker = workers[0]
         beats = celery_processes(data_dir, "beat")
+        # Issue 33: the supervisor (serve's own process, exec'd) and beat hold none of the
+        # application: no CTranslate2, SQLAlchemy or lxml library is mapped in them.
+        assert "-m service.platform.supervisor" in processes_of(data_dir).get(
+            server.pid, "") or "service.platform.supervisor" in Path(
+            f"/proc/{server.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        for pid in (server.pid, *beats):
+            maps = Path(f"/proc/{pid}/maps").read_text()
+            assert not [lib for lib in ("ctranslate2", "sqlalchemy", "lxml") if lib in maps]
+        assert "ctranslate2" in Path(f"/proc/{first_worker}/maps").read_text()
 
         os.kill(first_worker, signal.SIGKILL)
 
@@ -206,6 +216,7 @@ def test_serve_replaces_a_killed_worker_and_hands_its_job_back(tmp_path, models_
         assert int((data_dir / "run" / "worker.pid").read_text()) == workers[0]
         assert len(beats) == 1 and celery_processes(data_dir, "beat") == beats  # the same one
         assert "the worker process stopped (signal 9); starting it again" in report()
+        assert "handed 1 interrupted job(s) to the new worker" in report()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=90)
