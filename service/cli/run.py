@@ -62,7 +62,31 @@ def _service_specs(app, host: str, port: int, worker: bool, web_workers: int
             restart=True))
     # Children find the same data folder whatever their working directory.
     os.environ["LOCALISER_DATA_DIR"] = str(app.config["DATA_DIR"])
+    _default_site_url(host, port)
     return specs
+
+
+WILDCARD_HOSTS = ("", "0.0.0.0", "::", "[::]")
+
+
+def _default_site_url(host: str, port: int) -> None:
+    """``SITE_URL`` for the children when the operator set none: the address served.
+
+    Search engines want absolute canonical and hreflang links, and without ``SITE_URL``
+    they are relative (issue 32).  The address ``serve`` binds is the one a person opens,
+    so it is the best guess, said on the console so nobody is surprised by it; an address
+    on all interfaces (``--host 0.0.0.0``) names no host a reader could use, so the links
+    stay relative and the line says what to set instead."""
+    if os.environ.get("SITE_URL", "").strip():
+        return
+    if host in WILDCARD_HOSTS:
+        echo(f"  site URL:    not set (--host {host!r} names no address); links on "
+             "pages stay relative: set SITE_URL=https://your.host")
+        return
+    name = f"[{host}]" if ":" in host and not host.startswith("[") else host
+    os.environ["SITE_URL"] = f"http://{name}:{port}"
+    echo(f"  site URL:    {os.environ['SITE_URL']} (SITE_URL was not set; pages link "
+         "absolutely to this address)")
 
 
 def _recovery(app) -> list[str] | None:
