@@ -16,6 +16,7 @@ from flask import (
     request,
 )
 from flask_babel import get_locale
+from markupsafe import Markup
 
 from service.content import listings
 from service.platform import languages
@@ -39,6 +40,23 @@ PENDING_RETRY_AFTER_S = 30
 FEED_SIZE = 30
 ATOM = "application/atom+xml"
 XML = "application/xml"
+
+
+@site.app_template_global("font_faces")
+def _font_faces(languages: list[str | None]) -> Markup:
+    """The web fonts' ``@font-face`` rules inline (no stylesheet request blocks the first
+    paint); the text comes from the installed npm packages, not from any request."""
+    return Markup(web_fonts.font_faces(  # noqa: S704 - files of the installed packages
+        current_app.config["WEB_FONTS_DIR"], languages,
+        lambda package, filename: site_url("site.web_font", package=package,
+                                           filename=filename)))
+
+
+@site.app_template_global("font_preload")
+def _font_preload(lang: str | None) -> str | None:
+    """URL of the woff2 file to preload for a page in ``lang``, or None."""
+    found = web_fonts.preload_file(current_app.config["WEB_FONTS_DIR"], lang)
+    return site_url("site.web_font", package=found[0], filename=found[1]) if found else None
 
 
 @site.app_template_global("news_datetime")

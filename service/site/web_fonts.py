@@ -11,12 +11,20 @@ browser downloads only the woff2 files for characters actually on the page.
 Urdu is set in Noto Nastaliq Urdu, the calligraphic style Urdu readers expect (not the
 Naskh of Arabic), with the taller line height Nastaliq's descending stacks need
 (see ``base.html``).  No Flask here: the views serve the files this module names.
+
+Nothing of this blocks the first paint (issue 32): a linked stylesheet is a request the
+browser must finish before drawing anything, so the packages' ``@font-face`` rules go
+inline into the page (:func:`font_faces`, a few hundred bytes each once compressed), every
+one with ``font-display: swap`` (text shows at once in a fallback font and is redrawn when
+the web font arrives), and the page's own script's regular face is preloaded
+(:func:`preload_file`) so that the redraw comes early.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import lru_cache
 from pathlib import Path
 
 # language -> @fontsource package of its script
@@ -30,6 +38,8 @@ FONT_PACKAGE = {
 PACKAGES = frozenset(FONT_PACKAGE.values())
 WEIGHTS = ("400", "700")  # body text and headings
 SERVED_FILE = re.compile(r"^(?:[0-9]{3}\.css|files/[a-z0-9-]+\.woff2?)$")
+FONT_URL = re.compile(r"url\(\./(files/[a-z0-9-]+\.woff2?)\)")
+FONT_DISPLAY = re.compile(r"font-display:\s*[a-z-]+;")
 
 
 def packages_for(languages: Iterable[str | None]) -> list[str]:
@@ -56,3 +66,45 @@ def served_path(fonts_dir: str, package: str, filename: str) -> Path | None:
 
 def installed(fonts_dir: str) -> bool:
     return all((Path(fonts_dir) / package / "400.css").is_file() for package in PACKAGES)
+
+
+@lru_cache(maxsize=64)
+def _stylesheet(path: str, mtime_ns: int) -> str:
+    """One package stylesheet's text, read once per version of the file (pages are cached
+    whole, but a first render of each page would otherwise read a dozen files)."""
+    return Path(path).read_text(encoding="utf-8")
+
+
+def font_faces(fonts_dir: str, languages: Iterable[str | None],
+               file_url: Callable[[str, str], str]) -> str:
+    """The ``@font-face`` rules of every stylesheet :func:`stylesheets_for` names, for a
+    ``<style>`` block: each ``url(./files/...)`` made the served URL by ``file_url(package,
+    "files/...")`` and each face ``font-display: swap`` whatever the package said.
+
+    Rules of a package not installed are left out (the page then uses system fonts)."""
+    rules = []
+    for package, filename in stylesheets_for(languages):
+        path = Path(fonts_dir) / package / filename
+        if not path.is_file():
+            continue
+        css = _stylesheet(str(path), path.stat().st_mtime_ns)
+        css = FONT_URL.sub(lambda m, package=package: f"url({file_url(package, m.group(1))})",
+                           css)
+        css = FONT_DISPLAY.sub("font-display: swap;", css)
+        if "font-display" not in css:
+            css = css.replace("@font-face {", "@font-face {\n  font-display: swap;")
+        rules.append(css.replace("</", "<\\/").strip())  # never ends the <style> block
+    return "\n".join(rules)
+
+
+def preload_file(fonts_dir: str, lang: str | None) -> tuple[str, str] | None:
+    """(package, ``files/...woff2``) of the regular face of ``lang``'s own script (the
+    Devanagari subset of Noto Sans Devanagari for Hindi, the Arabic one of Nastaliq for
+    Urdu): the one font every page in that language needs first.  None for a language
+    set in system fonts (English) or a package not installed."""
+    package = FONT_PACKAGE.get(lang or "")
+    if package is None:
+        return None
+    subset = "arabic" if package == "noto-nastaliq-urdu" else package.removeprefix("noto-sans-")
+    filename = f"files/{package}-{subset}-400-normal.woff2"
+    return (package, filename) if (Path(fonts_dir) / package / filename).is_file() else None

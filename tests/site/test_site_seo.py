@@ -261,11 +261,21 @@ def test_web_fonts_served_and_linked_only_for_the_page_scripts(make_app, sample_
                 "/fonts/noto-nastaliq-urdu/files/../../../package.json"):
         assert client.get(bad).status_code == 404, bad
 
+    # Issue 32: the faces are inline (no stylesheet request blocks the first paint), each
+    # with font-display: swap, and the page's own script's regular face is preloaded.
     urdu = client.get(f"/ur/articles/{sample_article['slug']}").get_data(as_text=True)
-    assert "/fonts/noto-nastaliq-urdu/400.css" in urdu
+    arabic = f"/fonts/noto-nastaliq-urdu/{woff2.decode()}"
+    assert f"src: url({arabic}) format('woff2')" in urdu
+    assert ('<link rel="preload" as="font" type="font/woff2" crossorigin '
+            f'href="{arabic}">') in urdu
+    faces = re.findall(r"@font-face \{[^}]*\}", urdu)
+    assert len(faces) >= 6 and all("font-display: swap;" in face for face in faces)
+    assert not re.search(r'<link rel="stylesheet"', urdu)
     assert "noto-sans-devanagari" not in urdu  # no Hindi on this page
-    # the English front page: only the script its language menu names (اردو)
+    # the English front page: only the script its language menu names (اردو), nothing
+    # preloaded (its own text is in system fonts)
     front = client.get("/").get_data(as_text=True)
-    assert "/fonts/noto-nastaliq-urdu/400.css" in front and "noto-sans-devanagari" not in front
+    assert arabic in front and "noto-sans-devanagari" not in front
+    assert 'rel="preload"' not in front
     assert "/fonts/" not in make_app(DATABASE_URL=f"sqlite:///{tmp_path / 'empty.db'}"
                                      ).test_client().get("/").get_data(as_text=True)
