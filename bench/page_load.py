@@ -98,7 +98,10 @@ def main() -> None:
                "BENCH_STATIC_DIR": str(data_dir / "static"), "RATE_LIMITS_ENABLED": "false"}
         env.pop("DATABASE_URL", None)
         env.pop("MODELS_DIR", None)
-        os.environ.update({k: env[k] for k in ("LOCALISER_DATA_DIR", "REDIS_URL")})
+        for name in ("SECRET_KEY", "WEBHOOK_SECRET"):  # given, as with Redis they must be
+            env.setdefault(name, f"bench-{name.lower()}-{os.getpid()}")
+        os.environ.update({k: env[k] for k in ("LOCALISER_DATA_DIR", "REDIS_URL",
+                                               "SECRET_KEY", "WEBHOOK_SECRET")})
         slug = prepare(data_dir)
         port = free_port()
         server = subprocess.Popen(

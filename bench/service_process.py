@@ -63,6 +63,8 @@ class Service:
                 admin.execute(f'CREATE DATABASE "{self.database}"')
             env["DATABASE_URL"] = f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.database}"
             env["REDIS_URL"] = f"redis://127.0.0.1:6379/{args.redis_db}"
+            for name in ("SECRET_KEY", "WEBHOOK_SECRET"):  # with Redis they must be given
+                env.setdefault(name, f"bench-{name.lower()}-{self.database}")
             redis.Redis.from_url(env["REDIS_URL"]).flushdb()
         self.env, self.log_dir = env, data_dir
         self.token = self._token()

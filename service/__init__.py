@@ -25,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from engine.packages import PackageStore
     from service.jobs.events import JobEvents, publish_job_changes
     from service.jobs.waits import wait_slots
-    from service.platform.config import load_config
+    from service.platform.config import load_config, require_shared_secrets
     from service.platform.data_folder import ensure_data_folder
     from service.platform.db import Database
     from service.site.page_cache import PageCache
@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(load_config())
     if test_config:
         app.config.update(test_config)
+    require_shared_secrets(app.config, test_config)
     ensure_data_folder(app.config)  # before the database: secrets, announced if new
     app.json.ensure_ascii = False
     app.json.sort_keys = False

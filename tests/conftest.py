@@ -179,12 +179,18 @@ def database_url(request, tmp_path) -> str:
     return url
 
 
+# What every process of a test's "cluster" shares, as a deployment sets them everywhere.
+TEST_SECRETS = {"SECRET_KEY": "test-secret-key-shared-by-every-process",
+                "WEBHOOK_SECRET": "test-webhook-secret-shared-by-every-process"}
+
+
 def service_env(*, data_dir: Path, models_dir: Path, database_url: str | None = None,
                 redis_url: str | None = None, **extra: str) -> dict[str, str]:
     """Environment for a spawned process: only what the test chooses, no inherited config."""
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "MODELS_DIR", "LOCALISER_DATA_DIR"}}
     env.update(LOCALISER_DATA_DIR=str(data_dir), MODELS_DIR=str(models_dir), **extra)
+    env.update({name: extra.get(name) or TEST_SECRETS[name] for name in TEST_SECRETS})
     if database_url:
         env["DATABASE_URL"] = database_url
     if redis_url:
@@ -204,6 +210,7 @@ def make_app(tmp_path, models_dir):
             "MODELS_DIR": str(models_dir),
             "REDIS_URL": redis_url or "",
             "CELERY": celery_settings(redis_url or "", data_dir / "broker"),
+            **TEST_SECRETS,  # with Redis they must be given (as every host of a cluster)
             **config,
         })
         app.test_client_class = CheckingClient  # every API response is checked vs OpenAPI

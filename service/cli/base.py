@@ -34,7 +34,10 @@ def _app(must_exist: bool = False):
         echo(f"localise: creating a new data folder {where.path} (chosen by "
              f"{where.found_by}; it did not exist)", err=True)
     from service import create_app
-    return create_app()
+    try:
+        return create_app()
+    except ValueError as exc:  # a setting that does not parse or does not fit: one line
+        raise click.ClickException(f"configuration: {exc}") from exc
 
 
 def _store():

@@ -287,6 +287,24 @@ def site_url(raw: str) -> str:
 SECRET_FILES = {"SECRET_KEY": "secret_key", "WEBHOOK_SECRET": "webhook_secret"}
 
 
+def require_shared_secrets(config: dict[str, Any], given: dict[str, Any] | None = None) -> None:
+    """With Redis (the Procfile's deployment, processes on several machines) the secrets
+    must be given, not generated: each host generated its own, so three hosts signed
+    webhooks with three keys and an editor's session held on one web host only (issue 34).
+    The embedded mode (no ``REDIS_URL``: one machine) keeps generating them in its data
+    folder.  ``given``: settings handed to the app factory directly (tests)."""
+    if not config.get("REDIS_URL"):
+        return
+    missing = [name for name in SECRET_FILES
+               if not (os.environ.get(name) or (given or {}).get(name))]
+    if missing:
+        raise ValueError(
+            f"REDIS_URL is set (several processes, maybe several machines), so "
+            f"{' and '.join(missing)} must be set in the environment, the same value on "
+            f"every machine (e.g. `python -c 'import secrets; print(secrets.token_hex(32))'`"
+            f"); they are generated only for the embedded mode")
+
+
 def _stored_secret(data_dir: Path, name: str) -> str | None:
     """A key kept in the data folder (editor sessions and webhook signatures survive
     restarts of one machine), or None while there is none; reading creates nothing.

@@ -56,3 +56,21 @@ def test_a_second_serve_on_the_same_data_folder_is_refused(typo):
     assert not (typo / "logs").exists()  # nothing was started
     first._file.close()  # the first one ends: the lock goes with it
     ServeLock(typo).acquire("serve")
+
+
+def test_with_redis_the_secrets_must_be_given_not_generated(typo, monkeypatch, redis_url):
+    """Issue 34: each host of a cluster generated its own keys (three hosts, three webhook
+    keys).  With REDIS_URL set the secrets must come from the environment: one line, no
+    traceback, nothing generated; given, the command works."""
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    refused = CliRunner().invoke(cli, ["tokens", "create", "desk", "--role", "editor"])
+    assert refused.exit_code == 1
+    assert "Error: configuration: REDIS_URL is set" in refused.output
+    assert "SECRET_KEY and WEBHOOK_SECRET must be set in the environment" in refused.output
+    assert "Traceback" not in refused.output
+    assert not (typo / "secret_key").exists() and not (typo / "webhook_secret").exists()
+    monkeypatch.setenv("SECRET_KEY", "one-key-for-every-host")
+    monkeypatch.setenv("WEBHOOK_SECRET", "one-webhook-key-for-every-host")
+    made = CliRunner().invoke(cli, ["tokens", "create", "desk", "--role", "editor"])
+    assert made.exit_code == 0, made.output
+    assert not (typo / "secret_key").exists()  # given, so not generated
