@@ -247,6 +247,9 @@ def demo(port: int, exit_when_done: bool, verbose: bool) -> None:
         from service.platform.tokens import create_token
         with app.extensions["db"].session() as session:
             _, token = create_token(session, "localise demo", "editor")
+            # The glossary page and takedowns need an admin; say so rather than let the
+            # editor find the controls missing (issue 30, item 7).
+            _, admin_token = create_token(session, "localise demo (admin)", "admin")
         status, body = _http("POST", f"{base}/api/v1/articles", _demo_article(), token)
         if status >= 400:
             raise click.ClickException(f"posting the article failed: {body}")
@@ -257,6 +260,8 @@ def demo(port: int, exit_when_done: bool, verbose: bool) -> None:
         for job in body["jobs"]:
             echo(f"{job['language']:<14} {base}/{job['language']}/articles/{slug}")
         echo(f"editor:        {base}/editor/login  token: {token}")
+        echo(f"admin:         {base}/editor/login  token: {admin_token}  (glossary, "
+             "takedowns, tokens)")
         if exit_when_done:
             return
         echo("\nserving; press Ctrl-C to stop")

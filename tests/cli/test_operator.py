@@ -8,7 +8,9 @@ Every test chooses its own data folder (``LOCALISER_DATA_DIR``) or its own per-u
 from __future__ import annotations
 
 import json
+import re
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -146,6 +148,11 @@ def test_demo_console_says_what_a_person_needs(tmp_path, models_dir):
     for language in ("hi", "ur", "ta"):
         assert f"{base}/{language}/articles/" in console
     assert f"{base}/editor/login" in console and "token: lcl_" in console
+    admin = re.search(r"admin: +\S+/editor/login  token: (lcl_\S+)", console)
+    assert admin, console  # issue 30 item 7: the admin sign-in is printed too
+    with sqlite3.connect(data / "localiser.db") as database:
+        roles = dict(database.execute("SELECT name, role FROM api_tokens").fetchall())
+    assert roles["localise demo (admin)"] == "admin" and roles["localise demo"] == "editor"
     assert "segments" in console and "done" in console  # the progress bars' last state
     for noise in ("celery@", "[INFO", "GET /api/v1/jobs", "Booting worker", "-------------- "):
         assert noise not in console, console
