@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: setup demo serve test lint catalogs browser fonts
+.PHONY: setup demo serve test lint catalogs browser fonts audit-tools
 
 setup: $(VENV)/.installed catalogs fonts
 
@@ -30,6 +30,15 @@ web-fonts/node_modules/.installed: web-fonts/package.json web-fonts/package-lock
 	cd web-fonts && npm ci --no-audit --no-fund
 	touch $@
 
+# Lighthouse (bench/lighthouse.py) and axe-core (the page tests inject it) from the npm
+# registry into audit-tools/node_modules (ignored by git).
+audit-tools: audit-tools/node_modules/.installed
+
+audit-tools/node_modules/.installed: audit-tools/package.json audit-tools/package-lock.json
+	command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	cd audit-tools && npm ci --no-audit --no-fund
+	touch $@
+
 # Debian's Chromium, driven by Playwright in the page tests (Playwright's own browser
 # download cannot work offline).
 browser:
@@ -47,5 +56,5 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: setup browser lint
+test: setup browser audit-tools lint
 	$(BIN)/pytest

@@ -37,6 +37,9 @@ FONT_PACKAGE = {
 }
 PACKAGES = frozenset(FONT_PACKAGE.values())
 WEIGHTS = ("400", "700")  # body text and headings
+# Nastaliq headlines are set larger, not bolder, as Urdu newspapers set them; its one face
+# is 159 KB, so a second (bold) one would double what an Urdu page waits for.
+PACKAGE_WEIGHTS = {"noto-nastaliq-urdu": ("400",)}
 SERVED_FILE = re.compile(r"^(?:[0-9]{3}\.css|files/[a-z0-9-]+\.woff2?)$")
 FONT_URL = re.compile(r"url\(\./(files/[a-z0-9-]+\.woff2?)\)")
 FONT_DISPLAY = re.compile(r"font-display:\s*[a-z-]+;")
@@ -50,7 +53,7 @@ def packages_for(languages: Iterable[str | None]) -> list[str]:
 def stylesheets_for(languages: Iterable[str | None]) -> list[tuple[str, str]]:
     """(package, file name) of each stylesheet to link."""
     return [(package, f"{weight}.css") for package in packages_for(languages)
-            for weight in WEIGHTS]
+            for weight in PACKAGE_WEIGHTS.get(package, WEIGHTS)]
 
 
 def served_path(fonts_dir: str, package: str, filename: str) -> Path | None:

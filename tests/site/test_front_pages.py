@@ -49,6 +49,23 @@ def test_front_pages_have_the_language_menu_and_the_disclosure(app):
     assert 'id="machine-translation"' not in english  # the originals need no disclosure
 
 
+def test_front_pages_describe_themselves_in_their_language(app, sample_article):
+    """A meta description (issue 32: Lighthouse's SEO category wants one): the heading and
+    the first headlines, in the page's language."""
+    client = app.test_client()
+    hindi = client.get("/hi/").get_data(as_text=True)
+    description = re.search(r'<meta name="description" content="([^"]+)">', hindi).group(1)
+    latest = Translations.load(str(ROOT / "translations"), ["hi"]).gettext("Latest news")
+    title = client.get(f"/api/v1/articles/{sample_article['slug']}/translations/hi"
+                       ).get_json()["title"]
+    assert description.startswith(f"localiser: {latest}: ") and latest != "Latest news"
+    assert description.removeprefix(f"localiser: {latest}: ")[:40] == \
+        title.replace("'", "&#39;").replace('"', "&#34;")[:40]
+    english = client.get("/").get_data(as_text=True)
+    assert f'<meta name="description" content="localiser: Latest news: ' \
+        f'{sample_article["title"][:30]}' in english
+
+
 def test_the_front_page_menu_switches_and_remembers(app):
     client = app.test_client()
     switched = client.get("/switch?lang=ur")
