@@ -87,6 +87,27 @@ def languages_listed(session: Session) -> list[str]:
         .where(Translation.published.is_(True), Article.current_revision_id.is_not(None))))
 
 
+def languages_on_test_models(session: Session) -> set[str]:
+    """The languages whose front pages list a translation made by a synthetic test model
+    (the newest published one of an article still online, the one a front page shows):
+    their front pages are marked and kept out of search engines, as those translations'
+    own pages are (issue 32)."""
+    newest = (select(Revision.article_id, Translation.target_lang.label("lang"),
+                     func.max(Revision.number).label("number"))
+              .join(Translation, Translation.revision_id == Revision.id)
+              .where(Translation.published.is_(True))
+              .group_by(Revision.article_id, Translation.target_lang).subquery())
+    return set(session.scalars(
+        select(Translation.target_lang).distinct()
+        .join(Revision, Translation.revision_id == Revision.id)
+        .join(Article, Article.id == Revision.article_id)
+        .join(newest, (newest.c.article_id == Revision.article_id)
+              & (newest.c.number == Revision.number)
+              & (newest.c.lang == Translation.target_lang))
+        .where(Translation.published.is_(True), Translation.synthetic_model.is_(True),
+               Article.current_revision_id.is_not(None))))
+
+
 @dataclass(frozen=True)
 class SitemapArticle:
     slug: str

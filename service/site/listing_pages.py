@@ -51,7 +51,8 @@ def _render_front_page(lang: str | None, page: int) -> CachedPage:
         listing = listings.translations_page(session, lang, page, size) if lang \
             else listings.originals_page(session, page, size)
         alternates = _front_page_alternates(session, page_lang) if page == 1 else {}
-        options = _front_page_options(session, page_lang)
+        test_models = listings.languages_on_test_models(session)
+        options = _front_page_options(session, page_lang, test_models)
     if page > 1 and not listing.items:
         raise NotFound("no such page")
     source = current_app.config["DEFAULT_SOURCE_LANG"]
@@ -61,18 +62,25 @@ def _render_front_page(lang: str | None, page: int) -> CachedPage:
         feed_url=feed_url(lang), home_url=front_url(lang), item_url=item_url,
         page_url=lambda number: front_url(lang, number), language_options=options,
         source_language_name=languages.name_in(source, page_lang),
+        noindex=page_lang in test_models,
         font_languages=[page_lang, *(item.lang for item in listing.items),
                         *(option["code"] for option in options)])
-    return CachedPage(html, etag_for(html), 200, PUBLISHED_CACHE_CONTROL)
+    # A synthetic model's headlines are gibberish: not for search engines (the template
+    # writes the same as a meta tag), as on those translations' own pages.
+    robots = "noindex" if page_lang in test_models else ""
+    return CachedPage(html, etag_for(html), 200, PUBLISHED_CACHE_CONTROL, robots)
 
 
-def _front_page_options(session, page_lang: str) -> list[dict]:
+def _front_page_options(session, page_lang: str, test_models: set[str]) -> list[dict]:
     """The front pages' language menu: the original's and every language that lists
-    something (the page's own too, so the menu shows where the reader is)."""
+    something (the page's own too, so the menu shows where the reader is); a language
+    whose front page lists a synthetic model's translation goes under "Test model", as on
+    article pages."""
     source = current_app.config["DEFAULT_SOURCE_LANG"]
     listed = set(listings.languages_listed(session)) | {page_lang}
     return [{**languages.describe(source), "status": "original"},
-            *({**languages.describe(code), "status": "published"}
+            *({**languages.describe(code), "status": "published",
+               "synthetic": code in test_models}
               for code in sorted(listed - {source}))]
 
 

@@ -12,7 +12,7 @@ import re
 
 import pytest
 from babel.support import Translations
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from service.platform.languages import native_name
 from service.platform.models import Translation
@@ -90,3 +90,39 @@ def test_choosing_the_original_lands_on_its_canonical_url_and_stays(app, slug):
     page = hindi_reader.get(f"/hi/articles/{slug}").get_data(as_text=True)
     # the disclosure's "read the original" changes no cookie, so it keeps ?original=1
     assert f'href="/articles/{slug}?original=1"' in page
+
+
+@pytest.mark.parametrize("page_lang", ["en", "hi", "ur"])
+def test_front_pages_mark_a_test_model_s_language_and_keep_its_front_page_unindexed(
+        app, slug, page_lang):
+    """Issue 32: a front page listing a synthetic model's translations is gibberish to a
+    search engine, as those translations' pages are: Urdu's front page says ``noindex``
+    (meta and X-Robots-Tag) and every front page's menu puts Urdu under "Test model";
+    Hindi (a real model's) and the originals are indexed."""
+    gettext = Translations.load(str(ROOT / "translations"), [page_lang]).gettext
+    response = app.test_client().get("/" if page_lang == "en" else f"/{page_lang}/")
+    html = response.get_data(as_text=True)
+    assert menu(html) == [(None, "en", "English"), (None, "hi", native_name("hi")),
+                          (gettext("test model").capitalize(), "ur", native_name("ur"))]
+    unindexed = page_lang == "ur"
+    assert ('<meta name="robots" content="noindex">' in html) is unindexed
+    assert (response.headers.get("X-Robots-Tag") == "noindex") is unindexed
+    if not unindexed:
+        assert "X-Robots-Tag" not in response.headers
+
+
+def test_a_real_model_s_newer_translation_takes_the_marker_off(app, slug, sample_article):
+    """The front page shows each article's newest published translation: once a real model
+    has translated the current revision, Urdu's front page is indexed again."""
+    revised = {**sample_article, "title": sample_article["title"] + " (updated)"}
+    translate(app, post(app, revised, ["ur"]))
+    with app.extensions["db"].session() as session:
+        newest = max(session.scalars(select(Translation.id)
+                                     .where(Translation.target_lang == "ur")))
+        session.execute(update(Translation).where(Translation.id == newest)
+                        .values(synthetic_model=False))
+    app.extensions["page_cache"].invalidate(slug)
+    response = app.test_client().get("/ur/")
+    assert "X-Robots-Tag" not in response.headers
+    assert '<meta name="robots" content="noindex">' not in response.get_data(as_text=True)
+    assert [group for group, _, _ in menu(response.get_data(as_text=True))] == [None] * 3
