@@ -7,13 +7,14 @@ from typing import Any
 
 
 def beat_settings(config: dict[str, Any]) -> dict[str, Any]:
-    """Celery settings of the schedule: the sweep every SWEEP_INTERVAL_S on the high queue
-    (an expiry, so sweeps do not pile up behind a stopped worker), its state file in the
-    data folder."""
+    """Celery settings of the schedule: the sweep every SWEEP_INTERVAL_S on the high queue,
+    its state file in the data folder.  No expiry: beat would stamp it with its own clock
+    (skewed hosts discarded every sweep); the sweep skips itself when one ran in the last
+    half interval by the database's clock (service.jobs.dispatch.sweep_due)."""
     high = f"{config['TRANSLATION_QUEUE']}.high"
     return {"beat_schedule": {"sweep": {"task": "localiser.sweep",
                                         "schedule": float(config["SWEEP_INTERVAL_S"]),
-                                        "options": {"queue": high, "expires": 60}}},
+                                        "options": {"queue": high}}},
             "beat_schedule_filename": str(Path(config["DATA_DIR"]) / "beat-schedule")}
 
 

@@ -19,7 +19,7 @@ from engine.model_pool import process_pool
 from engine.translator import Engine, EngineSettings
 from service.content.articles import job_summary
 from service.jobs import claims as job_claims
-from service.jobs import dispatch, model_residency, webhooks
+from service.jobs import dispatch, leases, model_residency, webhooks
 from service.jobs.dispatch import REBUILD_TASK, TRANSLATE_TASK, queue_name
 from service.jobs.runner import TRANSIENT_ERRORS, JobOutcome, JobRunner
 from service.platform.config import publish_policy
@@ -55,7 +55,8 @@ def _new_runner() -> JobRunner:
         model_residency.forget_dead_processes(db)
         pool = process_pool()
         pool.configure(config["MODEL_MEMORY_BUDGET"], config["MODELS_PINNED"],
-                       on_event=lambda event: model_residency.record(db, event))
+                       on_event=lambda event: model_residency.record(db, event),
+                       concurrent_batches=settings.inter_threads)
         extensions["job_runner"] = JobRunner(
             db, extensions["packages"], Engine(settings, pool), config["PIVOT_LANG"],
             on_change=extensions["page_cache"].invalidate,
@@ -164,11 +165,27 @@ def _drain(task_id: str, finished: list[str]) -> list[str]:
     return drained
 
 
+def _lease_keeper() -> leases.LeaseKeeper:
+    """This worker process's leases (one keeper, shared by its threads)."""
+    extensions = current_app.extensions
+    with _RUNNER_LOCK:
+        if "job_leases" not in extensions:
+            extensions["job_leases"] = leases.LeaseKeeper(
+                extensions["db"], model_residency.worker_name(),
+                current_app.config["JOB_LEASE_S"])
+        return extensions["job_leases"]
+
+
 def _run_batch(batch: list[str]) -> dict[str, JobOutcome]:
     """One ``run_many``; the log says how many model calls the jobs shared."""
     runner = job_runner()
     calls = runner.engine.model_calls
-    outcomes = runner.run_many(batch)
+    keeper = _lease_keeper()
+    keeper.hold(batch)  # renewed while the batch runs (service.jobs.leases)
+    try:
+        outcomes = runner.run_many(batch)
+    finally:
+        keeper.let_go(batch)
     log.info("jobs %s translated together in %d model call(s)", ",".join(batch),
              runner.engine.model_calls - calls)
     if any(outcome.rebuild_pending for outcome in outcomes.values()):
@@ -209,9 +226,11 @@ def _backfill_companions(job_id: str) -> list[str]:
 @shared_task(name="localiser.sweep", ignore_result=True)
 def sweep() -> int:
     """Beat's periodic task: re-send what the broker never got (see service.jobs.dispatch)."""
-    config = current_app.config
-    return dispatch.sweep(current_app.extensions["db"], current_app.extensions["celery"],
-                      config["SWEEP_STALE_AFTER_S"], config["BACKFILL_CHUNK"])
+    config, db = current_app.config, current_app.extensions["db"]
+    if not dispatch.sweep_due(db, config["SWEEP_INTERVAL_S"]):
+        return 0  # one ran moments ago (sweeps piled up behind a stopped worker)
+    return dispatch.sweep(db, current_app.extensions["celery"],
+                          config["SWEEP_STALE_AFTER_S"], config["BACKFILL_CHUNK"])
 
 
 def _after_job(job_id: str, feed: bool = True) -> None:

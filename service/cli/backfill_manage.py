@@ -55,6 +55,13 @@ def backfill_status(languages, since, until, limit, as_json) -> None:
                    f"{row['not_requested']} not requested")
         for reason in row["failure_reasons"]:
             echo(f"    {reason['count']} x {reason['error']}")
+    from service.jobs.leases import expired_counts
+    with db.session() as session:
+        stuck, age = expired_counts(session)
+    if stuck:
+        echo(f"stuck: {stuck} job(s) whose worker stopped renewing their lease, the oldest "
+             f"{age:.0f} s ago; the sweeper sends them again within "
+             f"{app.config['SWEEP_INTERVAL_S']} s (is beat running?)")
 
 
 @backfill.command("retry-failed",

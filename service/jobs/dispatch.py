@@ -16,11 +16,13 @@ from datetime import timedelta
 from celery import Celery
 from kombu.exceptions import KombuError
 from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from engine.packages import PackageError, PackageStore
-from service.jobs import rebuild_requests
+from service.jobs import leases, rebuild_requests
 from service.platform.db import Database
-from service.platform.models import Job, utcnow
+from service.platform.db_clock import database_now
+from service.platform.models import Job, SweepRun, utcnow
 
 # The tasks are sent by name, so this module needs nothing from workers.tasks (which
 # imports this one): the names are declared here and the tasks register under them.
@@ -163,24 +165,33 @@ def top_up_backfill(db: Database, celery_app: Celery, chunk: int) -> int:
 def sweep(db: Database, celery_app: Celery, stale_after_s: int, backfill_chunk: int) -> int:
     """Re-send jobs the broker never got (it was down) or lost (it was flushed).
 
-    Run periodically by Celery beat.  Editor jobs not yet sent go first; jobs sent more
-    than ``stale_after_s`` ago and still queued, or running for that long, are sent again
-    (a duplicate delivery finds the job done and does nothing); then rebuilds asked for
-    during an outage; backfills are topped up to their chunk.
+    Run periodically by Celery beat.  Jobs whose lease ran out (service.jobs.leases) and
+    editor jobs not yet sent go first; jobs sent more than ``stale_after_s`` ago and still
+    queued, or running for that long without a lease, are sent again (a duplicate
+    delivery finds the job done and does nothing); then rebuilds asked for during an
+    outage; backfills are topped up to their chunk.  Times are the database's.
     """
-    stale_before = utcnow() - timedelta(seconds=stale_after_s)
     with db.session() as session:
-        # A job "running" for that long lost its worker (and the broker its message).
+        now = database_now(session)  # one clock for every host (service.platform.db_clock)
+        # Jobs whose worker stopped renewing their lease: dead, cut off, or gone on without
+        # them (service.jobs.leases); within JOB_LEASE_S + SWEEP_INTERVAL_S.
+        lost = leases.take_expired(session, now)
+        stale_before = now - timedelta(seconds=stale_after_s)
+        # The last resort for a job with no lease (taken before leases existed): "running"
+        # for that long lost its worker (and the broker its message).
         session.execute(update(Job).where(Job.status == "running",
                                           Job.started_at < stale_before)
                         .values(status="queued", enqueued_at=None, claimed_by=None))
-        rows = list(session.execute(select(Job.id, Job.priority).where(
+        rows = lost + [row for row in session.execute(select(Job.id, Job.priority).where(
             Job.status == "queued",
             or_(and_(Job.enqueued_at.is_(None), Job.priority == "high"),
-                Job.enqueued_at < stale_before)).order_by(Job.created_at)))
+                Job.enqueued_at < stale_before)).order_by(Job.created_at))
+            if row[0] not in {job_id for job_id, _ in lost}]
         # Sent afresh, a job belongs to its new message (see service.jobs.claims).
         session.execute(update(Job).where(Job.id.in_([job_id for job_id, _ in rows]),
                                           Job.status == "queued").values(claimed_by=None))
+    if lost:
+        log.warning("sweep: %d job(s) whose lease ran out sent again", len(lost))
     send_jobs(db, celery_app, [(job_id, priority) for job_id, priority in rows])
     rebuilds = send_pending_rebuilds(db, celery_app)
     return len(rows) + rebuilds + top_up_backfill(db, celery_app, backfill_chunk)
@@ -212,3 +223,22 @@ def release(db: Database, job_ids: list[str]) -> None:
     with db.session() as session:
         session.execute(update(Job).where(Job.id.in_(job_ids), Job.status != "done")
                         .values(status="queued", enqueued_at=None))
+
+
+def sweep_due(db: Database, interval_s: float) -> bool:
+    """Whether this sweep should run: none ran in the last half interval (the database's
+    clock).  Beat's messages carry no expiry, which beat would stamp with its own clock (a
+    beat 60 s behind the workers had every sweep discarded as expired: issue 34); the
+    sweeps that piled up behind a stopped worker cost one query each instead."""
+    with db.session() as session:
+        now = database_now(session)
+        if session.get(SweepRun, 1) is None:
+            try:
+                with session.begin_nested():
+                    session.add(SweepRun(id=1, ran_at=now))
+                return True
+            except IntegrityError:
+                pass  # another sweep made the row first
+        return bool(session.execute(update(SweepRun).where(
+            SweepRun.id == 1, SweepRun.ran_at < now - timedelta(seconds=interval_s / 2))
+            .values(ran_at=now)).rowcount)

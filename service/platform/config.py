@@ -197,6 +197,9 @@ def load_config() -> dict[str, Any]:
         "JOB_MAX_RETRIES": _env_int("JOB_MAX_RETRIES", 8),
         "SWEEP_INTERVAL_S": _env_int("SWEEP_INTERVAL_S", 30),
         "SWEEP_STALE_AFTER_S": _env_int("SWEEP_STALE_AFTER_S", 1800),
+        # A worker renews the leases of the jobs it translates every third of this; a job
+        # whose lease ran out is sent again by the next sweep (service.jobs.leases).
+        "JOB_LEASE_S": _env_float("JOB_LEASE_S", 30.0),
         "BACKFILL_CHUNK": _env_int("BACKFILL_CHUNK", 100),
         "BACKFILL_BATCH": _env_int("BACKFILL_BATCH", 8),
         # A worker taking an editor job also takes the waiting editor jobs of the same model

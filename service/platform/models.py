@@ -93,6 +93,21 @@ class Revision(Base):
     __table_args__ = (UniqueConstraint("article_id", "number"),)
 
 
+class ArticleImage(Base):
+    """A revision's lead image, as the newsroom sent it (issue 32): a table of its own, not
+    columns on ``revisions``, since there are no migrations.  ``alt`` and ``caption`` are
+    the original's text (a takedown erases them with the rest)."""
+
+    __tablename__ = "article_images"
+
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    alt: Mapped[str] = mapped_column(Text, default="")
+    caption: Mapped[str] = mapped_column(Text, default="")
+    width: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    height: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
 class Job(Base):
     __tablename__ = "jobs"
 
@@ -328,3 +343,25 @@ class WorkerModel(Base):
     unloads: Mapped[int] = mapped_column(Integer, default=0)
     budget_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class JobLease(Base):
+    """A job a worker process is translating now, until ``expires_at`` (the database's
+    clock): the worker renews it while it works; one that runs out means the worker died
+    or gave the job up, and the sweeper sends the job again (service.jobs.leases)."""
+
+    __tablename__ = "job_leases"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(200))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SweepRun(Base):
+    """When the sweeper last ran (the database's clock): sweeps closer together than half
+    the interval are skipped, so no expiry stamped by beat's clock is needed."""
+
+    __tablename__ = "sweep_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ran_at: Mapped[datetime] = mapped_column(UTCDateTime())

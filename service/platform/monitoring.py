@@ -23,8 +23,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select, text
 
 from engine.packages import PackageError
+from service.platform.db_clock import database_now
 from service.platform.errors import Unauthorized
-from service.platform.models import Job, WorkerModel, utcnow
+from service.platform.models import Job, JobLease, WorkerModel, utcnow
 
 monitoring = Blueprint("monitoring", __name__)
 CACHE_COUNTER = "localiser:page:stats"
@@ -117,6 +118,24 @@ class _Collector:
                                      "Jobs finished in the last hour")
         finished.add_metric([], len(durations))
         yield finished
+        yield from self._leases()
+
+    def _leases(self):
+        """Jobs nobody renews (service.jobs.leases): their worker died or was cut off; the
+        sweeper sends them again, so a value that stays up means no sweeper runs."""
+        now_expired = GaugeMetricFamily("localiser_jobs_lease_expired",
+                                        "Unfinished jobs whose lease ran out")
+        oldest = GaugeMetricFamily("localiser_jobs_lease_expired_oldest_seconds",
+                                   "How long ago the oldest of them ran out")
+        with self.app.extensions["db"].session() as session:
+            now = database_now(session)
+            expiries = list(session.scalars(
+                select(JobLease.expires_at).join(Job, Job.id == JobLease.job_id).where(
+                    JobLease.expires_at < now, Job.status.in_(("queued", "running")))))
+        now_expired.add_metric([], len(expiries))
+        oldest.add_metric([], (now - min(expiries)).total_seconds() if expiries else 0.0)
+        yield now_expired
+        yield oldest
 
     def _models(self):
         """Each worker process's model pool (service.jobs.model_residency writes it)."""
