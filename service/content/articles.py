@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from engine.packages import PackageError, PackageStore
 from engine.quality import risk_order
 from service.content import memory, segment_history, takedowns
+from service.content.article_images import store_image
 from service.content.intake import ArticleInput, refuse_unsafe_text
 from service.platform import languages
 from service.platform.errors import Forbidden, LanguageUnavailable, NotFound, ValidationError
@@ -75,6 +76,7 @@ def submit_article(session: Session, data: ArticleInput, targets: list[str],
                             published_at=data.published_at, tags=data.tags)
         session.add(revision)
         session.flush()
+        store_image(session, revision.id, data.image)
         article.current_revision_id = revision.id
         article.current_revision = revision
         article.source_lang = data.source_lang

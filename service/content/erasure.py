@@ -21,6 +21,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from engine.document import ArticleText, SegmentedArticle
+from service.content.article_images import erase_images
 from service.content.glossary import glossary_for
 from service.content.memory import text_hash
 from service.platform.models import (
@@ -106,6 +107,7 @@ def erase_text(session: Session, article: Article) -> Erased:
     if revision_ids:
         session.execute(delete(RebuildRequest).where(
             RebuildRequest.revision_id.in_(revision_ids)))
+        erase_images(session, revision_ids)  # alt text and caption are its text
         session.execute(update(Revision).where(Revision.id.in_(revision_ids)).values(
             title="", summary="", highlights=[], body_html="", author="", tags=[]))
     session.expire_all()

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
 
+from service.content.article_images import ImageInput, parse_image
 from service.platform import languages
 from service.platform.errors import UnknownLanguage, ValidationError
 from service.platform.sanitize import sanitize_html
@@ -29,7 +30,7 @@ MAX_HIGHLIGHT = 1_000
 MAX_AUTHOR = 300
 MAX_TAGS = 50
 KNOWN_FIELDS = {"slug", "title", "summary", "highlights", "body_html", "author",
-                "published_at", "source_lang", "languages", "tags"}
+                "published_at", "source_lang", "languages", "tags", "image"}
 
 
 MAX_INT_DIGITS = 18  # every integer the API takes fits in 64 bits with room to spare
@@ -120,11 +121,14 @@ class ArticleInput:
     author: str = ""
     published_at: datetime | None = None
     tags: list[str] = field(default_factory=list)
+    image: ImageInput | None = None
 
     def content_hash(self) -> str:
         """Hash of everything a reader sees: identical content means no new revision."""
         content = asdict(self)
         content.pop("slug")
+        if self.image is None:  # the hash of an article without one is what it always was
+            content.pop("image")
         content["published_at"] = self.published_at.isoformat() if self.published_at else None
         canonical = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -300,4 +304,5 @@ def parse_article(payload: Any, *, default_source: str, max_body_chars: int,
         published_at=_published_at(payload),
         source_lang=source_lang,
         tags=_string_list(payload, "tags", max_items=MAX_TAGS, max_length=100),
+        image=parse_image(payload),
     )

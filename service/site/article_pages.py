@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Response, current_app, g, make_response, redirect, render_template, request
 from markupsafe import Markup
 
-from service.content import articles
+from service.content import article_images, articles
 from service.platform import languages
 from service.platform.errors import NotFound
 from service.platform.i18n import LANGUAGE_COOKIE
-from service.platform.models import Article
+from service.platform.models import Article, Revision
 from service.platform.sanitize import sanitize_html
 from service.platform.site_urls import request_host_expected, site_url
 from service.site import structured_data
@@ -53,6 +53,10 @@ def _render_article(session, article: Article, lang: str) -> CachedPage:
         raise NotFound(f"this article has no {languages.english_name(lang)} translation")
     g.page_lang = lang
     shown_lang = lang if translation else article.source_lang
+    # The image and tags of the revision whose text is shown, as the newsroom wrote them.
+    shown_revision = session.get(Revision, translation.revision_id) if translation \
+        else revision
+    image = article_images.image_of(session, shown_revision.id)
     original_url = site_url("site.original", slug=article.slug)
     canonical = site_url("site.translated", lang=lang, slug=article.slug) \
         if translation else original_url
@@ -64,7 +68,7 @@ def _render_article(session, article: Article, lang: str) -> CachedPage:
         published=revision.published_at,
         modified=translation.updated_at if translation else revision.created_at,
         author=revision.author, site_name=current_app.config["SITE_NAME"],
-        logo_url=current_app.config["SITE_LOGO_URL"],
+        logo_url=current_app.config["SITE_LOGO_URL"], image=image,
         original={"url": original_url, "lang": article.source_lang,
                   "headline": revision.title} if translation else None,
         translations=[] if translation else published_links)
@@ -77,7 +81,7 @@ def _render_article(session, article: Article, lang: str) -> CachedPage:
         page_dir=languages.direction(lang), translation=translation, notice=notice,
         content_lang=lang if translation else article.source_lang,
         content_dir=languages.direction(lang if translation else article.source_lang),
-        language_options=availability,
+        language_options=availability, image=image, tags=list(shown_revision.tags or []),
         source_language_name=languages.name_in(article.source_lang, lang),
         page_language_name=languages.name_in(lang, lang),
         word_count=len(" ".join([content["title"], *content["highlights"],

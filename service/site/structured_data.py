@@ -14,9 +14,11 @@ from datetime import datetime
 def news_article(*, headline: str, description: str, lang: str, url: str,
                  published: datetime | None, modified: datetime | None, author: str,
                  site_name: str, logo_url: str, original: dict | None,
-                 translations: list[tuple[str, str]]) -> dict:
+                 translations: list[tuple[str, str]], image=None) -> dict:
     """``original``: {"url", "lang", "headline"} for a translation, None for the original;
-    ``translations``: (language, URL) of the published translations (for the original)."""
+    ``translations``: (language, URL) of the published translations (for the original);
+    ``image``: the article's image (url, width, height, caption), which Google requires
+    for an article's rich result."""
     data: dict = {
         "@context": "https://schema.org",
         "@type": "NewsArticle",
@@ -31,6 +33,13 @@ def news_article(*, headline: str, description: str, lang: str, url: str,
         data["publisher"]["logo"] = {"@type": "ImageObject", "url": logo_url}
     if description:
         data["description"] = description
+    if image is not None:
+        picture = {"@type": "ImageObject", "url": image.url, "contentUrl": image.url}
+        if image.width and image.height:
+            picture.update(width=image.width, height=image.height)
+        if image.caption:
+            picture["caption"] = image.caption
+        data["image"] = [picture]
     if published:
         data["datePublished"] = published.isoformat()
     if modified:

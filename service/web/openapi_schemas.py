@@ -45,6 +45,17 @@ SCHEMAS: dict[str, Any] = {
             "source_lang": LANG,
             "languages": {"type": "array", "items": LANG},
             "tags": {"type": "array", "items": {"type": "string"}},
+            "image": {
+                "type": "object", "required": ["url"], "additionalProperties": False,
+                "description": "The lead image: og:image, twitter:image, JSON-LD image and "
+                               "a figure on the article's pages.",
+                "properties": {
+                    "url": {"type": "string", "format": "uri", "maxLength": 2000,
+                            "pattern": "^https?://"},
+                    "alt": {"type": "string", "maxLength": 500},
+                    "caption": {"type": "string", "maxLength": 1000},
+                    "width": {"type": "integer", "minimum": 1, "maximum": 20000},
+                    "height": {"type": "integer", "minimum": 1, "maximum": 20000}}},
             "priority": {"enum": ["high", "low"]},
             "webhook_url": {"type": "string", "format": "uri"}}},
     "Job": {
