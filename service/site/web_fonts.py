@@ -43,6 +43,11 @@ PACKAGE_WEIGHTS = {"noto-nastaliq-urdu": ("400",)}
 SERVED_FILE = re.compile(r"^(?:[0-9]{3}\.css|files/[a-z0-9-]+\.woff2?)$")
 FONT_URL = re.compile(r"url\(\./(files/[a-z0-9-]+\.woff2?)\)")
 FONT_DISPLAY = re.compile(r"font-display:\s*[a-z-]+;")
+FACE = re.compile(r"(?:/\*[^*]*\*/\s*)?@font-face\s*\{[^}]*\}")
+# The Indic packages repeat Latin letters in subsets of their own; a page's Latin (dates'
+# digits, "IST", the site's name) is set in the system's sans-serif instead, which saves
+# two requests per weight that the first paint would wait for.
+LATIN_SUBSET = re.compile(r"-latin(?:-ext)?-\d{3}-normal\.woff2?\)")
 
 
 def packages_for(languages: Iterable[str | None]) -> list[str]:
@@ -91,6 +96,8 @@ def font_faces(fonts_dir: str, languages: Iterable[str | None],
         if not path.is_file():
             continue
         css = _stylesheet(str(path), path.stat().st_mtime_ns)
+        css = "\n\n".join(face for face in FACE.findall(css)
+                          if not LATIN_SUBSET.search(face))
         css = FONT_URL.sub(lambda m, package=package: f"url({file_url(package, m.group(1))})",
                            css)
         css = FONT_DISPLAY.sub("font-display: swap;", css)
