@@ -5,8 +5,8 @@ languages meant ten transformer-base models (~90 MB each in int8) plus pivots, a
 worker grew without bound; a 1B-parameter model did not fit on a small machine at all.
 Here every model is counted at the size its weights take once loaded
 (:func:`engine.model_size.loaded_bytes`), and loading one that would pass the budget first
-unloads the least recently used models (CTranslate2's ``unload_model``; the next use
-reloads it from disk with ``load_model``).  A model is never unloaded while a batch is
+unloads the least recently used models (drops their CTranslate2 ``Translator``; the next
+use loads it from disk again).  A model is never unloaded while a batch is
 decoding on it: decoding holds it (:meth:`ModelPool.using`), and a load that needs room only
 held models could give waits until a batch ends.  Models of the pinned languages stay
 loaded once loaded.  A model larger than the budget (less what pinned models hold) fails
@@ -32,11 +32,13 @@ from typing import Any
 import ctranslate2
 import sentencepiece as spm
 
+from engine import process_memory
 from engine.model_size import loaded_bytes
 from engine.packages import InstalledPackage, PackageError
 
 log = logging.getLogger(__name__)
 MIB = 2**20
+WAIT_FOR_IDLE_S = 10.0  # how long a load waits for a model nobody wants before taking one
 
 
 class ModelTooLarge(PackageError):
@@ -69,6 +71,7 @@ class PooledModel:
     translator: ctranslate2.Translator | None = None
     state: str = "unloaded"  # "loading", "loaded"
     in_use: int = 0
+    wanted: int = 0  # callers with sentences submitted for this model, not all back yet
     last_used: float = 0.0
     loads: int = 0
     queues: dict[Any, Any] = field(default_factory=dict)
@@ -98,18 +101,28 @@ class ModelPool:
 
     def __init__(self, budget_bytes: int | None = None,
                  pinned_languages: Iterable[str] = (),
-                 on_event: Callable[[ModelEvent], None] | None = None) -> None:
+                 on_event: Callable[[ModelEvent], None] | None = None,
+                 concurrent_batches: int | None = None) -> None:
         self._changed = threading.Condition()
         self._models: dict[tuple, PooledModel] = {}
-        self.configure(budget_bytes, pinned_languages, on_event)
+        self.configure(budget_bytes, pinned_languages, on_event, concurrent_batches)
         self.loads = 0
         self.unloads = 0
 
     def configure(self, budget_bytes: int | None, pinned_languages: Iterable[str] = (),
-                  on_event: Callable[[ModelEvent], None] | None = None) -> None:
+                  on_event: Callable[[ModelEvent], None] | None = None,
+                  concurrent_batches: int | None = None) -> None:
         """Set the budget and the pinned languages (a worker, at start, on the process's
         pool); models already loaded stay, and a smaller budget takes effect at the next
-        load."""
+        load.
+
+        ``concurrent_batches``: how many batches of *all* models decode at once (a worker
+        sets ``CT2_INTER_THREADS``, its cores).  Each model's decode queue runs that many
+        decoders, so eight jobs in eight languages decoded sixteen batches at once on two
+        cores, each with its buffers: a worker rotating ten languages under a budget of
+        four models peaked at 1.5 GiB (bench/memory_footprint.py).  None: no limit."""
+        self._slots = threading.BoundedSemaphore(concurrent_batches) \
+            if concurrent_batches and concurrent_batches > 0 else None
         with self._changed:
             self.budget_bytes = budget_bytes if budget_bytes and budget_bytes > 0 else None
             self.pinned_languages = frozenset(pinned_languages)
@@ -163,19 +176,43 @@ class ModelPool:
 
     @contextmanager
     def using(self, model: PooledModel) -> Iterator[ctranslate2.Translator]:
-        """The model's translator, loaded, and held (never unloaded) until the block ends."""
+        """The model's translator, loaded, and held (never unloaded) until the block ends;
+        then a decoding slot of the process (``concurrent_batches``).  The model first: a
+        thread waiting for room must not hold a slot, or the batches of the loaded models,
+        whose end makes the room, could not get one."""
         events = self._acquire(model)
+        slots = self._slots
         try:
             self._emit(events)
-            yield model.translator
+            if slots is not None:
+                slots.acquire()
+            try:
+                yield model.translator
+            finally:
+                if slots is not None:
+                    slots.release()
         finally:
             with self._changed:
                 model.in_use -= 1
                 model.last_used = time.monotonic()
                 self._changed.notify_all()
 
+    @contextmanager
+    def wanted(self, model: PooledModel) -> Iterator[None]:
+        """A caller's sentences are in the model's queue: while any are, the model is not
+        the one unloaded to make room (see :meth:`_make_room`)."""
+        with self._changed:
+            model.wanted += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                model.wanted -= 1
+                self._changed.notify_all()
+
     def _acquire(self, model: PooledModel) -> list[ModelEvent]:
         events: list[ModelEvent] = []
+        waiting_since = time.monotonic()
         with self._changed:
             while True:
                 if model.loaded:
@@ -185,18 +222,23 @@ class ModelPool:
                     self._changed.wait()
                     continue
                 self._check_fits(model)
-                if self._make_room(model, events) is False:
-                    self._changed.wait()  # only held models are in the way: a batch ends
+                patient = time.monotonic() - waiting_since < WAIT_FOR_IDLE_S
+                if self._make_room(model, events, patient) is False:
+                    # Only models held by a batch, or (while patient) wanted by a caller,
+                    # are in the way: one of them frees up soon.
+                    self._changed.wait(timeout=1.0)
                     continue
                 model.state = "loading"  # its bytes count from now: no two loads overrun
                 break
+        if events:
+            # The unloaded weights' pages go back to the system before the next model is
+            # read: in the worker's one reused arena (engine.process_memory) they sat
+            # between live buffers, and the load took fresh pages beside them.
+            process_memory.return_free_memory()
         started = time.monotonic()
         try:
-            if model.translator is None:
-                model.translator = ctranslate2.Translator(
-                    str(model.package.path / "model"), device="cpu", **model.options)
-            else:
-                model.translator.load_model()
+            model.translator = ctranslate2.Translator(
+                str(model.package.path / "model"), device="cpu", **model.options)
         except BaseException:
             with self._changed:
                 model.state = "unloaded"
@@ -213,18 +255,30 @@ class ModelPool:
             self._changed.notify_all()
         return events
 
-    def _make_room(self, model: PooledModel, events: list[ModelEvent]) -> bool | None:
+    def _make_room(self, model: PooledModel, events: list[ModelEvent],
+                   patient: bool = False) -> bool | None:
         """Unload least recently used models until ``model`` fits: None when it fits,
-        False when only held models could make room (the caller waits)."""
+        False when only held models could make room (the caller waits).
+
+        ``patient``: spare the models callers still wait on.  Eight threads on ten
+        languages under a budget of four otherwise unloaded a model between two batches of
+        the same job, again and again (68 loads for 60 jobs); waiting for a model whose
+        work is done loads each about once per turn.  After WAIT_FOR_IDLE_S a waiter takes
+        the least recently used anyway, so a busy language cannot starve the others."""
         if self.budget_bytes is None:
             return None
         while self._resident() + model.size_bytes > self.budget_bytes:
             idle = [m for m in self._models.values()
-                    if m.loaded and not m.in_use and not m.pinned]
+                    if m.loaded and not m.in_use and not m.pinned
+                    and not (patient and m.wanted)]
             if not idle:
                 return False
             victim = min(idle, key=lambda m: m.last_used)
-            victim.translator.unload_model()
+            # Dropped, not ``unload_model()``ed: an unloaded Translator kept tens of MiB per
+            # reload that were never given back (measured: a worker rotating six models
+            # under a budget of four grew 35-75 MiB per reload), a fresh one on the next
+            # use costs the same load from disk.
+            victim.translator = None
             victim.state = "unloaded"
             self.unloads += 1
             events.append(ModelEvent("unload", victim.package.key, victim.size_bytes, 0.0,

@@ -249,7 +249,15 @@ class Engine:
             unique, model.source_tokenizer.encode(texts, out_type=str), strict=True)]
         prefixes = [info.target_tokens(target) or None for _, target in unique]
         queue = decode_queue(package, self.settings, self.pool)
-        futures = queue.submit(tokens, prefixes, priority, since)
+        with self.pool.wanted(model):
+            return self._collect(queue, queue.submit(tokens, prefixes, priority, since),
+                                 model, items, unique, wanted, prefixes, processing, advance)
+
+    def _collect(self, queue: DecodeQueue, futures: list, model: PooledModel,
+                 items: list[tuple[str, Hop]], unique: list, wanted: Counter,
+                 prefixes: list, processing, advance: Callable[[int], None]
+                 ) -> list[tuple[str, float, int]]:
+        """The outputs of ``futures`` as they come back, detokenized and post-processed."""
         self.model_calls += 1
         outputs: dict[tuple[str, str], tuple[str, float, int]] = {}
         position = {id(future): index for index, future in enumerate(futures)}

@@ -160,3 +160,47 @@ def test_the_job_of_a_model_that_cannot_fit_fails_with_the_reason(store, tmp_pat
     with db.session() as session:
         error = session.get(Job, job_id).error
     assert "MODEL_MEMORY_BUDGET" in error and "en-hi@1.0" in error
+
+
+def test_batches_of_all_models_share_the_processs_decoding_slots(store):
+    """concurrent_batches (a worker sets CT2_INTER_THREADS): a batch of another model waits
+    for a slot, so languages in flight at once never decode more batches than cores."""
+    pool = ModelPool(concurrent_batches=1)
+    hi = pool.get(store.route("en", "hi")[0].package, "int8", 1, 0)
+    ur = pool.get(store.route("en", "ur")[0].package, "int8", 1, 0)
+    got_ur = threading.Event()
+
+    def use_ur() -> None:
+        with pool.using(ur):
+            got_ur.set()
+
+    with pool.using(hi):
+        other = threading.Thread(target=use_ur)
+        other.start()
+        assert not got_ur.wait(0.5)  # no budget in the way: the one slot is taken
+    other.join(timeout=30)
+    assert got_ur.is_set() and hi.loaded and ur.loaded
+
+
+def test_a_model_callers_still_wait_on_is_not_the_one_unloaded(store):
+    """Eight threads on ten languages thrashed: a model was unloaded between two batches
+    of one job.  A model with sentences still in its queue is spared while the loader is
+    patient; it goes once its callers are done."""
+    sizes = _sizes(store)
+    pool = ModelPool(max(sizes.values()) + min(sizes.values()) // 2)  # one model at a time
+    hi = pool.get(store.route("en", "hi")[0].package, "int8", 1, 0)
+    ur = pool.get(store.route("en", "ur")[0].package, "int8", 1, 0)
+    with pool.using(hi):
+        pass  # loaded, idle between two batches
+    got_ur = threading.Event()
+
+    def use_ur() -> None:
+        with pool.using(ur):
+            got_ur.set()
+
+    with pool.wanted(hi):  # a job's further batches are still queued for hi
+        other = threading.Thread(target=use_ur)
+        other.start()
+        assert not got_ur.wait(0.5) and hi.loaded
+    other.join(timeout=30)
+    assert got_ur.is_set() and ur.loaded and not hi.loaded
