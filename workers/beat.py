@@ -9,12 +9,17 @@ holds Celery, kombu and the settings (bench/memory_footprint.py).  The Procfile 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from celery import Celery
 
 from service.platform.config import load_config
 from workers.beat_schedule import beat_settings, ensure_broker_folders
 
 config = load_config()
+# Celery opens its schedule file in the data folder at once (a missing folder stopped
+# beat with FileNotFoundError before its first sweep).
+Path(config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
 ensure_broker_folders(config["CELERY"])
 app = Celery("localiser-beat")
 app.config_from_object(config["CELERY"])

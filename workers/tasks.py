@@ -75,30 +75,39 @@ def translate_job(self, job_id: str, companions: list[str] | None = None) -> str
     backfill: list[str] = []
     task_id = self.request.id or job_id
     editor = False
+    held: list[str] = []
     try:
-        if _priority(job_id) == "high":
-            editor = True
-            batch = _editor_batch(task_id, batch)
-            if job_id not in batch and job_claims.claimed_elsewhere(
-                    current_app.extensions["db"], job_id, task_id):
-                log.info("job %s is in another task's batch; nothing to do", job_id)
-                return "claimed"
-        else:
-            backfill = _backfill_companions(job_id)
-            batch += backfill
-        status = _run_batch(batch).get(job_id, _done).status if batch else "done"
-        if editor and batch:
-            batch += _drain(task_id, batch)
-    except TRANSIENT_ERRORS as exc:
-        retries = self.request.retries
-        if retries < current_app.config["JOB_MAX_RETRIES"]:
-            log.warning("job %s: transient error, retry %d: %s", job_id, retries + 1, exc)
-            _release(backfill)  # for the feeder; editor jobs stay claimed for the retry
-            raise self.retry(exc=exc, countdown=min(2 ** retries, 60)) from exc
-        for failed in batch:
-            job_runner().fail(failed, f"gave up after {retries + 1} attempts: "
-                                      f"{type(exc).__name__}: {exc}")
-        status = "failed"
+        try:
+            # Its own job's lease first: a worker killed before its batch began strands
+            # nothing (service.jobs.leases).
+            _lease_keeper().hold([job_id])
+            held = [job_id]
+            if _priority(job_id) == "high":
+                editor = True
+                batch = _editor_batch(task_id, batch)
+                if job_id not in batch and job_claims.claimed_elsewhere(
+                        current_app.extensions["db"], job_id, task_id):
+                    log.info("job %s is in another task's batch; nothing to do", job_id)
+                    return "claimed"
+            else:
+                backfill = _backfill_companions(job_id)
+                batch += backfill
+            status = _run_batch(batch).get(job_id, _done).status if batch else "done"
+            if editor and batch:
+                batch += _drain(task_id, batch)
+        except TRANSIENT_ERRORS as exc:
+            retries = self.request.retries
+            if retries < current_app.config["JOB_MAX_RETRIES"]:
+                log.warning("job %s: transient error, retry %d: %s", job_id, retries + 1, exc)
+                _release(backfill)  # for the feeder; editor jobs stay claimed for the retry
+                raise self.retry(exc=exc, countdown=min(2 ** retries, 60)) from exc
+            for failed in batch:
+                job_runner().fail(failed, f"gave up after {retries + 1} attempts: "
+                                          f"{type(exc).__name__}: {exc}")
+            status = "failed"
+    finally:
+        if held:
+            _lease_keeper().let_go(held)
     for finished in batch:
         _after_job(finished, feed=finished == job_id)
     return status
@@ -229,6 +238,11 @@ def sweep() -> int:
     config, db = current_app.config, current_app.extensions["db"]
     if not dispatch.sweep_due(db, config["SWEEP_INTERVAL_S"]):
         return 0  # one ran moments ago (sweeps piled up behind a stopped worker)
+    if config["REDIS_URL"] and dispatch.broker_was_emptied(config["REDIS_URL"]):
+        lost = dispatch.forget_sent(db)
+        if lost:
+            log.warning("sweep: the broker lost its messages (Redis restarted or flushed); "
+                        "%d queued job(s) sent again", lost)
     return dispatch.sweep(db, current_app.extensions["celery"],
                           config["SWEEP_STALE_AFTER_S"], config["BACKFILL_CHUNK"])
 

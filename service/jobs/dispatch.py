@@ -22,7 +22,7 @@ from engine.packages import PackageError, PackageStore
 from service.jobs import leases, rebuild_requests
 from service.platform.db import Database
 from service.platform.db_clock import database_now
-from service.platform.models import Job, SweepRun, utcnow
+from service.platform.models import Job, JobLease, SweepRun, utcnow
 
 # The tasks are sent by name, so this module needs nothing from workers.tasks (which
 # imports this one): the names are declared here and the tasks register under them.
@@ -242,3 +242,28 @@ def sweep_due(db: Database, interval_s: float) -> bool:
         return bool(session.execute(update(SweepRun).where(
             SweepRun.id == 1, SweepRun.ran_at < now - timedelta(seconds=interval_s / 2))
             .values(ran_at=now)).rowcount)
+
+
+BROKER_MARKER = "localiser:broker-marker"
+
+
+def broker_was_emptied(redis_url: str) -> bool:
+    """Whether Redis lost its data since the last sweep (restarted without persistence, or
+    flushed): a key the sweeps keep there is gone.  Its messages went with it, and jobs
+    sent before stay ``queued`` with nobody to take them (issue 34: ~100 of them until
+    SWEEP_STALE_AFTER_S, 30 minutes, and the backfill counting them as in flight)."""
+    import redis
+    client = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
+    return bool(client.set(BROKER_MARKER, "1", nx=True))
+
+
+def forget_sent(db: Database) -> int:
+    """After the broker lost its messages: every queued job it had (sent, no lease) is
+    made unsent, so this sweep sends the editor jobs again and the feeder the backfill.
+    A job some worker still holds keeps its lease and is left alone; a duplicate of a
+    message that did survive finds the job claimed or done."""
+    with db.session() as session:
+        leased = select(JobLease.job_id)
+        return session.execute(update(Job).where(
+            Job.status == "queued", Job.enqueued_at.is_not(None), Job.id.not_in(leased))
+            .values(enqueued_at=None, claimed_by=None)).rowcount

@@ -15,13 +15,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from engine import process_memory, quality, span_probe
 from engine.document import ArticleText, SegmentedArticle, translate_document_groups
 from engine.packages import Hop, PackageError, PackageStore
 from engine.translator import Engine, route_key
 from service.content import memory, segment_history
+from service.content.article_extras import Extras, revision_text, split_extras, store_extras
 from service.content.glossary import glossary_for
 from service.jobs import rebuild_requests
 from service.jobs.correction_guard import (
@@ -38,7 +39,10 @@ from service.platform.sanitize import sanitize_html
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.5
 # Errors that say "try again later" (a database restart, a dropped connection).
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# The database went away, or another run of the same job (sent again when its lease ran
+# out) stored its translation first (a unique key): the task retries, and the retry finds
+# the jobs done.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, IntegrityError)
 
 
 class JobRunner:
@@ -171,9 +175,10 @@ class JobRunner:
             glossary = glossary_for(session, target)
             for work in works:
                 revision = session.get(Revision, work.revision_id)
-                work.document = SegmentedArticle(
-                    ArticleText(revision.title, revision.summary, list(revision.highlights),
-                                revision.body_html), source, glossary, never_kept)
+                # The body with the image's alt text and caption and the tags at its end
+                # (service.content.article_extras), taken off again before storing.
+                work.document = SegmentedArticle(revision_text(session, revision), source,
+                                                 glossary, never_kept)
                 # Human text first: the sentences and pieces a person wrote are used as
                 # written, whatever the probe, the glossary or the model would cut.
                 work.document.pin(memory.human_sources(
@@ -205,17 +210,18 @@ class JobRunner:
         # Segments and HTML made before the transaction: it holds the translations' rows
         # (SQLite: the whole database) locked from its first statement to its commit.
         ready = [(group, work, result, self._segments(work, group.state, group.target),
-                  sanitize_html(result.body_html))
+                  *split_extras(result.body_html))
                  for group, documents in zip(groups, results, strict=True)
                  for work, result in zip(group.works, documents, strict=True)]
         with self.db.session() as session:
-            for group, work, result, segments, body_html in ready:
-                self._store(session, work, result, segments, body_html, group.route,
-                            group.model_key, group.target)
+            for group, work, result, segments, body_html, extras in ready:
+                self._store(session, work, result, segments, sanitize_html(body_html),
+                            group.route, group.model_key, group.target, extras)
 
     def _store(self, session, work: Work, result: ArticleText,
                segments: list[TranslationSegment], body_html: str,
-               route: list[Hop], model_key: str, target: str) -> None:
+               route: list[Hop], model_key: str, target: str,
+               extras: Extras | None = None) -> None:
         translation = translation_to_store(session, work.revision_id, target)
         corrected = corrected_since(translation, work.seen)
         if corrected:
@@ -241,6 +247,7 @@ class JobRunner:
         translation.updated_at = utcnow()
         changes = update_segments(translation, segments, keep=corrected)
         session.flush()  # a new translation gets its id
+        store_extras(session, translation.id, extras)
         for position, before, after, state in changes:
             segment_history.record(session, translation.id, position,
                                    f"machine {model_key}" if state == "machine" else "memory",
@@ -376,6 +383,10 @@ class JobRunner:
         return write
 
     def fail(self, job_id: str, message: str) -> None:
+        """Mark the job failed, unless another run finished it meanwhile (a job sent again
+        after its lease ran out, while this run was still alive: issue 34)."""
         with self.db.session() as session:
             job = session.get(Job, job_id)
+            if job is None or job.status == "done":
+                return
             job.status, job.error, job.finished_at = "failed", message, utcnow()

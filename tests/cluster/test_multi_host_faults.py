@@ -123,12 +123,10 @@ def assert_recovered_exactly_once(cluster: Deployment, total: int, last_fault: f
     try:
         wait_until(finished, "every job finished", RECOVERY_BOUND_S)
     except RuntimeError:
-        known_bugs(cluster)
         raise AssertionError(f"jobs unfinished {RECOVERY_BOUND_S} s after the last fault\n"
                              f"{cluster.report()}") from None
     recovered = time.monotonic() - last_fault
     cluster.phases.mark(f"every job finished {recovered:.1f} s after the last fault")
-    known_bugs(cluster)
     failed = cluster.query("SELECT target_lang, error FROM jobs WHERE status = 'failed'")
     assert not failed, f"failed jobs: {failed[:5]}\n{cluster.report()}"
     per_pair = cluster.query(
@@ -141,36 +139,6 @@ def assert_recovered_exactly_once(cluster: Deployment, total: int, last_fault: f
     assert recovered <= RECOVERY_BOUND_S
     logs = "".join(process.log(10_000_000) for process in cluster.processes.values())
     assert "whose lease ran out sent again" in logs, cluster.report()  # leases did it
-
-
-def known_bugs(cluster: Deployment) -> None:
-    """Mark the test an expected failure when what went wrong is exactly a known service
-    bug (and nothing else did), so the test still fails on any other fault and passes as
-    soon as the service is fixed.  Remove each signature with its fix.
-
-    - STRANDED: a job sent to the broker whose message is gone (Redis restarted without
-      persistence) or sits unacknowledged with a killed worker that had not yet leased it
-      stays ``queued`` with ``enqueued_at`` set, unclaimed and unleased: no lease runs out,
-      and ``top_up_backfill`` counts it in flight, so only ``SWEEP_STALE_AFTER_S`` (30 min)
-      or ``BROKER_VISIBILITY_TIMEOUT`` (10 min) sends it again.
-    - COLLIDED: a job whose lease ran out while its worker's task waited to retry (the
-      database away longer than ``JOB_LEASE_S``) is sent again and runs twice; the run that
-      stores second hits the unique (revision, language) of ``translations`` and fails its
-      whole batch, so jobs end ``failed`` though their translation exists.
-    """
-    rows = cluster.query(
-        "SELECT status, enqueued_at IS NOT NULL, claimed_by IS NOT NULL, EXISTS (SELECT 1 "
-        "FROM job_leases l WHERE l.job_id = j.id), error FROM jobs j WHERE status <> 'done'")
-    if not rows:
-        return
-    stranded = [row for row in rows if row[:4] == ("queued", True, False, False)]
-    collided = [row for row in rows if row[0] == "failed"
-                and "translations_revision_id_target_lang_key" in (row[4] or "")]
-    if len(stranded) + len(collided) != len(rows):
-        return  # something else: the test fails with the report
-    print(cluster.report())
-    pytest.xfail(f"known service bugs (issue 34): {len(stranded)} job(s) STRANDED, "
-                 f"{len(collided)} COLLIDED (see known_bugs)")
 
 
 def test_multi_host_faults(deployment):

@@ -79,7 +79,8 @@ def newsroom(tmp_path, database_url, redis_url, make_app, package_files, newer_h
     store.install(package_files[("en", "hi")])
     env = service_env(data_dir=tmp_path / "instance", models_dir=models,
                       database_url=database_url, redis_url=redis_url)
-    for name in ("LOCALISER_DATA_DIR", "MODELS_DIR", "DATABASE_URL", "REDIS_URL"):
+    for name in ("LOCALISER_DATA_DIR", "MODELS_DIR", "DATABASE_URL", "REDIS_URL",
+                 "SECRET_KEY", "WEBHOOK_SECRET"):  # with Redis the secrets are given
         monkeypatch.setenv(name, env[name])
     app = make_app(database_url, redis_url, MODELS_DIR=str(models))
     worker = WorkerProcess(env, tmp_path / "worker.log")

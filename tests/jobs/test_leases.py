@@ -165,3 +165,43 @@ def test_a_backfill_worker_killed_mid_batch_strands_no_companion(
             revision = session.get(Job, job_id).revision_id
             assert session.scalar(select(func.count()).select_from(Translation).where(
                 Translation.revision_id == revision)) == 1
+
+
+def test_jobs_whose_messages_redis_lost_are_sent_again(make_app, redis_url, tmp_path):
+    """Redis restarted without persistence (here: flushed): the sweep's marker is gone, so
+    every queued job that was sent and holds no lease is made unsent and sent again;
+    a leased one (a worker has it) is left alone."""
+    app = make_app(f"sqlite:///{tmp_path / 'flushed.db'}", redis_url)
+    db, celery = app.extensions["db"], app.extensions["celery"]
+    *sent, held = _jobs(app, 3)
+    dispatch.send_jobs(db, celery, [(job_id, "high") for job_id in [*sent, held]])
+    LeaseKeeper(db, "alive:1", lease_s=60).hold([held])
+    assert dispatch.broker_was_emptied(redis_url)  # the first sweep sets the marker
+    assert not dispatch.broker_was_emptied(redis_url)
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()  # the restart: messages and marker gone
+    assert dispatch.broker_was_emptied(redis_url)
+    assert dispatch.forget_sent(db) == 2
+    assert dispatch.sweep(db, celery, stale_after_s=1800, backfill_chunk=0) == 2
+    assert client.llen("translations.high") == 2
+    with db.session() as session:
+        assert session.get(Job, held).enqueued_at is not None  # untouched
+
+
+def test_a_job_another_run_finished_is_never_marked_failed(make_app, redis_url, tmp_path):
+    """A job sent again after its lease ran out may run twice; the run that loses (its
+    batch met the other's stored translation) must not mark it failed."""
+    from sqlalchemy.exc import IntegrityError
+
+    from engine.translator import Engine
+    from service.jobs.runner import TRANSIENT_ERRORS, JobRunner
+    app = make_app(f"sqlite:///{tmp_path / 'twice.db'}", redis_url)
+    db = app.extensions["db"]
+    job_id = _jobs(app, 1)[0]
+    runner = JobRunner(db, app.extensions["packages"], Engine())
+    assert runner.run(job_id).status == "done"
+    runner.fail(job_id, "IntegrityError: duplicate key (the second run)")
+    with db.session() as session:
+        job = session.get(Job, job_id)
+        assert job.status == "done" and not job.error
+    assert IntegrityError in TRANSIENT_ERRORS  # the losing task retries and finds it done
