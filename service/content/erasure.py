@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from engine.document import ArticleText, SegmentedArticle
+from engine.document import SegmentedArticle
+from service.content.article_extras import revision_text
 from service.content.article_images import erase_images
 from service.content.glossary import glossary_for
 from service.content.memory import text_hash
@@ -31,6 +32,7 @@ from service.platform.models import (
     Revision,
     SegmentChange,
     Translation,
+    TranslationExtras,
     TranslationSegment,
 )
 
@@ -56,8 +58,7 @@ def _sentences_of(session: Session, article: Article, revisions: list[Revision],
     for lang in languages:
         glossary = glossary_for(session, lang)
         for revision in revisions:
-            text = ArticleText(revision.title, revision.summary, list(revision.highlights),
-                               revision.body_html)
+            text = revision_text(session, revision)  # with the image's and tags' text
             for cut_with in (None, glossary):
                 by_lang[lang].update(SegmentedArticle(text, article.source_lang, cut_with)
                                      .candidate_segments())
@@ -104,6 +105,8 @@ def erase_text(session: Session, article: Article) -> Erased:
             TranslationSegment.translation_id.in_(translation_ids))).rowcount
         session.execute(update(Translation).where(Translation.id.in_(translation_ids))
                         .values(title="", summary="", highlights=[], body_html=""))
+        session.execute(delete(TranslationExtras).where(  # translated alt, caption, tags
+            TranslationExtras.translation_id.in_(translation_ids)))
     if revision_ids:
         session.execute(delete(RebuildRequest).where(
             RebuildRequest.revision_id.in_(revision_ids)))

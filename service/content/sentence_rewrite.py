@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from bs4 import BeautifulSoup
 from sqlalchemy.orm import Session
 
-from engine.document import ArticleText, SegmentedArticle
+from engine.document import SegmentedArticle
 from engine.protected import find_spans, survives
 from service.content import memory
+from service.content.article_extras import revision_text
 from service.content.glossary import glossary_for
 from service.content.inline_codes import Inline, inline_elements
 from service.platform.errors import ValidationError
@@ -45,10 +46,9 @@ class Sentence:
 
 def _body_sentences(session: Session, translation: Translation) -> list[str]:
     revision = translation.revision
-    document = SegmentedArticle(
-        ArticleText(revision.title, revision.summary, list(revision.highlights),
-                    revision.body_html), revision.article.source_lang,
-        glossary_for(session, translation.target_lang))
+    document = SegmentedArticle(revision_text(session, revision),
+                                revision.article.source_lang,
+                                glossary_for(session, translation.target_lang))
     body_text = BeautifulSoup(revision.body_html or "", "html.parser").get_text(" ")
     return [s for s in document.first_pass() if " ".join(s.split()) in " ".join(body_text.split())]
 

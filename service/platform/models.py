@@ -365,3 +365,16 @@ class SweepRun(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ran_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TranslationExtras(Base):
+    """A translation's image alt text, caption and tags (service.content.article_extras):
+    a table of its own, as there are no migrations."""
+
+    __tablename__ = "translation_extras"
+
+    translation_id: Mapped[int] = mapped_column(ForeignKey("translations.id"),
+                                                primary_key=True)
+    alt: Mapped[str] = mapped_column(Text, default="")
+    caption: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list] = mapped_column(JSON, default=list)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import Response, current_app, g, make_response, redirect, render_template, request
 from markupsafe import Markup
 
-from service.content import article_images, articles
+from service.content import article_extras, article_images, articles
 from service.platform import languages
 from service.platform.errors import NotFound
 from service.platform.i18n import LANGUAGE_COOKIE
@@ -57,6 +59,15 @@ def _render_article(session, article: Article, lang: str) -> CachedPage:
     shown_revision = session.get(Revision, translation.revision_id) if translation \
         else revision
     image = article_images.image_of(session, shown_revision.id)
+    tags = list(shown_revision.tags or [])
+    extras = article_extras.translated_extras(session, translation.id) if translation \
+        else None
+    if extras is not None:  # the alt text, caption and tags in the page's language
+        if image is not None:
+            image = SimpleNamespace(url=image.url, width=image.width, height=image.height,
+                                    alt=extras.alt or image.alt,
+                                    caption=extras.caption or image.caption)
+        tags = extras.tags or tags
     original_url = site_url("site.original", slug=article.slug)
     canonical = site_url("site.translated", lang=lang, slug=article.slug) \
         if translation else original_url
@@ -81,7 +92,8 @@ def _render_article(session, article: Article, lang: str) -> CachedPage:
         page_dir=languages.direction(lang), translation=translation, notice=notice,
         content_lang=lang if translation else article.source_lang,
         content_dir=languages.direction(lang if translation else article.source_lang),
-        language_options=availability, image=image, tags=list(shown_revision.tags or []),
+        language_options=availability, image=image, tags=tags,
+        extras_translated=extras is not None,
         source_language_name=languages.name_in(article.source_lang, lang),
         page_language_name=languages.name_in(lang, lang),
         word_count=len(" ".join([content["title"], *content["highlights"],

@@ -19,7 +19,7 @@ from engine.translator import Engine
 from service.content.intake import parse_article
 from service.jobs.runner import JobRunner
 from service.platform.models import Article, ArticleImage
-from tests.conftest import editor_client
+from tests.conftest import ARABIC, DEVANAGARI, contains_script, editor_client
 
 IMAGE = {"url": "https://images.example.com/2023/05/dixon-plant.jpg",
          "alt": "Workers on the assembly line at the Noida plant",
@@ -98,33 +98,67 @@ def structured(html: str) -> dict:
                                 re.S).group(1))
 
 
+def _figure_and_tags(html: str) -> tuple[str, str, str, list[str], str]:
+    """(figure's attributes, alt, caption, tags, tags' list attributes) of a page."""
+    figure = re.search(r"<figure class=\"lead-image\"([^>]*)>(.*?)</figure>", html, re.S)
+    image = re.search(r'<img src="([^"]+)" alt="([^"]*)" width="1200" height="675">',
+                      figure.group(2))
+    assert image and image.group(1) == IMAGE["url"]
+    caption = re.search(r"<figcaption>([^<]*)</figcaption>", figure.group(2)).group(1)
+    tags = re.search(r'<footer class="tags">\s*<h2>([^<]+)</h2>\s*<ul([^>]*)>(.*?)</ul>',
+                     html, re.S)
+    return (figure.group(1), image.group(2), caption,
+            re.findall(r"<li>([^<]+)</li>", tags.group(3)), tags.group(2))
+
+
 def test_image_and_tags_on_the_original_and_translated_pages(app, sample_article):
+    """The alt text, caption and tags are translated with the article (segments of their
+    own, after the body's) and shown in the page's language; og:image and JSON-LD too."""
     post_and_translate(app, article(sample_article))
     client = app.test_client()
     slug = sample_article["slug"]
-    for path, source_marked in ((f"/articles/{slug}", False),
-                                (f"/hi/articles/{slug}", True),
-                                (f"/ur/articles/{slug}", True)):
-        html = client.get(path).get_data(as_text=True)
-        figure = re.search(r"<figure class=\"lead-image\"([^>]*)>(.*?)</figure>", html, re.S)
-        assert figure, path
-        assert (figure.group(1) == ' lang="en" dir="ltr"') is source_marked, figure.group(1)
-        assert (f'<img src="{IMAGE["url"]}" alt="{IMAGE["alt"]}" width="1200" '
-                'height="675">') in figure.group(2)
-        assert f"<figcaption>{IMAGE['caption']}</figcaption>" in figure.group(2)
+    original = client.get(f"/articles/{slug}").get_data(as_text=True)
+    assert _figure_and_tags(original) == ("", IMAGE["alt"], IMAGE["caption"], TAGS, "")
+    for lang, script in (("hi", DEVANAGARI), ("ur", ARABIC)):
+        html = client.get(f"/{lang}/articles/{slug}").get_data(as_text=True)
+        marks, alt, caption, tags, tag_marks = _figure_and_tags(html)
+        assert marks == "" and tag_marks == ""  # the page's own language, no marks
+        for text, source in ((alt, IMAGE["alt"]), (caption, IMAGE["caption"])):
+            assert text != source and contains_script(text, *script), (lang, text)
+        assert len(tags) == len(TAGS) and all(contains_script(t, *script) for t in tags)
         assert f'<meta property="og:image" content="{IMAGE["url"]}">' in html
-        assert '<meta property="og:image:width" content="1200">' in html
+        assert f'<meta property="og:image:alt" content="{alt}">' in html
         assert '<meta name="twitter:card" content="summary_large_image">' in html
-        assert f'<meta name="twitter:image" content="{IMAGE["url"]}">' in html
         assert structured(html)["image"] == [{
             "@type": "ImageObject", "url": IMAGE["url"], "contentUrl": IMAGE["url"],
-            "width": 1200, "height": 675, "caption": IMAGE["caption"]}]
-        tags = re.search(r'<footer class="tags">\s*<h2>([^<]+)</h2>\s*<ul([^>]*)>(.*?)</ul>',
-                         html, re.S)
-        assert re.findall(r"<li>([^<]+)</li>", tags.group(3)) == TAGS
-        assert (tags.group(2) == ' lang="en" dir="ltr"') is source_marked
+            "width": 1200, "height": 675, "caption": caption}]
+        assert IMAGE["alt"] not in html and "data-localiser-extras" not in html
     hindi = client.get(f"/hi/articles/{slug}").get_data(as_text=True)
     assert "<h2>विषय</h2>" in hindi  # "Topics" from the Hindi catalog
+
+
+def test_the_image_text_and_tags_are_segments_an_editor_corrects(app, sample_article):
+    post_and_translate(app, article(sample_article))
+    editor, slug = editor_client(app), sample_article["slug"]
+    segments = editor.get(f"/api/v1/articles/{slug}/translations/hi/segments").get_json()
+    sources = [segment["source"] for segment in segments["segments"]]
+    # the caption and each tag after the body's segments; the alt text with the other
+    # attributes (alt and title texts go first in a document's segments)
+    assert sources[-4:] == [IMAGE["caption"], *TAGS], sources
+    assert sources.count(IMAGE["alt"]) == 1
+    position = segments["segments"][-1]["position"]
+    answer = editor.patch(f"/api/v1/articles/{slug}/translations/hi/segments/{position}",
+                          json={"text": "नोएडा", "state": "reviewed"})
+    assert answer.status_code in (200, 202), answer.get_json()
+    with app.extensions["db"].session() as session:
+        revision = session.scalar(select(Article).where(Article.slug == slug)) \
+            .current_revision_id
+    runner = JobRunner(app.extensions["db"], app.extensions["packages"], Engine())
+    assert runner.rebuild(revision, "hi").status == "done"
+    html = app.test_client().get(f"/hi/articles/{slug}").get_data(as_text=True)
+    assert _figure_and_tags(html)[3][-1] == "नोएडा"
+    api = editor.get(f"/api/v1/articles/{slug}/translations/hi").get_json()
+    assert "data-localiser-extras" not in api["body_html"] and "<aside" not in api["body_html"]
 
 
 def test_an_article_without_image_keeps_its_revision_and_the_site_logo(make_app,
