@@ -297,7 +297,8 @@ def test_job_errors_are_short_for_readers_and_never_show_sql(live, sample_articl
     stored_error = f"{type(caught.value).__name__}: {caught.value}"
     assert "[SQL:" in stored_error and "secret article text" in stored_error
     with db.session() as session:
-        job_id = session.scalar(select(Job.id))
+        job = session.scalar(select(Job))
+        job_id, job.status = job.id, "running"  # failing mid-run (a done job stays done)
     runner = JobRunner(db, app.extensions["packages"], Engine())
     runner.fail(job_id, stored_error)  # how the runner records a failed job
 
