@@ -182,11 +182,12 @@ def sweep(db: Database, celery_app: Celery, stale_after_s: int, backfill_chunk: 
         session.execute(update(Job).where(Job.status == "running",
                                           Job.started_at < stale_before)
                         .values(status="queued", enqueued_at=None, claimed_by=None))
+        lost_ids = {job_id for job_id, _ in lost}
         rows = lost + [row for row in session.execute(select(Job.id, Job.priority).where(
             Job.status == "queued",
             or_(and_(Job.enqueued_at.is_(None), Job.priority == "high"),
                 Job.enqueued_at < stale_before)).order_by(Job.created_at))
-            if row[0] not in {job_id for job_id, _ in lost}]
+            if row[0] not in lost_ids]
         # Sent afresh, a job belongs to its new message (see service.jobs.claims).
         session.execute(update(Job).where(Job.id.in_([job_id for job_id, _ in rows]),
                                           Job.status == "queued").values(claimed_by=None))

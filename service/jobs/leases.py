@@ -130,11 +130,7 @@ def expired_counts(session) -> tuple[int, float]:
     """Unfinished jobs whose lease ran out and the age of the oldest expiry in seconds (for
     ``backfill status``, the desk and ``/metrics``: stuck is visible)."""
     now = database_now(session)
-    oldest = session.scalar(select(JobLease.expires_at).join(Job, Job.id == JobLease.job_id)
-                            .where(JobLease.expires_at < now,
-                                   Job.status.in_(("queued", "running")))
-                            .order_by(JobLease.expires_at).limit(1))
-    count = len(session.scalars(select(JobLease.job_id).join(Job, Job.id == JobLease.job_id)
-                                .where(JobLease.expires_at < now,
-                                       Job.status.in_(("queued", "running")))).all())
-    return count, (now - oldest).total_seconds() if oldest else 0.0
+    expiries = list(session.scalars(
+        select(JobLease.expires_at).join(Job, Job.id == JobLease.job_id)
+        .where(JobLease.expires_at < now, Job.status.in_(("queued", "running")))))
+    return len(expiries), (now - min(expiries)).total_seconds() if expiries else 0.0

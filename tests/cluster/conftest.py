@@ -47,21 +47,20 @@ def cluster_folder(tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture
-def postgres(hosts, cluster_folder) -> Iterator[Postgres]:
-    server = Postgres(hosts, "db", cluster_folder)
+def _running(server):
+    """Start ``server`` on the db host; remove it afterwards, even when the test failed."""
     try:
         server.start()
         yield server
     finally:
         server.remove()
+
+
+@pytest.fixture
+def postgres(hosts, cluster_folder) -> Iterator[Postgres]:
+    yield from _running(Postgres(hosts, "db", cluster_folder))
 
 
 @pytest.fixture
 def redis_server(hosts, cluster_folder) -> Iterator[Redis]:
-    server = Redis(hosts, "db", cluster_folder)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.remove()
+    yield from _running(Redis(hosts, "db", cluster_folder))

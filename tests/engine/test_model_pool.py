@@ -34,6 +34,19 @@ def _room_for_two(store: PackageStore) -> int:
     return sizes[-1] + sizes[-2] + sizes[0] // 2  # any two fit, never three
 
 
+def _use_in_a_thread(pool: ModelPool, model) -> tuple[threading.Thread, threading.Event]:
+    """Another thread asking for ``model``; the event says when it got it."""
+    got = threading.Event()
+
+    def use() -> None:
+        with pool.using(model):
+            got.set()
+
+    thread = threading.Thread(target=use)
+    thread.start()
+    return thread, got
+
+
 def test_sizes_are_read_from_the_weights_and_the_compute_type(tmp_path):
     stored_int8 = build_package(tmp_path / "a", "en", "hi", weights="int8")
     stored_float = build_package(tmp_path / "b", "en", "hi", weights="float32")
@@ -93,15 +106,8 @@ def test_a_model_is_not_unloaded_while_a_batch_decodes_on_it(store):
     pool = ModelPool(max(sizes.values()) + min(sizes.values()) // 2)  # one model at a time
     hi = pool.get(store.route("en", "hi")[0].package, "int8", 1, 0)
     ur = pool.get(store.route("en", "ur")[0].package, "int8", 1, 0)
-    got_ur = threading.Event()
-
-    def use_ur() -> None:
-        with pool.using(ur):
-            got_ur.set()
-
     with pool.using(hi) as translator:
-        other = threading.Thread(target=use_ur)
-        other.start()
+        other, got_ur = _use_in_a_thread(pool, ur)
         assert not got_ur.wait(0.5)  # ur waits for room: hi is decoding
         assert hi.loaded and not ur.loaded
         # hi still decodes with its weights in place
@@ -168,15 +174,8 @@ def test_batches_of_all_models_share_the_processs_decoding_slots(store):
     pool = ModelPool(concurrent_batches=1)
     hi = pool.get(store.route("en", "hi")[0].package, "int8", 1, 0)
     ur = pool.get(store.route("en", "ur")[0].package, "int8", 1, 0)
-    got_ur = threading.Event()
-
-    def use_ur() -> None:
-        with pool.using(ur):
-            got_ur.set()
-
     with pool.using(hi):
-        other = threading.Thread(target=use_ur)
-        other.start()
+        other, got_ur = _use_in_a_thread(pool, ur)
         assert not got_ur.wait(0.5)  # no budget in the way: the one slot is taken
     other.join(timeout=30)
     assert got_ur.is_set() and hi.loaded and ur.loaded
@@ -192,15 +191,8 @@ def test_a_model_callers_still_wait_on_is_not_the_one_unloaded(store):
     ur = pool.get(store.route("en", "ur")[0].package, "int8", 1, 0)
     with pool.using(hi):
         pass  # loaded, idle between two batches
-    got_ur = threading.Event()
-
-    def use_ur() -> None:
-        with pool.using(ur):
-            got_ur.set()
-
     with pool.wanted(hi):  # a job's further batches are still queued for hi
-        other = threading.Thread(target=use_ur)
-        other.start()
+        other, got_ur = _use_in_a_thread(pool, ur)
         assert not got_ur.wait(0.5) and hi.loaded
     other.join(timeout=30)
     assert got_ur.is_set() and ur.loaded and not hi.loaded
