@@ -13,6 +13,7 @@ from flask import (
 )
 
 from service.content import article_list, articles, intake, takedowns
+from service.editor import stuck_jobs
 from service.editor.blueprint import (
     database,
     editor,
@@ -38,6 +39,7 @@ def dashboard():
     store, pivot = current_app.extensions["packages"], current_app.config["PIVOT_LANG"]
     with database().session() as db_session:
         found, cursor = article_list.list_articles(db_session, query)
+        stuck = stuck_jobs.summary(db_session)
     default_source = current_app.config["DEFAULT_SOURCE_LANG"]
     reachable = {default_source: store.reachable_targets(default_source, pivot)}
     for entry in found:
@@ -57,7 +59,7 @@ def dashboard():
     return render_template("editor_dashboard.html", articles=found, next_cursor=cursor,
                            no_model=no_model, no_model_names=[
                                f"{languages.english_name(code)} ({code})" for code in no_model],
-                           query=query, states=article_list.STATES,
+                           query=query, states=article_list.STATES, stuck=stuck,
                            language_choices=[(code, languages.english_name(code))
                                              for code in every_language])
 

@@ -27,6 +27,7 @@ from service.editor.blueprint import (
     send_rebuild,
     signed_in,
 )
+from service.jobs import attempts as job_attempts
 from service.platform import languages, tokens
 from service.platform.errors import NotFound, ServiceError
 from service.platform.numbers import ascii_int
@@ -43,12 +44,14 @@ def article_page(slug: str):
         translations = articles.finished_translations(db_session, revision)
         view = request.args.get("segments", "all")
         view = view if view in articles.SEGMENT_VIEWS else "all"
-        languages = [{"job": articles.job_summary(job),
+        jobs = articles.jobs_of(db_session, revision)
+        tries = job_attempts.history(db_session, [job.id for job in jobs])  # who ran them
+        languages = [{"job": articles.job_summary(job), "attempts": tries[job.id],
                       "translation": translations.get(job.target_lang),
                       "segments": articles.segments_for_review(
                           translations[job.target_lang].segments, view)
                       if job.target_lang in translations else []}
-                     for job in articles.jobs_of(db_session, revision)]
+                     for job in jobs]
         return render_template("editor_article.html", article=article, revision=revision,
                                languages=languages, segment_view=view)
 

@@ -121,11 +121,14 @@ def send_jobs(db: Database, celery_app: Celery, jobs: list[tuple[str, str]],
 
 
 def backfill_in_flight(db: Database) -> int:
-    """Backfill jobs handed to the broker and not finished yet."""
+    """Backfill jobs handed to the broker and not finished yet.  A job whose lease ran out
+    is not in flight (nobody works on it; the sweeper sends it again): counted, enough of
+    them stalled every new backfill and ``retry-failed`` (issue 34)."""
     with db.session() as session:
+        expired = select(JobLease.job_id).where(JobLease.expires_at < database_now(session))
         return session.scalar(select(func.count()).select_from(Job).where(
             Job.priority == "low", Job.status.in_(("queued", "running")),
-            Job.enqueued_at.is_not(None))) or 0
+            Job.enqueued_at.is_not(None), Job.id.not_in(expired))) or 0
 
 
 def feed_backfill(db: Database, celery_app: Celery, count: int) -> int:

@@ -27,13 +27,15 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, update
 
+from service.jobs import attempts
 from service.platform.db import Database
 from service.platform.db_clock import database_now
-from service.platform.models import Job, JobLease
+from service.platform.models import Article, Job, JobLease, Revision
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,7 @@ def take_expired(session, now=None) -> list[tuple[str, str]]:
         session.execute(update(Job).where(Job.id.in_(ids), Job.status.in_(
             ("queued", "running"))).values(status="queued", enqueued_at=None,
                                            claimed_by=None))
+        attempts.lease_expired(session, ids, now)  # their runs ended with their worker
     session.execute(delete(JobLease).where(JobLease.job_id.in_(expired)))
     return [(job_id, priority) for job_id, priority in rows]
 
@@ -130,7 +133,35 @@ def expired_counts(session) -> tuple[int, float]:
     """Unfinished jobs whose lease ran out and the age of the oldest expiry in seconds (for
     ``backfill status``, the desk and ``/metrics``: stuck is visible)."""
     now = database_now(session)
-    expiries = list(session.scalars(
-        select(JobLease.expires_at).join(Job, Job.id == JobLease.job_id)
-        .where(JobLease.expires_at < now, Job.status.in_(("queued", "running")))))
+    expiries = list(session.scalars(_expired(select(JobLease.expires_at), now)))
     return len(expiries), (now - min(expiries)).total_seconds() if expiries else 0.0
+
+
+@dataclass(frozen=True)
+class StuckJob:
+    """One unfinished job whose lease ran out: which article and language, whose lease it
+    was, and how long ago it ran out (the database's clock)."""
+
+    job_id: str
+    slug: str
+    language: str
+    worker: str
+    expired_s: float
+
+
+def expired_jobs(session, limit: int = 20) -> list[StuckJob]:
+    """The oldest ``limit`` of the jobs :func:`expired_counts` counts (the desk lists them)."""
+    now = database_now(session)
+    rows = session.execute(_expired(
+        select(Job.id, Article.slug, Job.target_lang, JobLease.worker, JobLease.expires_at),
+        now).join(Revision, Revision.id == Job.revision_id)
+        .join(Article, Article.id == Revision.article_id)
+        .order_by(JobLease.expires_at, Job.id).limit(limit))
+    return [StuckJob(job_id, slug, language, worker, (now - expires).total_seconds())
+            for job_id, slug, language, worker, expires in rows]
+
+
+def _expired(query, now):
+    """``query`` narrowed to unfinished jobs whose lease ran out before ``now``."""
+    return query.select_from(JobLease).join(Job, Job.id == JobLease.job_id).where(
+        JobLease.expires_at < now, Job.status.in_(("queued", "running")))

@@ -24,7 +24,7 @@ from engine.translator import Engine, route_key
 from service.content import memory, segment_history
 from service.content.article_extras import Extras, revision_text, split_extras, store_extras
 from service.content.glossary import glossary_for
-from service.jobs import rebuild_requests
+from service.jobs import attempts, model_residency, rebuild_requests
 from service.jobs.correction_guard import (
     corrected_since,
     segments_now,
@@ -49,7 +49,8 @@ class JobRunner:
     def __init__(self, db: Database, store: PackageStore, engine: Engine,
                  pivot: str = "en", on_change: Callable[[str], None] | None = None,
                  auto_publish: bool = True, publish_policy: str | None = None,
-                 review_threshold: float = 0.3, span_probe: bool = False) -> None:
+                 review_threshold: float = 0.3, span_probe: bool = False,
+                 worker: str | None = None) -> None:
         """``on_change(slug)`` is called whenever an article's translations change.
 
         ``publish_policy`` (``auto``, ``review``, ``gated``) decides whether a new
@@ -58,12 +59,14 @@ class JobRunner:
         ``span_probe``: measure once per English-source model route which kinds of span
         it never keeps, and send sentences holding them straight to the pieces
         (``engine.span_probe``; the worker's ``SPAN_PROBE`` setting).
+        ``worker``: the name its attempts record (default host:pid, as its leases).
         """
         self.db, self.store, self.engine, self.pivot = db, store, engine, pivot
         self.on_change = on_change or (lambda slug: None)
         self.publish_policy = publish_policy or ("auto" if auto_publish else "review")
         self.review_threshold = review_threshold
         self.span_probe = span_probe
+        self.worker = worker
         self._never_kept: dict[str, frozenset[str]] = {}
         self._probing = threading.Lock()
         self._segmenting = threading.Lock()
@@ -82,6 +85,7 @@ class JobRunner:
         outcomes: dict[str, JobOutcome] = {}
         groups: dict[tuple[str, str], list[Work]] = {}
         slugs: set[str] = set()
+        worker = self._worker()
         with self.db.session() as session:
             for job_id in dict.fromkeys(job_ids):
                 job = session.get(Job, job_id)
@@ -100,6 +104,8 @@ class JobRunner:
                 slugs.add(article.slug)
                 groups.setdefault((article.source_lang, job.target_lang), []).append(
                     Work(job.revision_id, job_id))
+            started = [work.job_id for works in groups.values() for work in works]
+            attempts.begin(session, started, worker)  # who ran it, when (service.jobs.attempts)
         try:
             ready: list[Group] = []
             for (source, target), works in groups.items():
@@ -126,9 +132,15 @@ class JobRunner:
             for group in ready:
                 outcomes.update({work.job_id: group.outcome(work) for work in group.works})
         finally:
+            attempts.finish(self.db, started, worker,
+                            {job_id: outcomes[job_id].status for job_id in started
+                             if job_id in outcomes})
             for slug in slugs:
                 self.on_change(slug)
         return outcomes
+
+    def _worker(self) -> str:
+        return self.worker or model_residency.worker_name()
 
     def _record_peak(self, job_ids: list[str]) -> None:
         """The worker's peak RSS during the batch, on each of its jobs (memory that grows
@@ -257,6 +269,7 @@ class JobRunner:
             job.status, job.finished_at = "done", utcnow()
             job.segments_done = job.segments_total
             job.flagged_segments, job.held_reason = flagged, held
+            attempts.end(session, [work.job_id], self._worker(), "done")
 
     def _segments(self, work: Work, state: PassState, target: str) -> list[TranslationSegment]:
         """The translation's segments with the model's confidence and QA flags.
@@ -390,3 +403,4 @@ class JobRunner:
             if job is None or job.status == "done":
                 return
             job.status, job.error, job.finished_at = "failed", message, utcnow()
+            attempts.end(session, [job_id], self._worker(), "failed")

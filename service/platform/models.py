@@ -357,6 +357,22 @@ class JobLease(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
+class JobAttempt(Base):
+    """One run of a job by one worker process (host:pid), from start to end by the
+    database's clock, and how it ended: ``running`` (still, or its worker died: the
+    sweeper closes it as ``lease-expired``), ``done``, ``failed`` or ``interrupted`` (the
+    database went away; the task retries).  Written by service.jobs.attempts."""
+
+    __tablename__ = "job_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id"), index=True)
+    worker: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+
+
 class SweepRun(Base):
     """When the sweeper last ran (the database's clock): sweeps closer together than half
     the interval are skipped, so no expiry stamped by beat's clock is needed."""

@@ -173,7 +173,8 @@ def document() -> dict:
                 "A job's status, progress, timings and error; with wait, a long poll that "
                 "answers when the job is done or failed, or after that many seconds "
                 "(at most JOB_WAIT_MAX_S; at once when the web process has no free "
-                "waiting slot)",
+                "waiting slot); an editor's token adds attempt_history (which worker ran "
+                "each attempt, when, and how it ended)",
                 {"200": reply(ref("Job")), "400": bad, "404": missing},
                 params=[{"name": "job_id", "in": "path", "required": True,
                          "schema": {"type": "string"}},

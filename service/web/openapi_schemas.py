@@ -87,7 +87,23 @@ SCHEMAS: dict[str, Any] = {
                                               "null until it ran"},
             "peak_rss_bytes": {"type": ["integer", "null"], "minimum": 0,
                                "description": "the worker process's peak resident memory "
-                                              "when the job ended"}}},
+                                              "when the job ended"},
+            "attempt_history": {
+                "type": "array",
+                "description": "editors only (GET /jobs/{id}): each run of the job, oldest "
+                               "first, by the database's clock; outcome 'running' with no "
+                               "end is a run going on (or a worker that died: the sweeper "
+                               "closes it as 'lease-expired')",
+                "items": {"type": "object", "additionalProperties": False,
+                          "required": ["worker", "started_at", "ended_at", "outcome"],
+                          "properties": {
+                              "worker": {"type": "string",
+                                         "description": "host:pid of the worker process"},
+                              "started_at": {"type": "string", "format": "date-time"},
+                              "ended_at": NULLABLE_DATE_TIME,
+                              "outcome": {"enum": ["running", "done", "failed",
+                                                   "interrupted", "lease-expired",
+                                                   "handed-back"]}}}}}},
     "Submission": {
         "type": "object", "required": ["article", "revision", "created", "jobs"],
         "properties": {

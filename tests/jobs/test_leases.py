@@ -16,7 +16,7 @@ from sqlalchemy import func, select, update
 
 from service.content.articles import submit_article
 from service.content.intake import parse_article
-from service.jobs import dispatch
+from service.jobs import attempts, dispatch
 from service.jobs.leases import LeaseKeeper, expired_counts
 from service.platform.models import Job, JobLease, Translation
 from tests.conftest import ROOT, wait_for_jobs
@@ -161,6 +161,13 @@ def test_a_backfill_worker_killed_mid_batch_strands_no_companion(
     assert time.monotonic() - killed < 120
     assert "whose lease ran out sent again" in second.log()
     with db.session() as session:
+        tries = attempts.history(session, job_ids)
+        for job_id in job_ids:  # traceable: who had it, and what became of each try
+            first_try, *_, last_try = tries[job_id]
+            assert first_try["worker"].endswith(f":{first.process.pid}")
+            assert first_try["outcome"] == "lease-expired" and first_try["ended_at"]
+            assert last_try["worker"].endswith(f":{second.process.pid}")
+            assert last_try["outcome"] == "done"
         for job_id in job_ids:
             revision = session.get(Job, job_id).revision_id
             assert session.scalar(select(func.count()).select_from(Translation).where(
