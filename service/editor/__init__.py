@@ -16,7 +16,13 @@ scripts ``service/static/editor.*``.
 
 from __future__ import annotations
 
-from service.editor import desk, glossary_page, post_editor, sign_in  # noqa: F401 (routes)
+from service.editor import (  # noqa: F401 (routes)
+    article_form,
+    desk,
+    glossary_page,
+    post_editor,
+    sign_in,
+)
 from service.editor.blueprint import editor, presents_editor_credential
 
 __all__ = ["editor", "presents_editor_credential"]
