@@ -14,6 +14,7 @@ from difflib import SequenceMatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.protected import find_spans
 from service.content import inline_codes
 from service.content.glossary import glossary_for
 from service.content.memory import HUMAN
@@ -33,7 +34,8 @@ def _human_memory(session: Session, source: str, target: str) -> list[MemoryEntr
 
 
 def hints_for(session: Session, translation: Translation) -> dict[int, dict]:
-    """``{position: {"kind", "piece", "terms": [...], "memory": [...]}}`` per segment."""
+    """``{position: {"kind", "piece", "terms": [...], "memory": [...], "codes": [...]}}``
+    per segment."""
     source = translation.revision.article.source_lang
     glossary = glossary_for(session, translation.target_lang)
     remembered = _human_memory(session, source, translation.target_lang)
@@ -55,5 +57,9 @@ def hints_for(session: Session, translation: Translation) -> dict[int, dict]:
             "piece": inline_codes.is_piece(translation.revision, segment.source_text),
             "terms": [{"term": term, "rendering": rendering}
                       for term, rendering in sorted(terms.items())],
-            "memory": memory[:MEMORY_HINTS]}
+            "memory": memory[:MEMORY_HINTS],
+            # What must come through as written (numbers, URLs, names, glossary terms):
+            # the post-editor inserts them at the cursor (its inline codes).
+            "codes": list(dict.fromkeys(span.output for span in
+                                        find_spans(segment.source_text, glossary)))}
     return hints

@@ -43,6 +43,23 @@ class Sentence:
                 text = f"{text[:at]}[{number}]{link.text}[/{number}]{text[at + len(link.text):]}"
         return text
 
+    def draft(self, pieces: list[tuple[str, str]]) -> str:
+        """The sentence as the translation has it now, tokens in place: each piece's
+        source (``pieces``: (source, current translation), in order) replaced by its
+        translation, protected spans kept as written.  What the "rewrite the whole
+        sentence" box starts from (never the source: the editor would have to delete it);
+        empty when no piece is found in the sentence."""
+        text, cursor, parts = self.with_tokens(), 0, []
+        for source, current in pieces:
+            source = source.strip()
+            found = re.compile(rf"(?<!\w){re.escape(source)}(?!\w)").search(text, cursor) \
+                if source else None
+            if found is None:
+                continue
+            parts += [text[cursor:found.start()], current.strip()]
+            cursor = found.end()
+        return "".join([*parts, text[cursor:]]) if parts else ""
+
 
 def _body_sentences(session: Session, translation: Translation) -> list[str]:
     revision = translation.revision

@@ -140,21 +140,66 @@ def translation_page(slug: str, lang: str):
             if translation else []
         hints = segment_hints.hints_for(db_session, translation) if translation else {}
         histories = segment_history.histories(db_session, translation) if translation else {}
-        sentences = {}
+        sentences, drafts = {}, {}
+        in_order = sorted(translation.segments, key=lambda s: s.position) \
+            if translation else []
         for segment in segments:
             if hints.get(segment.position, {}).get("piece"):
                 found = sentence_rewrite.sentence_of(db_session, translation,
                                                      segment.source_text)
                 if found is not None:
                     sentences[segment.position] = found
+                    drafts[segment.position] = found.draft(
+                        _pieces_of(in_order, hints, segment.position, found.source))
+        threshold = current_app.config["REVIEW_CONFIDENCE_THRESHOLD"]
         return render_template(
             "editor_translation.html", article=article, revision=revision, lang=lang,
             language=languages.describe(lang), job=articles.job_summary(job, True)
             if job else None, translation=translation, segments=segments, hints=hints,
             segment_view=view, at=request.args.get("at", ""), sentences=sentences,
-            histories=histories,
+            drafts=drafts, histories=histories,
+            levels={s.position: confidence_level(s.confidence, threshold) for s in segments},
+            flag_labels=FLAG_LABELS, token_kinds=TOKEN_KINDS,
             may_change=g.editor.may_change(lang),
             positions=[s.position for s in segments])
+
+
+# What the post-editor calls each QA flag (engine.quality.FLAGS); the reason is the title.
+FLAG_LABELS = {"number_mismatch": "numbers differ", "glossary": "glossary term missing",
+               "markup": "link or emphasis moved", "untranslated": "not translated",
+               "length_ratio": "unusual length", "low_confidence": "low confidence"}
+# What a [n]...[/n] token of "rewrite the whole sentence" stands for, by inline kind
+# (service.content.inline_codes.CODED_ELEMENTS).
+TOKEN_KINDS = {"link": "the words of a link", "fmt": "emphasised words",
+               "code": "inline code"}
+HIGH_CONFIDENCE = 0.7  # at or above: "high"; below REVIEW_CONFIDENCE_THRESHOLD: "low"
+
+
+def confidence_level(confidence: float | None, threshold: float) -> str:
+    """The model's confidence as an editor reads it: low (flagged for review), medium,
+    high; "person" when a person wrote the text (there is no model confidence)."""
+    if confidence is None:
+        return "person"
+    if confidence < threshold:
+        return "low"
+    return "high" if confidence >= max(HIGH_CONFIDENCE, threshold) else "medium"
+
+
+def _pieces_of(in_order, hints: dict, position: int, sentence: str) -> list[tuple[str, str]]:
+    """(source, current text) of the run of pieces around ``position`` cut from
+    ``sentence``: the engine's pieces of one sentence are consecutive segments."""
+    def belongs(segment) -> bool:
+        hint = hints.get(segment.position, {})
+        return (hint.get("piece") or hint.get("kind") == "link") and \
+            segment.source_text.strip() in sentence
+    index = next(i for i, s in enumerate(in_order) if s.position == position)
+    start = index
+    while start > 0 and belongs(in_order[start - 1]):
+        start -= 1
+    end = index + 1
+    while end < len(in_order) and belongs(in_order[end]):
+        end += 1
+    return [(s.source_text, s.current_text) for s in in_order[start:end]]
 
 
 @editor.post("/articles/<slug>/<lang>/segments/<int:position>/sentence")

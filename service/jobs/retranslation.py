@@ -169,3 +169,14 @@ def rerun_finished(jobs: list[Job], priority: str, webhook_url: str | None) -> l
     for job in again:
         rerun(job, "retranslate", priority, webhook_url)
     return again
+
+
+def requeue_glossary_changes(session_factory, languages: tuple[str, ...]) -> int:
+    """What ``localise backfill --glossary-changed`` queues, for the glossary page's "apply
+    to existing translations": every translation into ``languages`` older than a glossary
+    term its article contains is put back as an unsent backfill job (reason ``glossary``);
+    the caller sends the first chunk and the sweeper feeds the rest.  Returns how many."""
+    scope = Scope(languages=tuple(languages))
+    with session_factory() as session:
+        pairs = plan_glossary_changes(session, scope)
+    return requeue(session_factory, pairs, "glossary")

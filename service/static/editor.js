@@ -35,7 +35,8 @@
     if (box) {
       box.focus({preventScroll: true});
       box.setSelectionRange(box.value.length, box.value.length);
-      box.closest("tr").classList.add("current");
+      var row = box.closest("tr, li.segment");
+      if (row) { row.classList.add("current"); }
       var place = box.getBoundingClientRect();
       if (place.bottom > window.innerHeight) { box.scrollIntoView({block: "nearest"}); }
     }

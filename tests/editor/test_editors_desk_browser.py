@@ -116,7 +116,7 @@ def test_desk_request_retry_progress_and_the_rtl_post_editor(make_app, page, sam
         assert page.locator("#job-progress").get_attribute("data-status") == "queued"
         worker = threading.Thread(target=lambda: _runner(app).run(_job_id(app, "ta")))
         worker.start()
-        page.wait_for_selector("tr.segment", timeout=90_000)
+        page.wait_for_selector("li.segment", timeout=90_000)
         worker.join()
         assert "done" in page.locator("#job-progress .progress").inner_text()
 
@@ -145,7 +145,7 @@ def test_desk_request_retry_progress_and_the_rtl_post_editor(make_app, page, sam
         assert saved.inner_text() == "Segment 0 saved (edited)."
         top = saved.bounding_box()["y"]
         assert 0 <= top < WIDE["height"]  # visible without scrolling
-        assert page.locator("#seg-0 td.state").inner_text() == "edited"
+        assert page.locator("#seg-0 .state").inner_text() == "edited"
         page.screenshot(path=str(ARTIFACTS / "editor-urdu-rtl.png"), full_page=False)
         with db.session() as session:  # what the worker does with the rebuild message
             revision_id = session.get(Job, jobs["ur"]).revision_id
@@ -238,14 +238,18 @@ def test_moving_a_link_token_to_fit_hindi_word_order(make_app, page, sample_arti
     try:
         _sign_in(page, server, auth_headers(app)["Authorization"].removeprefix("Bearer "))
         page.goto(f"{server.url}/editor/articles/link-order/hi")
-        row = page.locator("tr.segment", has=page.locator("details.rewrite")).first
+        row = page.locator("li.segment", has=page.locator("details.rewrite")).first
+        # One segment at a time: open this one from the segment map.
+        page.click(f"nav.segment-map a[data-position='{row.get_attribute('data-position')}']")
         row.locator("details.rewrite summary").click()
+        # It starts from the current translation, not the English.
+        assert "Xiaomi signed" not in row.locator("textarea.sentence-text").input_value()
         row.locator("textarea.sentence-text").fill("शाओमी ने [1]डिक्सन[/1] के साथ करार किया।")
         with page.expect_navigation():
             row.locator("button.save-sentence").click()  # the year is missing: refused
         assert "must keep 2023 as written" in page.locator(".flash-error").inner_text()
-        row = page.locator("tr.segment", has=page.locator("details.rewrite")).first
-        row.locator("details.rewrite summary").click()
+        row = page.locator("li.segment", has=page.locator("details.rewrite")).first
+        row.locator("details.rewrite summary").click()  # the page came back at it
         assert row.locator("details.rewrite p.meta").first.inner_text() == \
             "Xiaomi signed with [1]Dixon Technologies[/1] in 2023."
         box = row.locator("textarea.sentence-text")
@@ -274,7 +278,7 @@ def test_moving_a_link_token_to_fit_hindi_word_order(make_app, page, sample_arti
 
         # The sentence is one segment now (the engine took it whole), no longer pieces.
         page.goto(f"{server.url}/editor/articles/link-order/hi")
-        sources = page.locator("tr.segment td:nth-child(2)").all_inner_texts()
+        sources = page.locator("li.segment .source-text").all_text_contents()
         assert any(s.startswith("Xiaomi signed with Dixon Technologies in 2023.")
                    for s in sources)
     finally:
