@@ -172,14 +172,15 @@ TEXTAREAS = {"summary", "highlights", "body_html"}  # HTML drops a textarea's fi
 def test_edit_original_prefills_and_keeps_human_corrections(app, sample_article):
     client, csrf = sign_in(app)
     slug = sample_article["slug"]
-    assert client.post("/editor/new", data=form_of(sample_article, csrf, ["hi"])
-                       ).status_code == 302
+    api, headers = app.test_client(), auth_headers(app)
+    image = {"url": "https://example.com/dixon.jpg", "alt": "A factory floor",
+             "caption": "Dixon's plant in Noida", "width": 1200, "height": 800}
+    posted = api.post("/api/v1/articles", headers=headers, json={  # made by the API
+        **sample_article, "image": image, "languages": ["hi"]})
+    assert posted.status_code == 201
     runner = JobRunner(app.extensions["db"], app.extensions["packages"], Engine())
-    with app.extensions["db"].session() as session:
-        first_job = session.query(Job).one().id
+    first_job = posted.get_json()["jobs"][0]["id"]
     assert runner.run(first_job).status == "done"
-    api = app.test_client()
-    headers = auth_headers(app)
     segments = api.get(f"/api/v1/articles/{slug}/translations/hi/segments",
                        headers=headers).get_json()["segments"]
     kept = sample_article["highlights"][1]
@@ -194,6 +195,8 @@ def test_edit_original_prefills_and_keeps_human_corrections(app, sample_article)
     assert form["title"] == sample_article["title"] and form["slug"] == slug
     assert form["published_at"] == "2023-05-31T16:09:00+05:30"  # the site's zone, as typed
     assert form.getlist("languages") == ["hi"]
+    assert (form["image_url"], form["image_width"], form["image_height"]) == (
+        image["url"], "1200", "800")
     unchanged = client.post(f"/editor/articles/{slug}/edit", data=form)
     assert unchanged.status_code == 302
     assert "No change to the original (revision 1 kept)." in client.get(
