@@ -61,6 +61,7 @@ def _new_runner() -> JobRunner:
             db, extensions["packages"], Engine(settings, pool), config["PIVOT_LANG"],
             on_change=extensions["page_cache"].invalidate,
             publish_policy=publish_policy(config),
+            publish_policies=config.get("PUBLISH_POLICY_BY_LANG"),
             review_threshold=config["REVIEW_CONFIDENCE_THRESHOLD"],
             span_probe=config["SPAN_PROBE"])
     return extensions["job_runner"]

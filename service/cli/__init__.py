@@ -12,6 +12,7 @@ from service.cli import (  # noqa: F401 (registers them)
     backfill_manage,
     glossary,
     models,
+    report,
     run,
     tokens,
 )

@@ -19,6 +19,7 @@ from __future__ import annotations
 from service.editor import (  # noqa: F401 (routes)
     article_form,
     desk,
+    edit_report_page,
     glossary_page,
     post_editor,
     sign_in,

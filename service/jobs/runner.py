@@ -50,11 +50,13 @@ class JobRunner:
                  pivot: str = "en", on_change: Callable[[str], None] | None = None,
                  auto_publish: bool = True, publish_policy: str | None = None,
                  review_threshold: float = 0.3, span_probe: bool = False,
-                 worker: str | None = None) -> None:
+                 worker: str | None = None,
+                 publish_policies: dict[str, str] | None = None) -> None:
         """``on_change(slug)`` is called whenever an article's translations change.
 
         ``publish_policy`` (``auto``, ``review``, ``gated``) decides whether a new
-        translation goes live; without it ``auto_publish`` (its older alias) does.
+        translation goes live; without it ``auto_publish`` (its older alias) does;
+        ``publish_policies`` ({language: policy}, ``PUBLISH_POLICY_<CODE>``) win for theirs.
         ``review_threshold`` is the confidence below which a segment is flagged.
         ``span_probe``: measure once per English-source model route which kinds of span
         it never keeps, and send sentences holding them straight to the pieces
@@ -64,6 +66,7 @@ class JobRunner:
         self.db, self.store, self.engine, self.pivot = db, store, engine, pivot
         self.on_change = on_change or (lambda slug: None)
         self.publish_policy = publish_policy or ("auto" if auto_publish else "review")
+        self.publish_policies = dict(publish_policies or {})
         self.review_threshold = review_threshold
         self.span_probe = span_probe
         self.worker = worker
@@ -246,7 +249,7 @@ class JobRunner:
         flagged = sum(1 for segment in segments if segment.flags)
         held = None
         if translation is None:
-            publish, held = self._publication(segments)
+            publish, held = self._publication(segments, target)
             translation = Translation(revision_id=work.revision_id, target_lang=target,
                                       published=publish,
                                       published_at=utcnow() if publish else None)
@@ -295,16 +298,21 @@ class JobRunner:
                 flags=[flag.as_dict() for flag in flags]))
         return segments
 
-    def _publication(self, segments: list[TranslationSegment]) -> tuple[bool, str | None]:
-        """Whether a new translation goes live under the policy, and if held back, why."""
-        if self.publish_policy != "gated":
-            return self.publish_policy == "auto", None
+    def _publication(self, segments: list[TranslationSegment],
+                     target: str) -> tuple[bool, str | None]:
+        """Whether a new translation goes live under the language's policy, and if held
+        back, why."""
+        policy = self.publish_policies.get(target, self.publish_policy)
+        if policy != "gated":
+            return policy == "auto", None
+        setting = f"PUBLISH_POLICY_{target.upper()}" if target in self.publish_policies \
+            else "PUBLISH_POLICY"
         counts = Counter(flag["flag"] for segment in segments for flag in segment.flags)
         if not counts:
             return True, None
         flagged = sum(1 for segment in segments if segment.flags)
         detail = ", ".join(f"{name} ×{count}" for name, count in counts.most_common())
-        return False, (f"kept as a draft (PUBLISH_POLICY=gated): {flagged} of "
+        return False, (f"kept as a draft ({setting}=gated): {flagged} of "
                        f"{len(segments)} segments flagged ({detail})")
 
     def _pass(self, groups: list[Group], per_group: list[list[list[str]]]

@@ -9,11 +9,12 @@ deployment of the ``Procfile``.  The README's configuration table documents each
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from service.platform import file_broker
+from service.platform import file_broker, languages
 from service.platform.memory_budget import model_memory_budget
 
 # The folder holding pyproject.toml, service/ and translations/ (this file is
@@ -53,11 +54,34 @@ def _env_choice(name: str, choices: tuple[str, ...]) -> str | None:
     return raw or None
 
 
-def publish_policy(config: dict[str, Any]) -> str:
-    """``PUBLISH_POLICY`` when set, else the older ``AUTO_PUBLISH`` switch as its alias:
-    true is ``auto``, false is ``review``."""
-    return config.get("PUBLISH_POLICY") or ("auto" if config.get("AUTO_PUBLISH", True)
-                                            else "review")
+def publish_policy(config: dict[str, Any], language: str | None = None) -> str:
+    """``language``'s own ``PUBLISH_POLICY_<CODE>`` when set; else ``PUBLISH_POLICY``, else
+    the older ``AUTO_PUBLISH`` switch as its alias: true is ``auto``, false is ``review``."""
+    own = (config.get("PUBLISH_POLICY_BY_LANG") or {}).get(language) if language else None
+    return own or config.get("PUBLISH_POLICY") or (
+        "auto" if config.get("AUTO_PUBLISH", True) else "review")
+
+
+_PUBLISH_POLICY_OF = re.compile(r"^PUBLISH_POLICY_([A-Z]{2,3})$")
+
+
+def publish_policies_by_language() -> dict[str, str]:
+    """``PUBLISH_POLICY_HI=auto`` and the like: one language's policy over the site's (a
+    desk whose post-edit analytics show editors rarely change its sentences, see
+    docs/editor-workflow.md).  A name whose code is no known language is refused, so a
+    typo cannot silently leave the site's policy in force."""
+    policies = {}
+    for name in sorted(os.environ):
+        match = _PUBLISH_POLICY_OF.match(name)
+        if match is None:
+            continue
+        code = match.group(1).lower()
+        if not languages.is_known(code):
+            raise ValueError(f"environment variable {name}: {code!r} is no known language "
+                             "code (PUBLISH_POLICY_<CODE>, e.g. PUBLISH_POLICY_HI)")
+        if policy := _env_choice(name, PUBLISH_POLICIES):
+            policies[code] = policy
+    return policies
 
 
 # Argos Translate's own package index (argostranslate.settings.remote_package_index).
@@ -127,6 +151,8 @@ def load_config() -> dict[str, Any]:
         "AUTO_PUBLISH": os.environ.get("AUTO_PUBLISH", "true").lower() in ("1", "true", "yes"),
         # auto | review | gated (see publish_policy); unset: AUTO_PUBLISH decides.
         "PUBLISH_POLICY": _env_choice("PUBLISH_POLICY", PUBLISH_POLICIES),
+        # PUBLISH_POLICY_<CODE>: one language's policy over the site's, {code: policy}.
+        "PUBLISH_POLICY_BY_LANG": publish_policies_by_language(),
         # Segments the model is less sure of than this get the low_confidence flag.
         "REVIEW_CONFIDENCE_THRESHOLD": _env_float("REVIEW_CONFIDENCE_THRESHOLD", 0.3),
         # notice | original: what readers get while the newest translation is outdated.

@@ -10,6 +10,7 @@ from typing import Any
 
 from service.web.openapi_schemas import (
     LANG,
+    NULLABLE_DATE_TIME,
     SCHEMAS,
     error,
     ref,
@@ -52,6 +53,49 @@ def _xml_response(description: str) -> dict:
 
 
 TRANSLATION_PARAMS = [SLUG, LANG_PARAM]
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+# GET /reports/edits (service.content.edit_report): one group's numbers; shares are
+# fractions, chrF and TER sacrebleu's sentence scores (0-100) of the model's text against
+# the published text, editing time in seconds.
+EDIT_STATS = {
+    "segments": {"type": "integer", "minimum": 0},
+    "unchanged": {"type": "integer", "minimum": 0},
+    "edited": {"type": "integer", "minimum": 0},
+    **{name: _NUMBER_OR_NULL for name in (
+        "share_unchanged", "share_edited", "chrf", "ter", "edited_chrf", "edited_ter",
+        "edit_seconds_mean", "edit_seconds_median")},
+    "timed_segments": {"type": "integer", "minimum": 0}}
+EDIT_REPORT = {
+    "type": "object", "required": ["language", "since", "rule", "languages"],
+    "properties": {
+        "language": {"type": ["string", "null"]},
+        "since": {"type": ["string", "null"], "format": "date-time"},
+        "rule": {"type": "object", "required": ["auto_safe_percent", "window", "minimum",
+                                                "idle_gap_s"]},
+        "languages": {"type": "array", "items": {
+            "type": "object",
+            "required": ["language", "name", "publish_policy", *EDIT_STATS, "versions",
+                         "suggestion"],
+            "properties": {
+                "language": LANG, "name": {"type": "string"},
+                "publish_policy": {"enum": ["auto", "review", "gated"]},
+                **EDIT_STATS,
+                "versions": {"type": "array", "items": {
+                    "type": "object", "required": ["model", "first_published_at",
+                                                   *EDIT_STATS],
+                    "properties": {"model": {"type": "string"},
+                                   "first_published_at": NULLABLE_DATE_TIME,
+                                   **EDIT_STATS}}},
+                "suggestion": {
+                    "type": "object",
+                    "required": ["sentences", "unchanged", "share_unchanged", "policy",
+                                 "suggested_policy", "text"],
+                    "properties": {
+                        "sentences": {"type": "integer"}, "unchanged": {"type": "integer"},
+                        "share_unchanged": _NUMBER_OR_NULL,
+                        "policy": {"enum": ["auto", "review", "gated"]},
+                        "suggested_policy": {"enum": ["auto", "review", "gated", None]},
+                        "text": {"type": "string"}}}}}}}}
 POSITION = {"name": "position", "in": "path", "required": True, "schema": {"type": "integer"}}
 
 
@@ -210,6 +254,18 @@ def document() -> dict:
                                        "schema": {"type": "string"}},
                                       {"name": "language", "in": "query",
                                        "schema": {"type": "string"}}], secured=True)},
+            "/reports/edits": {"get": _op(
+                "Post-edit analytics (any editor token): per language and model version, "
+                "sentences published unchanged or edited, chrF/TER of the model's text "
+                "against the published text, editing time per segment, and whether "
+                "PUBLISH_POLICY auto is safe for the language",
+                {"200": reply(EDIT_REPORT), "400": bad},
+                params=[{"name": "lang", "in": "query", "schema": LANG,
+                         "description": "one language (default: every language)"},
+                        {"name": "since", "in": "query", "schema": {"type": "string"},
+                         "description": "translations published since: an ISO date or "
+                                        "date-time, or days such as 30d (default: all)"}],
+                secured=True)},
             "/models": {"get": _op("Installed models", {"200": reply(ref("Models"))},
                                    secured=True)},
             "/languages": {"get": _op(
