@@ -119,6 +119,22 @@ def parse_xliff(data: bytes, translation: Translation, slug: str) -> list[Correc
     return corrections
 
 
+def file_address(data: bytes) -> tuple[str, str]:
+    """The (slug, target language) an XLIFF file made by ``export_xliff`` is for, read
+    from the file itself (its ``<file id>`` and ``trgLang``): the desk imports files
+    dropped on it without asking which translation each one is.  ``parse_xliff`` then
+    checks the file against that translation as the API does."""
+    root = _parse(data, "XLIFF")
+    ns = f"{{{XLIFF_NS}}}"
+    if root.tag != f"{ns}xliff" or root.get("version") != "2.0":
+        raise ValidationError("expected an XLIFF 2.0 document", code="invalid_file")
+    files = root.findall(f"{ns}file")
+    if len(files) != 1 or not files[0].get("id") or not root.get("trgLang"):
+        raise ValidationError("expected one <file> with an id (the article's slug) and a "
+                              "trgLang: a file exported by this service", code="invalid_file")
+    return files[0].get("id"), root.get("trgLang")
+
+
 def export_tmx(entries: list[MemoryEntry]) -> bytes:
     root = Element("tmx", {"version": "1.4"})
     SubElement(root, "header", {"creationtool": "localiser", "creationtoolversion": "0.1",

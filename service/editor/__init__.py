@@ -19,6 +19,9 @@ from __future__ import annotations
 from service.editor import (  # noqa: F401 (routes)
     article_form,
     desk,
+    desk_bulk,
+    desk_live,
+    desk_xliff,
     edit_report_page,
     glossary_page,
     post_editor,

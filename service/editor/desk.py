@@ -1,4 +1,8 @@
-"""The desk: every article and the state of each language; requests, retries, takedowns."""
+"""The desk: every article and the state of each language; requests, retries, takedowns.
+
+Bulk actions are in ``desk_bulk``, XLIFF in ``desk_xliff``, live states in ``desk_live``;
+what a language row shows is one template macro (``_editor_desk_row.html``) that the page
+and the live states share, fed by :func:`desk_row_context`."""
 
 from __future__ import annotations
 
@@ -12,8 +16,8 @@ from flask import (
     url_for,
 )
 
-from service.content import article_list, articles, intake, takedowns
-from service.editor import stuck_jobs
+from service.content import article_list, articles, takedowns
+from service.editor import access_summary, stuck_jobs
 from service.editor.blueprint import (
     database,
     editor,
@@ -21,7 +25,7 @@ from service.editor.blueprint import (
     send_jobs,
     signed_in,
 )
-from service.jobs import retranslation
+from service.jobs import desk_waits, language_actions
 from service.platform import languages, tokens
 from service.platform.errors import ServiceError, ValidationError
 from service.platform.security_headers import no_framing
@@ -40,6 +44,11 @@ def dashboard():
     with database().session() as db_session:
         found, cursor = article_list.list_articles(db_session, query)
         stuck = stuck_jobs.summary(db_session)
+        reviewed_by_language: dict[str, int] = {}
+        for row in language_actions.reviewed_drafts(db_session):
+            if g.editor.may_change(row.language):
+                reviewed_by_language[row.language] = \
+                    reviewed_by_language.get(row.language, 0) + 1
     default_source = current_app.config["DEFAULT_SOURCE_LANG"]
     reachable = {default_source: store.reachable_targets(default_source, pivot)}
     for entry in found:
@@ -51,20 +60,45 @@ def dashboard():
                                  "native_name": languages.native_name(code)}
                                 for code in reachable[source]
                                 if code not in present and g.editor.may_change(code)]
+        entry["outside_desk"] = [code for code in reachable[source]
+                                 if code not in present and not g.editor.may_change(code)]
     every_language = sorted({code for codes in reachable.values() for code in codes}
                             | {lang["language"] for e in found for lang in e["languages"]}
                             | ({query.language} if query.language else set()))
     no_model = [code for code in languages.NEWSROOM_LANGUAGES
                 if code not in reachable[default_source]]
+    rows = desk_row_context([e["slug"] for e in found], request.full_path)
+    for entry in found:
+        entry["reviewed_here"] = [lang["language"] for lang in entry["languages"]
+                                  if f"{entry['slug']}:{lang['language']}" in rows["reviewed"]
+                                  and g.editor.may_change(lang["language"])]
     return render_template("editor_dashboard.html", articles=found, next_cursor=cursor,
                            no_model=no_model, no_model_names=[
                                f"{languages.english_name(code)} ({code})" for code in no_model],
                            query=query, states=article_list.STATES, stuck=stuck,
                            language_choices=[(code, languages.english_name(code))
-                                             for code in every_language])
+                                             for code in every_language],
+                           access=access_summary.describe(g.editor),
+                           changeable=[(code, languages.english_name(code))
+                                       for code in every_language if g.editor.may_change(code)],
+                           reviewed_by_language=sorted(reviewed_by_language.items()),
+                           live_version=desk_waits.version_of(
+                               {e["slug"]: e["languages"] for e in found}),
+                           **rows)
 
 
-def _back_to_desk() -> str:
+def desk_row_context(slugs: list[str], back: str) -> dict:
+    """What the languages cell of the desk's rows needs besides the states: the reviewed
+    drafts among them, where forms return to, and why the token may not change a row."""
+    with database().session() as db_session:
+        reviewed = {row.key for row in language_actions.reviewed_drafts(db_session, slugs)}
+    return {"reviewed": reviewed, "back": back if back.startswith("/editor/") else "/editor/",
+            "why_not": access_summary.why_not}
+
+
+def back_to_desk() -> str:
+    """Where a desk form returns: its ``back`` field (a desk path, with the filters) or
+    the desk; within ``SITE_URL``'s prefix."""
     target = request.form.get("back", "")
     return request.script_root + target if target.startswith("/editor/") \
         else url_for("editor.dashboard")
@@ -77,21 +111,15 @@ def request_language(slug: str):
     """Ask for one more language of the article's current revision (idempotent)."""
     code = request.form.get("language", "")
     try:
-        intake.language_code(code, "language")
-        g.editor.check_languages([code])
-
         def create(db_session) -> list[tuple[str, str]]:
-            article = articles.get_article(db_session, slug)
-            targets = articles.resolve_targets(current_app.extensions["packages"],
-                                               article.source_lang, [code], [],
-                                               current_app.config["PIVOT_LANG"])
-            _, created = articles.request_jobs(db_session, article.current_revision,
-                                               targets, "high", None)
+            created = language_actions.request_language(
+                db_session, current_app.extensions["packages"],
+                current_app.config["PIVOT_LANG"], g.editor, slug, code)
             return [(job.id, job.priority) for job in created]
         created = database().run_retrying(create)
     except ServiceError as exc:
         flash(exc.message, "error")
-        return redirect(_back_to_desk() + f"#article-{slug}")
+        return redirect(back_to_desk() + f"#article-{slug}")
     if created:
         current_app.extensions["page_cache"].invalidate(slug)
         sent = send_jobs(created)
@@ -99,7 +127,7 @@ def request_language(slug: str):
               + ("." if sent else "; the queue is unreachable, it will be sent later."), "ok")
     else:
         flash(f"{languages.english_name(code)} was already requested.", "ok")
-    return redirect(_back_to_desk() + f"#article-{slug}")
+    return redirect(back_to_desk() + f"#article-{slug}")
 
 
 @editor.post("/articles/<slug>/<lang>/retry")
@@ -108,25 +136,19 @@ def request_language(slug: str):
 def retry_language(slug: str, lang: str):
     """Run a failed job again (same job, with today's models and glossary)."""
     try:
-        g.editor.check_languages([lang])
-
         def again(db_session) -> list[tuple[str, str]]:
-            article = articles.get_article(db_session, slug)
-            failed = [job for job in articles.jobs_of(db_session, article.current_revision)
-                      if job.target_lang == lang and job.status == "failed"]
-            rerun = retranslation.rerun_finished(failed, "high", None)
-            db_session.flush()
+            rerun = language_actions.retry_language(db_session, g.editor, slug, lang)
             return [(job.id, job.priority) for job in rerun]
         jobs = database().run_retrying(again)
     except ServiceError as exc:
         flash(exc.message, "error")
-        return redirect(_back_to_desk() + f"#article-{slug}")
+        return redirect(back_to_desk() + f"#article-{slug}")
     if jobs:
         send_jobs(jobs)
         flash(f"{languages.english_name(lang)}: translating again.", "ok")
     else:
         flash(f"{languages.english_name(lang)} has no failed job to retry.", "error")
-    return redirect(_back_to_desk() + f"#article-{slug}")
+    return redirect(back_to_desk() + f"#article-{slug}")
 
 
 # --- takedowns (admins) ----------------------------------------------------------------------

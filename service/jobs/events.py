@@ -82,10 +82,11 @@ class JobEvents:
         """Whether a change would wake a waiter now (subscribed and connected)."""
         return self._subscribed.is_set()
 
-    def watch(self, job_id: str) -> threading.Event:
+    def watch(self, job_id: str, woken: threading.Event | None = None) -> threading.Event:
         """Register before reading the job, so no change between the read and the wait
-        is missed; ``unwatch`` when done."""
-        woken = threading.Event()
+        is missed; ``unwatch`` when done.  ``woken``: one event for several jobs (the
+        desk waits for any of its rows)."""
+        woken = woken or threading.Event()
         with self._lock:
             self._waiters.setdefault(job_id, set()).add(woken)
             if self._thread is None:  # started by the first waiter, in the web process

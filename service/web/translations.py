@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from service.content import articles, exchange, intake, segment_history
+from service.content import articles, exchange, intake, segment_history, xliff_files
 from service.jobs import dispatch, rebuild_requests
 from service.platform import tokens
 from service.platform.errors import NotFound
@@ -126,12 +126,9 @@ def import_xliff(slug: str, lang: str):
     may_change([lang])
     with database().session() as session:
         translation = _editable(session, slug, lang)
-        corrections = exchange.parse_xliff(request.get_data(), translation, slug)
-        for correction in corrections:
-            articles.correct_segment(session, translation, correction.position,
-                                     correction.text, correction.state, actor="xliff-import")
+        updated = xliff_files.import_xliff(session, translation, slug, request.get_data())
         rebuild = _rebuild_request(session, translation.revision_id, lang) \
-            if corrections else None
+            if updated else None
     if rebuild and not _send_rebuild(*rebuild):
-        return jsonify({"updated": len(corrections), "rebuild": "pending"}), 202
-    return jsonify({"updated": len(corrections)})
+        return jsonify({"updated": updated, "rebuild": "pending"}), 202
+    return jsonify({"updated": updated})
