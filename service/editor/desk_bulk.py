@@ -36,11 +36,11 @@ def run_action(action: str, rows: list[Row | str]) -> list[RowOutcome]:
     return outcomes
 
 
-def results_page(title: str, outcomes: list[RowOutcome]):
+def results_page(title: str, outcomes: list[RowOutcome], first_column: str = "Row"):
     counts = {name: sum(1 for o in outcomes if o.outcome == name)
               for name in ("done", "unchanged", "refused")}
     return render_template("editor_bulk_results.html", title=title, outcomes=outcomes,
-                           counts=counts, back=back_to_desk(),
+                           counts=counts, back=back_to_desk(), first_column=first_column,
                            language_name=languages.english_name)
 
 

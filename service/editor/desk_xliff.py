@@ -115,7 +115,7 @@ def import_xliff_files():
     if not uploads:
         flash("Choose one or more .xlf files (or a .zip of them) to import.", "error")
         return redirect(back_to_desk())
-    return results_page("Import XLIFF", [_import_one(upload) for upload in uploads])
+    return results_page("Import XLIFF", [_import_one(upload) for upload in uploads], "File")
 
 
 def _unpacked(name: str, data: bytes) -> list[xliff_files.Upload]:
