@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 from sqlalchemy.orm import Session
 
 from engine.document import SegmentedArticle
@@ -22,7 +22,7 @@ from engine.protected import find_spans, survives
 from service.content import memory
 from service.content.article_extras import revision_text
 from service.content.glossary import glossary_for
-from service.content.inline_codes import Inline, inline_elements
+from service.content.inline_codes import CODED_ELEMENTS, Inline, inline_elements
 from service.platform.errors import ValidationError
 from service.platform.models import Translation
 
@@ -70,14 +70,53 @@ def _body_sentences(session: Session, translation: Translation) -> list[str]:
     return [s for s in document.first_pass() if " ".join(s.split()) in " ".join(body_text.split())]
 
 
+BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figcaption", "td",
+          "th", "dd", "dt")
+
+
+def links_in(body_html: str, sentence: str) -> list[Inline] | None:
+    """The inline elements inside ``sentence`` where it stands in the body, in order; None
+    when no block holds it.  By place, not by words: "Dixon Technologies" linked in one
+    sentence and written plain in another gives the second no token (its help would speak
+    of a link the sentence does not have)."""
+    words = sentence.split()
+    if not words:
+        return None
+    pattern = re.compile(r"\s+".join(re.escape(word) for word in words))
+    soup = BeautifulSoup(body_html or "", "html.parser")
+    for block in soup.find_all(BLOCKS):
+        if block.find(BLOCKS) is not None:  # the innermost block holds the sentence
+            continue
+        text, starts = "", {}
+        for node in block.descendants:
+            if isinstance(node, Tag) and node.name in CODED_ELEMENTS:
+                starts[id(node)] = len(text)
+            elif isinstance(node, NavigableString) and not isinstance(node, Comment):
+                text += str(node)
+        found = pattern.search(text)
+        if found is None:
+            continue
+        inside = []
+        for element in block.find_all(list(CODED_ELEMENTS)):
+            own, start = element.get_text(), starts[id(element)]
+            if own.strip() and own.strip() != sentence.strip() and \
+                    found.start() <= start and start + len(own) <= found.end():
+                inside.append(Inline((element.name, element.get("href", "")),
+                                     CODED_ELEMENTS[element.name], own.strip()))
+        return inside
+    return None
+
+
 def sentence_of(session: Session, translation: Translation, piece: str) -> Sentence | None:
     """The body sentence ``piece`` was cut from, or None (it is a sentence of its own)."""
     piece = piece.strip()
     for sentence in _body_sentences(session, translation):
         if piece and piece != sentence.strip() and \
                 re.search(rf"(?<!\w){re.escape(piece)}(?!\w)", sentence):
-            links = [inline for inline in inline_elements(translation.revision.body_html)
-                     if inline.text in sentence and inline.text != sentence.strip()]
+            links = links_in(translation.revision.body_html, sentence)
+            if links is None:  # not found as written in one block: match by words
+                links = [inline for inline in inline_elements(translation.revision.body_html)
+                         if inline.text in sentence and inline.text != sentence.strip()]
             return Sentence(sentence, links)
     return None
 
