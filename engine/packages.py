@@ -42,6 +42,11 @@ class PackageError(Exception):
     """A package that cannot be installed, or a pair with no installed package."""
 
 
+class NoModelError(PackageError):
+    """No installed package reaches the pair (another host's store may: a worker hands
+    such a job back instead of failing it)."""
+
+
 @dataclass(frozen=True)
 class InstalledPackage(DescribedByMetadata):
     path: Path
@@ -309,7 +314,7 @@ class PackageStore:
             if first and second:
                 candidates.append([Hop(first, source, pivot), Hop(second, pivot, target)])
         if not candidates:
-            raise PackageError(f"no installed model translates {source}->{target}"
+            raise NoModelError(f"no installed model translates {source}->{target}"
                                f" (directly or through {pivot})")
         return max(candidates, key=lambda route: (
             not any(hop.package.synthetic for hop in route), -len(route)))

@@ -54,5 +54,8 @@ def celery_init_app(app: Flask) -> Celery:
         celeryd_after_setup.connect(_reuse_freed_memory, weak=False,
                                     dispatch_uid="localiser-reuse-freed-memory")
 
+    from workers.host_presence import init_host_presence
+    init_host_presence(app, celery_app)  # models synced and advertised (issue 34)
+
     import workers.tasks  # noqa: F401  (registers the tasks with this app)
     return celery_app

@@ -19,7 +19,7 @@ from engine.model_pool import process_pool
 from engine.translator import Engine, EngineSettings
 from service.content.articles import job_summary
 from service.jobs import claims as job_claims
-from service.jobs import dispatch, leases, model_residency, webhooks
+from service.jobs import dispatch, leases, model_residency, model_routing, webhooks
 from service.jobs.dispatch import REBUILD_TASK, TRANSLATE_TASK, queue_name
 from service.jobs.runner import TRANSIENT_ERRORS, JobOutcome, JobRunner
 from service.platform.config import publish_policy
@@ -63,15 +63,17 @@ def _new_runner() -> JobRunner:
             publish_policy=publish_policy(config),
             publish_policies=config.get("PUBLISH_POLICY_BY_LANG"),
             review_threshold=config["REVIEW_CONFIDENCE_THRESHOLD"],
-            span_probe=config["SPAN_PROBE"])
+            span_probe=config["SPAN_PROBE"], hand_back_missing=True)
     return extensions["job_runner"]
 
 
 @shared_task(name=TRANSLATE_TASK, bind=True, ignore_result=True, max_retries=None)
 def translate_job(self, job_id: str, companions: list[str] | None = None) -> str:
     """Transient failures (database down) retry with exponential backoff; permanent ones
-    (no model) fail at once with the reason on the job.  ``companions`` (jobs sent in the
-    same message because one multi-target model serves them) share the batched calls."""
+    fail at once with the reason on the job; a job whose model this worker lacks is handed
+    back to the workers that hold it (service.jobs.model_routing), never failed.
+    ``companions`` (jobs sent in the same message because one multi-target model serves
+    them) share the batched calls."""
     batch = [job_id, *(companions or [])]
     backfill: list[str] = []
     task_id = self.request.id or job_id
@@ -198,6 +200,11 @@ def _run_batch(batch: list[str]) -> dict[str, JobOutcome]:
         keeper.let_go(batch)
     log.info("jobs %s translated together in %d model call(s)", ",".join(batch),
              runner.engine.model_calls - calls)
+    handed_back = [job_id for job_id, outcome in outcomes.items()
+                   if outcome.status == model_routing.HANDED_BACK]
+    if handed_back:  # to the queue of workers that hold the model (service.jobs.model_routing)
+        model_routing.send_handed_back(current_app.extensions["db"],
+                                       current_app.extensions["celery"], handed_back)
     if any(outcome.rebuild_pending for outcome in outcomes.values()):
         _send_pending_rebuilds()
     return outcomes
@@ -228,7 +235,10 @@ def _backfill_companions(job_id: str) -> list[str]:
         job = session.get(Job, job_id)
         if job is None or job.priority != "low" or job.status == "done":
             return []
-        language = job.target_lang
+        language, source = job.target_lang, job.revision.article.source_lang
+    if not model_routing.can_translate(current_app.extensions["packages"], source, language,
+                                       current_app.config["PIVOT_LANG"]):
+        return []  # its own job is handed back; the others wait for a worker with the model
     return dispatch.claim_backfill_batch(current_app.extensions["db"], language,
                                 current_app.config["BACKFILL_BATCH"] - 1)
 

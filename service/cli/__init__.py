@@ -20,5 +20,6 @@ from service.cli.articles import articles  # noqa: F401 (registers `articles rem
 from service.cli.base import cli
 from service.cli.models_download import models_download  # noqa: F401 (`models download`)
 from service.cli.models_import import models_import  # noqa: F401 (registers `models import`)
+from service.cli.models_sync import models_sync  # noqa: F401 (registers `models sync`)
 
 __all__ = ["cli"]

@@ -15,7 +15,15 @@ from service.cli.terminal import echo
 @cli.command(help="Show the data folder (and why it was chosen), database, broker, models and "
                   "logs this configuration uses. Creates nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print it as JSON.")
-def info(as_json: bool) -> None:
+@click.option("--cluster", is_flag=True, help="Instead: every live process of the "
+              "deployment (web, workers) with its host, models and versions, and what does "
+              "not agree: REQUIRED_MODELS a worker lacks, pairs the workers hold "
+              "differently, shared settings that differ (secrets by name only). Exit 3 "
+              "when something does not agree.")
+def info(as_json: bool, cluster: bool) -> None:
+    if cluster:
+        _cluster(as_json)
+        return
     from sqlalchemy.engine import make_url
 
     from service.platform.config import database_url, find_data_dir, models_dir
@@ -42,3 +50,45 @@ def info(as_json: bool) -> None:
     echo(f"broker:      {facts['broker']}")
     echo(f"models:      {facts['models_dir']}")
     echo(f"logs:        {facts['logs_dir']}")
+
+
+def _cluster(as_json: bool) -> None:
+    """The host registry as ``/readyz`` reports it (service.platform.host_registry), with
+    this command's own settings compared too."""
+    import sys
+
+    from service.cli.base import _app
+    from service.platform import host_registry
+    from service.platform.settings_fingerprint import fingerprint
+    app = _app(must_exist=True)
+    report = host_registry.cluster_report(app.extensions["db"], app.config)
+    live = host_registry.live(app.extensions["db"], 3 * app.config["HOST_HEARTBEAT_S"])
+    mine = fingerprint(app.config)
+    # A setting this command's environment holds differently from every live process:
+    # the shell it runs in is configured unlike the deployment (its answers may mislead).
+    here = [{"setting": name, "message": f"{name} of this command differs from every "
+                                         f"live process"}
+            for name in sorted(mine)
+            if live and all((row.settings or {}).get(name) != mine[name] for row in live)]
+    report["this_command"] = here
+    disagree = bool(report["settings_mismatches"] or report["model_problems"] or here)
+    if as_json:
+        echo(json.dumps(report, indent=2))
+        sys.exit(3 if disagree else 0)
+    if not report["processes"]:
+        echo("no live process has advertised itself (workers do at start, web processes "
+             "when /readyz is asked)")
+    for row in report["processes"]:
+        models = ", ".join(f"{pair} {version}" for pair, version in row["models"].items())
+        echo(f"{row['role']:<7} {row['process']:<32} heartbeat {row['heartbeat_at']}")
+        echo(f"        models: {models or 'none'}")
+    required = ", ".join(report["required_models"]) or "none set"
+    echo(f"REQUIRED_MODELS: {required}")
+    problems = [item["message"] for item in report["settings_mismatches"]] \
+        + report["model_problems"] + [item["message"] for item in here]
+    for problem in problems:
+        echo(f"mismatch: {problem}")
+    if not problems:
+        echo("every live process agrees (models and shared settings)")
+    sys.exit(3 if disagree else 0)
+

@@ -19,12 +19,12 @@ from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
 from engine import process_memory, quality, span_probe
 from engine.document import ArticleText, SegmentedArticle, translate_document_groups
-from engine.packages import Hop, PackageError, PackageStore
+from engine.packages import Hop, NoModelError, PackageError, PackageStore
 from engine.translator import Engine, route_key
 from service.content import memory, segment_history
 from service.content.article_extras import Extras, revision_text, split_extras, store_extras
 from service.content.glossary import glossary_for
-from service.jobs import attempts, model_residency, rebuild_requests
+from service.jobs import attempts, model_residency, model_routing, rebuild_requests
 from service.jobs.correction_guard import (
     corrected_since,
     segments_now,
@@ -50,7 +50,7 @@ class JobRunner:
                  pivot: str = "en", on_change: Callable[[str], None] | None = None,
                  auto_publish: bool = True, publish_policy: str | None = None,
                  review_threshold: float = 0.3, span_probe: bool = False,
-                 worker: str | None = None,
+                 worker: str | None = None, hand_back_missing: bool = False,
                  publish_policies: dict[str, str] | None = None) -> None:
         """``on_change(slug)`` is called whenever an article's translations change.
 
@@ -62,6 +62,9 @@ class JobRunner:
         it never keeps, and send sentences holding them straight to the pieces
         (``engine.span_probe``; the worker's ``SPAN_PROBE`` setting).
         ``worker``: the name its attempts record (default host:pid, as its leases).
+        ``hand_back_missing``: a job whose model this store lacks is handed back (queued,
+        the reason on it) instead of failed: a worker's runner, as other workers may hold
+        the model (service.jobs.model_routing).
         """
         self.db, self.store, self.engine, self.pivot = db, store, engine, pivot
         self.on_change = on_change or (lambda slug: None)
@@ -70,6 +73,7 @@ class JobRunner:
         self.review_threshold = review_threshold
         self.span_probe = span_probe
         self.worker = worker
+        self.hand_back_missing = hand_back_missing
         self._never_kept: dict[str, frozenset[str]] = {}
         self._probing = threading.Lock()
         self._segmenting = threading.Lock()
@@ -115,6 +119,11 @@ class JobRunner:
                 try:
                     ready.append(self._prepare(works, source, target, since))
                 except PackageError as exc:
+                    if self.hand_back_missing and isinstance(exc, NoModelError):
+                        # another worker may hold the model (service.jobs.model_routing)
+                        outcomes.update(model_routing.give_back(
+                            self.db, [work.job_id for work in works], str(exc)))
+                        continue
                     for work in works:
                         self.fail(work.job_id, str(exc))
                     outcomes.update(dict.fromkeys((w.job_id for w in works),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from engine.model_requirements import parse_requirements
 from service.platform import file_broker, languages
 from service.platform.memory_budget import model_memory_budget
 
@@ -130,6 +131,14 @@ def load_config() -> dict[str, Any]:
         "MODELS_REDIRECT_HOSTS": tuple(
             host.strip().lower() for host in os.environ.get("MODELS_REDIRECT_HOSTS", "")
             .split(",") if host.strip()),
+        # One model source for every host (engine.model_sync): a folder of .argosmodel
+        # files or a package index; workers install REQUIRED_MODELS ("en-hi>=1.1,en-bn")
+        # from it at start and on `localise models sync --workers`.
+        "MODELS_SOURCE": os.environ.get("MODELS_SOURCE", "").strip(),
+        "REQUIRED_MODELS": parse_requirements(os.environ.get("REQUIRED_MODELS", "")),
+        # How often a worker re-advertises itself, its models and settings fingerprint
+        # (service.platform.host_registry); three intervals silent: gone.
+        "HOST_HEARTBEAT_S": _env_float("HOST_HEARTBEAT_S", 30.0),
         "DEFAULT_SOURCE_LANG": os.environ.get("DEFAULT_SOURCE_LANG", "en"),
         # Empty: every language an installed package reaches from the source language.
         "DEFAULT_TARGET_LANGS": _env_list("DEFAULT_TARGET_LANGS"),

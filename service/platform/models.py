@@ -394,3 +394,22 @@ class TranslationExtras(Base):
     alt: Mapped[str] = mapped_column(Text, default="")
     caption: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class HostProcess(Base):
+    """One running process of a deployment (a web process, a worker) as it advertises
+    itself: its host, role and pid, when it last said so (the database's clock), the
+    models it holds (``from-to`` -> version) and the fingerprint of the settings every
+    host must share (service.platform.host_registry).  ``/readyz`` and ``localise info
+    --cluster`` compare the rows."""
+
+    __tablename__ = "host_processes"
+
+    process: Mapped[str] = mapped_column(String(200), primary_key=True)  # "<host>:<pid>"
+    host: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    models: Mapped[dict] = mapped_column(JSON, default=dict)
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)

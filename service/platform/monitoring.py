@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hmac
 import statistics
+import time
 from datetime import timedelta
 
 import redis
@@ -22,7 +23,9 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from sqlalchemy import func, select, text
 
+from engine.model_sync import held_pairs
 from engine.packages import PackageError
+from service.platform import host_registry
 from service.platform.db_clock import database_now
 from service.platform.errors import Unauthorized
 from service.platform.models import Job, JobLease, WorkerModel, utcnow
@@ -31,8 +34,9 @@ monitoring = Blueprint("monitoring", __name__)
 CACHE_COUNTER = "localiser:page:stats"
 
 
-def readiness() -> tuple[bool, dict]:
-    """Can this instance serve and get work done: database, broker, models."""
+def readiness() -> tuple[bool, dict, dict | None]:
+    """Can this instance serve and get work done: database, broker, models; and the
+    cluster report (service.platform.host_registry), None without a database."""
     checks: dict[str, str] = {}
     try:
         with current_app.extensions["db"].session() as session:
@@ -49,12 +53,46 @@ def readiness() -> tuple[bool, dict]:
             checks["broker"] = f"error: {type(exc).__name__}"
     else:
         checks["broker"] = "ok (embedded file-system broker)"
+    cluster = _cluster(checks)
     try:
         installed = current_app.extensions["packages"].installed()
         checks["models"] = f"ok ({len(installed)} installed)" if installed else "error: none"
+        advertised = [row for row in (cluster or {}).get("processes", ())
+                      if row["role"] == host_registry.WORKER and row["models"]]
+        if not installed and advertised:  # a web host needs no models of its own
+            checks["models"] = (f"ok (none on this host; {len(advertised)} worker(s) "
+                                f"advertise theirs)")
     except (OSError, PackageError) as exc:
         checks["models"] = f"error: {exc}"
-    return all(not value.startswith("error") for value in checks.values()), checks
+    return all(not value.startswith("error") for value in checks.values()), checks, cluster
+
+
+def _cluster(checks: dict[str, str]) -> dict | None:
+    """Advertise this web process, then compare every live process (see
+    service.platform.host_registry): mismatches are a warning, never "not ready" (a
+    worker's mismatched setting must not take every web host out of the balancer)."""
+    if checks["database"] != "ok":
+        return None
+    config, db = current_app.config, current_app.extensions["db"]
+    try:
+        # Probes ask every few seconds: this process's row is rewritten at most every
+        # HOST_HEARTBEAT_S / 2 (one write, not one per probe).
+        now = time.monotonic()
+        if now - current_app.extensions.get("host_published_at", -1e9) \
+                >= config["HOST_HEARTBEAT_S"] / 2:
+            host_registry.publish(db, host_registry.WEB, config,
+                                  held_pairs(current_app.extensions["packages"]))
+            current_app.extensions["host_published_at"] = now
+        report = host_registry.cluster_report(db, config)
+    except Exception as exc:  # report, don't raise: this is the health endpoint
+        checks["cluster"] = f"warning: cannot compare hosts: {type(exc).__name__}"
+        return None
+    problems = [item["message"] for item in report["settings_mismatches"]] \
+        + report["model_problems"]
+    hosts = {row["host"] for row in report["processes"]}
+    checks["cluster"] = ("warning: " + " | ".join(problems)) if problems else \
+        f"ok ({len(report['processes'])} process(es) on {len(hosts)} host(s) agree)"
+    return report
 
 
 @monitoring.get("/healthz")
@@ -66,9 +104,11 @@ def healthz():
 @monitoring.get("/readyz")
 @monitoring.get("/api/v1/ready")
 def ready():
-    ok, checks = readiness()
-    return jsonify({"status": "ready" if ok else "not ready", "checks": checks}), \
-        200 if ok else 503
+    ok, checks, cluster = readiness()
+    body = {"status": "ready" if ok else "not ready", "checks": checks}
+    if cluster is not None:
+        body["cluster"] = cluster
+    return jsonify(body), 200 if ok else 503
 
 
 class _Collector:

@@ -315,5 +315,13 @@ SCHEMAS: dict[str, Any] = {
     "Ready": {"type": "object", "required": ["status", "checks"],
               "properties": {"status": {"enum": ["ready", "not ready"]},
                              "checks": {"type": "object",
-                                        "additionalProperties": {"type": "string"}}}},
+                                        "additionalProperties": {"type": "string"}},
+                             # every live process, its models, what differs (host_registry)
+                             "cluster": {"type": "object", "properties": {
+                                 "processes": {"type": "array"},
+                                 "required_models": {"type": "array",
+                                                     "items": {"type": "string"}},
+                                 "settings_mismatches": {"type": "array"},
+                                 "model_problems": {"type": "array",
+                                                    "items": {"type": "string"}}}}}},
 }
