@@ -112,7 +112,7 @@ def document() -> dict:
                                 "the shape of the Error schema."},
         "servers": [{"url": "/api/v1"}],
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, "EditReport": EDIT_REPORT},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
                                            "description": "lcl_<id>.<secret> token"}}},
         "paths": {
@@ -259,7 +259,7 @@ def document() -> dict:
                 "sentences published unchanged or edited, chrF/TER of the model's text "
                 "against the published text, editing time per segment, and whether "
                 "PUBLISH_POLICY auto is safe for the language",
-                {"200": reply(EDIT_REPORT), "400": bad},
+                {"200": reply(ref("EditReport")), "400": bad},
                 params=[{"name": "lang", "in": "query", "schema": LANG,
                          "description": "one language (default: every language)"},
                         {"name": "since", "in": "query", "schema": {"type": "string"},
