@@ -21,7 +21,7 @@ from service.platform.config import publish_policy
 SECRETS = ("SECRET_KEY", "WEBHOOK_SECRET")
 SHARED = ("TRANSLATION_QUEUE", "PUBLISH_POLICY", "SITE_URL", "REVIEW_CONFIDENCE_THRESHOLD",
           "OUTDATED_POLICY", "DEFAULT_SOURCE_LANG", "PIVOT_LANG", "REQUIRED_MODELS",
-          "MODELS_SOURCE")
+          "MODELS_SOURCE", "PUBLISH_POLICY_BY_LANG")
 
 
 def secret_digest(value: str | None) -> str:
@@ -35,6 +35,9 @@ def secret_digest(value: str | None) -> str:
 def _shown(name: str, config: dict[str, Any]) -> str:
     if name == "PUBLISH_POLICY":
         return publish_policy(config)
+    if name == "PUBLISH_POLICY_BY_LANG":  # PUBLISH_POLICY_<CODE>: hi=auto,ur=gated
+        return ",".join(f"{code}={policy}" for code, policy in
+                        sorted((config.get(name) or {}).items()))
     if name == "REQUIRED_MODELS":
         return ",".join(str(item) for item in config.get(name, ()))
     return str(config.get(name, ""))
