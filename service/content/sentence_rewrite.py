@@ -66,8 +66,12 @@ def _body_sentences(session: Session, translation: Translation) -> list[str]:
     document = SegmentedArticle(revision_text(session, revision),
                                 revision.article.source_lang,
                                 glossary_for(session, translation.target_lang))
-    body_text = BeautifulSoup(revision.body_html or "", "html.parser").get_text(" ")
-    return [s for s in document.first_pass() if " ".join(s.split()) in " ".join(body_text.split())]
+    # Compared without whitespace: a separator between the body's text nodes would put a
+    # space before the comma after a link ("Dixon Technologies , to"), and the sentence
+    # holding it would never be offered whole.
+    body_text = "".join(BeautifulSoup(revision.body_html or "", "html.parser")
+                        .get_text().split())
+    return [s for s in document.first_pass() if "".join(s.split()) in body_text]
 
 
 BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figcaption", "td",

@@ -280,7 +280,8 @@ def test_rewrite_starts_from_the_translation_and_names_each_token(site, sample_a
                 assert expected in item.get_text()
                 if item["data-token-kind"] == "fmt":
                     assert "link" not in item.get_text()
-        assert "fmt" in kinds  # the sentence with <em>Reuters</em>: an emphasis, no link
+        # The sentence with the link (a comma right after it) and the one with <em>Reuters</em>
+        assert kinds == {"link", "fmt"}
 
 
 def test_markup_flag_only_on_an_inline_element_s_own_words(site, sample_article):
