@@ -86,10 +86,10 @@ def parse_since(value: str | None, now: datetime | None = None) -> datetime | No
             day = date.fromisoformat(text)
             return datetime(day.year, day.month, day.day, tzinfo=UTC)
         moment = datetime.fromisoformat(text)
-    except ValueError:
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):  # OverflowError: year 1 east of UTC, 9999 west
         raise ValidationError("'since' must be an ISO date (2026-11-01), an ISO date-time or "
                               "a number of days such as 30d", field="since") from None
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def editing_seconds(saves: Iterable[Save], idle_gap_s: float = IDLE_GAP_S

@@ -248,8 +248,9 @@ def test_since_forms():
     assert edit_report.parse_since("2026-11-01", now) == datetime(2026, 11, 1, tzinfo=UTC)
     assert edit_report.parse_since("2026-11-01T10:00:00+05:30", now) == \
         datetime(2026, 11, 1, 4, 30, tzinfo=UTC)
-    with pytest.raises(ValidationError):
-        edit_report.parse_since("soon", now)
+    for wrong in ("soon", "0001-01-01T00:00+01:00", "9999-12-31T23:59:59-14:00"):
+        with pytest.raises(ValidationError):
+            edit_report.parse_since(wrong, now)
 
 
 AXE = ROOT / "audit-tools" / "node_modules" / "axe-core" / "axe.min.js"
