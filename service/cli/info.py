@@ -88,7 +88,7 @@ def _cluster(as_json: bool) -> None:
         + report["model_problems"] + [item["message"] for item in here]
     for problem in problems:
         echo(f"mismatch: {problem}")
-    if not problems:
+    if not problems and report["processes"]:
         echo("every live process agrees (models and shared settings)")
     sys.exit(3 if disagree else 0)
 
