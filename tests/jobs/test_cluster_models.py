@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from engine.model_requirements import RequirementError, parse_requirements, unmet
 from engine.model_sync import SourceError, held_pairs, sync
@@ -267,3 +268,31 @@ def test_backfill_plans_without_models_here(tmp_path, monkeypatch):
     planned = runner.invoke(cli, ["backfill", "--languages", "bn", "--dry-run"])
     assert planned.exit_code == 0, planned.output
     assert "would queue 4 translation job(s)" in planned.output
+
+
+def test_retry_failed_without_models_here(tmp_path, monkeypatch):
+    """`backfill retry-failed` re-queues a language the workers cover (REQUIRED_MODELS)
+    though this host has no model for it."""
+    from engine.translator import Engine
+    from service.cli.base import _app
+    from service.jobs.backfill import Scope, create_jobs, plan
+    from service.jobs.runner import JobRunner
+    from tests.jobs.test_backfill import small_archive
+    monkeypatch.setenv("LOCALISER_DATA_DIR", str(tmp_path / "instance"))
+    monkeypatch.setenv("MODELS_DIR", str(tmp_path / "no-models"))
+    runner = CliRunner()
+    assert runner.invoke(cli, ["import", str(small_archive(tmp_path, 2))]).exit_code == 0
+    db = _app().extensions["db"]
+    with db.session() as session:
+        create_jobs(db.session, plan(session, Scope(("bn",))))
+        job_ids = list(session.scalars(select(Job.id)))
+    no_models = JobRunner(db, PackageStore(tmp_path / "no-models"), Engine())
+    assert [no_models.run(job_id).status for job_id in job_ids] == ["failed", "failed"]
+    args = ["backfill", "retry-failed", "--languages", "bn", "--no-wait"]
+    assert runner.invoke(cli, args).exit_code == 2  # "every failed job waits for a model"
+    monkeypatch.setenv("REQUIRED_MODELS", "en-bn")
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "re-queued 2 failed job(s)" in result.output
+    with db.session() as session:
+        assert set(session.scalars(select(Job.status))) == {"queued"}
