@@ -183,3 +183,26 @@ def test_live_states_answer_when_a_state_changes(desk):
     assert time.monotonic() - started < 4
     assert changed["version"] != now["version"]
     assert re.search(r'data-lang="hi" data-state="published"', changed["cells"][first])
+
+
+def test_one_wake_up_watches_every_job_of_the_desk(redis_url):
+    """The desk waits on one event for all its rows' jobs (``JobEvents.watch(id, woken)``):
+    a change to any of them, published through real Redis, wakes it; an unwatched one not."""
+    import redis
+
+    from service.jobs.events import JobEvents, channel
+    events = JobEvents(redis_url)
+    woken = threading.Event()
+    assert events.watch("job-a", woken) is woken and events.watch("job-b", woken) is woken
+    deadline = time.monotonic() + 10
+    while not events.listening and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert events.listening
+    publisher = redis.Redis.from_url(redis_url)
+    publisher.publish(channel(redis_url), "job-b")
+    assert woken.wait(5)
+    woken.clear()
+    events.unwatch("job-a", woken)
+    events.unwatch("job-b", woken)
+    publisher.publish(channel(redis_url), "job-a job-b")
+    assert not woken.wait(0.5)
