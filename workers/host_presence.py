@@ -32,6 +32,7 @@ from service.platform.config import transfer_limits
 
 log = logging.getLogger(__name__)
 SYNC_COMMAND = "localiser_sync_models"
+TAKE_QUEUES_COMMAND = "localiser_take_queues"
 
 
 def sync_required(app: Flask) -> list[dict]:
@@ -69,8 +70,9 @@ def model_queues(app: Flask) -> list[str]:
 
 class Heartbeat(threading.Thread):
     """Re-advertises the worker every ``HOST_HEARTBEAT_S`` (a database outage only
-    skips beats), and takes the queue of a pair it gained by other means (`localise
-    models install` on this host) through a remote-control message to itself."""
+    skips beats); when it can translate a pair it did not consume yet (a package installed
+    by hand on this host), it asks its own consumer to take that pair's queue, through the
+    remote-control command ``localiser_take_queues`` addressed to this process."""
 
     def __init__(self, app: Flask, pid: int, hostname: str, queues: set[str]) -> None:
         super().__init__(name="localiser-host-heartbeat", daemon=True)
@@ -81,10 +83,10 @@ class Heartbeat(threading.Thread):
         while not self.stopped.wait(self.app.config["HOST_HEARTBEAT_S"]):
             try:
                 advertise(self.app, self.pid)
-                for queue in set(model_queues(self.app)) - self.queues:
-                    self.app.extensions["celery"].control.add_consumer(
-                        queue, destination=[self.hostname])
-                    self.queues.add(queue)
+                if set(model_queues(self.app)) - self.queues:
+                    self.app.extensions["celery"].control.broadcast(
+                        TAKE_QUEUES_COMMAND, destination=[self.hostname],
+                        arguments={"process": host_registry.process_name(self.pid)})
             except Exception as exc:  # the database or broker is away: next beat
                 log.warning("host heartbeat skipped: %s", exc)
 
@@ -96,7 +98,7 @@ def init_host_presence(app: Flask, celery_app: Celery) -> None:
     state: dict = {}
 
     def after_setup(sender=None, instance=None, **_: object) -> None:
-        pid = os.getpid()
+        pid = state["pid"] = os.getpid()
         sync_required(app)
         queues = model_queues(app)
         consumed = instance.app.amqp.queues
@@ -115,7 +117,6 @@ def init_host_presence(app: Flask, celery_app: Celery) -> None:
         state["heartbeat"] = Heartbeat(app, pid, sender or instance.hostname,
                                        state["queues"])
         state["heartbeat"].start()
-        state["pid"] = pid
         log.info("models: consuming the queues of %d language pair(s)", len(queues))
 
     def shutdown(**_: object) -> None:
@@ -130,23 +131,35 @@ def init_host_presence(app: Flask, celery_app: Celery) -> None:
         """Prefork children must not share the parent's pooled connections."""
         app.extensions["db"].engine.dispose(close=False)
 
+    def take_new_queues(consumer) -> list[str]:
+        """In the consumer's own thread: consume the pairs this worker gained."""
+        added = [queue for queue in model_queues(app) if queue not in state["queues"]]
+        for queue in added:
+            consumer.call_soon(consumer.add_task_queue, queue)
+        state["queues"].update(added)  # the heartbeat's set too
+        return added
+
     @control_command(name=SYNC_COMMAND)
     def sync_models(control_state) -> dict:
         """Sync from MODELS_SOURCE, re-advertise, take the queues of new pairs."""
         with app.app_context():
             results = sync_required(app)
-            queues = model_queues(app)
-        added = [queue for queue in queues if queue not in state.get("queues", set())]
-        consumer = control_state.consumer
-        for queue in added:
-            consumer.call_soon(consumer.add_task_queue, queue)
-        state.setdefault("queues", set()).update(added)  # the heartbeat's set too
+        added = take_new_queues(control_state.consumer)
         try:
-            advertise(app, state.get("pid", os.getpid()))
+            advertise(app, state["pid"])
         except Exception as exc:
             log.warning("could not advertise this worker: %s", exc)
-        return {"models": results, "queues_added": added,
-                "held": held_pairs(app.extensions["packages"])}
+        return {"process": host_registry.process_name(state["pid"]), "models": results,
+                "queues_added": added, "held": held_pairs(app.extensions["packages"])}
+
+    @control_command(name=TAKE_QUEUES_COMMAND, args=[("process", str)],
+                     signature="<host:pid>")
+    def take_queues(control_state, process: str = "") -> dict:
+        """The heartbeat's request to its own worker (several workers of one machine may
+        share a node name: only the process named acts)."""
+        if process != host_registry.process_name(state["pid"]):
+            return {"ignored": process}
+        return {"queues_added": take_new_queues(control_state.consumer)}
 
     celeryd_after_setup.connect(after_setup, weak=False, dispatch_uid="localiser-host-setup")
     worker_shutdown.connect(shutdown, weak=False, dispatch_uid="localiser-host-shutdown")

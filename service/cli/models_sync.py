@@ -80,7 +80,9 @@ def _sync_workers(timeout: float, as_json: bool) -> None:
         app.extensions["db"], 3 * app.config["HOST_HEARTBEAT_S"])) or None
     replies = celery_app.control.broadcast(SYNC_COMMAND, reply=True, timeout=timeout,
                                            limit=expected) or []
-    answers = {name: answer for reply in replies for name, answer in reply.items()}
+    # Keyed by host:pid: workers of one machine may share a Celery node name.
+    answers = {(answer.get("process") if isinstance(answer, dict) else None) or name: answer
+               for reply in replies for name, answer in reply.items()}
     if as_json:
         echo(json.dumps(answers, indent=2))
     ok = bool(answers)

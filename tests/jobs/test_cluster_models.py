@@ -11,6 +11,7 @@ package on the share) is tested without processes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import time
@@ -150,40 +151,50 @@ def test_workers_share_one_model_source_and_are_compared(
                    MODELS_SOURCE=str(share))
     client = app.test_client()
     workers: list[WorkerProcess] = []
-    starting = None
     try:
         # Worker A starts with no model at all: it installs what the share has of
-        # REQUIRED_MODELS (en-hi; en-ur is not there yet).
-        a_models = tmp_path / "a-models"
+        # REQUIRED_MODELS (en-hi; en-ur is not there yet).  Worker B, at the same time,
+        # holds en-hi only, with another SECRET_KEY and PUBLISH_POLICY and no
+        # REQUIRED_MODELS.  Both re-advertise every second.
+        a_models, b_models = tmp_path / "a-models", tmp_path / "b-models"
+        PackageStore(b_models).install(package_files["en", "hi"])
         a_env = service_env(data_dir=tmp_path / "a", models_dir=a_models,
                             database_url=postgres_url, redis_url=redis_url,
                             MODELS_SOURCE=str(share), REQUIRED_MODELS="en-hi,en-ur",
-                            SPAN_PROBE="false")
-        workers.append(worker_a := WorkerProcess(a_env, tmp_path / "a.log"))
+                            SPAN_PROBE="false", HOST_HEARTBEAT_S="1")
+        b_env = service_env(data_dir=tmp_path / "b", models_dir=b_models,
+                            database_url=postgres_url, redis_url=redis_url,
+                            SECRET_KEY=OTHER_SECRET, PUBLISH_POLICY="review",
+                            SPAN_PROBE="false", HOST_HEARTBEAT_S="1")
+        with ThreadPoolExecutor(2) as starting:
+            started = [starting.submit(WorkerProcess, env, tmp_path / f"{name}.log")
+                       for name, env in (("a", a_env), ("b", b_env))]
+            for future in started:
+                with contextlib.suppress(RuntimeError):  # said by the assert below
+                    workers.append(future.result())
+        assert len(workers) == 2, "a worker did not start"
+        worker_a, worker_b = workers
         assert held_pairs(PackageStore(a_models)) == {"en-hi": "1.0"}
         assert "models: en-hi installed" in worker_a.log()
         assert "models: en-ur unavailable" in worker_a.log()
 
-        # A job A has no model for is handed back, queued with the reason, never failed.
+        # Jobs no worker has a model for are handed back, queued with the reason, never
+        # failed.
         ur_job, ta_job = _submit(app, "cluster-models", sample_article, ["ur", "ta"])
         handed = _wait_handed_back(app, [ur_job, ta_job], worker_a)
         assert "no installed model translates en->ur" in handed[ur_job].error
         api = client.get(f"/api/v1/jobs/{ur_job}").get_json()
         assert api["status"] == "queued" and "handed back" in api["error"]
 
-        # Worker B (en-hi and en-ta, another SECRET_KEY and PUBLISH_POLICY, no
-        # REQUIRED_MODELS) starts meanwhile: it will take the en-ta job A handed back.
-        b_models = tmp_path / "b-models"
-        for pair in (("en", "hi"), ("en", "ta")):
-            PackageStore(b_models).install(package_files[pair])
-        b_env = service_env(data_dir=tmp_path / "b", models_dir=b_models,
-                            database_url=postgres_url, redis_url=redis_url,
-                            SECRET_KEY=OTHER_SECRET, PUBLISH_POLICY="review",
-                            SPAN_PROBE="false")
-        starting = ThreadPoolExecutor(1).submit(WorkerProcess, b_env, tmp_path / "b.log")
+        # en-ta installed by hand on B: within a heartbeat B takes the en-ta queue and
+        # translates the job handed back.
+        PackageStore(b_models).install(package_files["en", "ta"])
+        [done] = wait_for_jobs(client, [ta_job], timeout_s=60, worker=worker_b)
+        assert done["status"] == "done"
+        assert _logged(worker_b, f"jobs {ta_job} translated together")
 
         # The share gains en-ur; one broadcast and A installs it, takes the en-ur queue
-        # and translates the job it handed back.
+        # and translates the job handed back (B, with no MODELS_SOURCE, syncs nothing).
         shutil.copy(package_files["en", "ur"], share)
         cli_env = service_env(data_dir=tmp_path / "cli", models_dir=models_dir,
                               database_url=postgres_url, redis_url=redis_url)
@@ -191,14 +202,10 @@ def test_workers_share_one_model_source_and_are_compared(
                                     env=cli_env)
         assert result.exit_code == 0, result.output + worker_a.log()[-3000:]
         assert "en-ur: installed" in result.output
+        assert result.output.count("en-hi: ok") == 1  # A's; B was asked and synced nothing
         [done] = wait_for_jobs(client, [ur_job], timeout_s=60, worker=worker_a)
         assert done["status"] == "done" and done["attempts"] >= 2
         assert _logged(worker_a, f"jobs {ur_job} translated together")
-
-        workers.append(worker_b := starting.result())
-        [done] = wait_for_jobs(client, [ta_job], timeout_s=60, worker=worker_b)
-        assert done["status"] == "done"
-        assert _logged(worker_b, f"jobs {ta_job} translated together")
 
         # /readyz: ready (mismatches warn), naming each setting and model that differs.
         response = client.get("/readyz")
@@ -221,6 +228,7 @@ def test_workers_share_one_model_source_and_are_compared(
         assert OTHER_SECRET not in raw and TEST_SECRETS["SECRET_KEY"] not in raw
         assert any(problem.startswith("en-ur differs between workers")
                    for problem in report["model_problems"]), report["model_problems"]
+        assert f"{b_name} lacks en-ur" in report["model_problems"]
 
         # `localise info --cluster` says the same, exit 3 (something does not agree).
         result = CliRunner().invoke(cli, ["info", "--cluster"], env=cli_env)
@@ -232,8 +240,6 @@ def test_workers_share_one_model_source_and_are_compared(
         assert OTHER_SECRET not in result.output
         assert "en-ur 1.0" in result.output  # A's models after its sync
     finally:
-        if starting is not None and not starting.exception():
-            workers += [starting.result()] if starting.result() not in workers else []
         for worker in workers:
             worker.stop()
 
