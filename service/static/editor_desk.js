@@ -22,12 +22,13 @@
         cell.querySelectorAll("input.row-select:checked").forEach(function (box) {
           ticked[box.value] = true;
         });
-        var focused = cell.contains(document.activeElement) ? document.activeElement : null;
-        if (focused && focused.matches("input.row-select")) { return; }  // not under a click
+        var focused = cell.contains(document.activeElement) &&
+          document.activeElement.matches("input.row-select") ? document.activeElement.value : null;
         if (cell.innerHTML.trim() === cells[slug].trim()) { return; }
         cell.innerHTML = cells[slug];
         cell.querySelectorAll("input.row-select").forEach(function (box) {
           box.checked = !!ticked[box.value];
+          if (box.value === focused) { box.focus(); }  // a keyboard user stays where they were
         });
         cell.classList.add("changed");
         window.setTimeout(function () { cell.classList.remove("changed"); }, 1500);

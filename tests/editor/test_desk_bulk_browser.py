@@ -94,6 +94,8 @@ def test_a_state_changes_on_the_desk_without_a_reload(page, site):
     page.evaluate("window.notReloaded = true")
     row = page.locator(f"#article-{slugs[0]}")
     assert row.locator("li[data-lang=ta]").count() == 0
+    ticked = row.locator("li[data-lang=hi] input.row-select")
+    ticked.check()
     client = app.test_client()
     asked = client.post(f"/api/v1/articles/{slugs[0]}/translations", json={"languages": ["ta"]},
                         headers=auth_headers(app))
@@ -106,6 +108,8 @@ def test_a_state_changes_on_the_desk_without_a_reload(page, site):
     row.locator("li[data-lang=ta][data-state=draft]").wait_for(timeout=30_000)
     worker.join()
     assert page.evaluate("window.notReloaded") is True
+    assert ticked.is_checked()  # the swapped cell keeps what was ticked, and the focus
+    assert page.evaluate("document.activeElement.value") == f"{slugs[0]}:hi"
     page.screenshot(path=str(ARTIFACTS / "desk-live-state.png"))
     with app.extensions["db"].session() as session:
         assert session.get(Job, job_id).status == "done"
