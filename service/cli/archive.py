@@ -150,6 +150,15 @@ def _workers_present(app) -> bool:
                     app.config["SWEEP_STALE_AFTER_S"]).present
 
 
+def _workers_present_or(app, otherwise: bool) -> bool:
+    """:func:`_workers_present`, or ``otherwise`` while the database is away."""
+    from service.cli.job_watch import DATABASE_ERRORS
+    try:
+        return _workers_present(app)
+    except DATABASE_ERRORS:
+        return otherwise
+
+
 def _top_up_or_exit(app, chunk_size: int) -> None:
     """Hand the broker its first chunk of backfill jobs; exit 3 when it is unreachable."""
     from kombu.exceptions import KombuError
@@ -177,7 +186,7 @@ def _watch_to_end(app, label: str, read_state, chunk_size: int, worker_timeout: 
     """Feed and watch until the jobs finish; exit with the documented code."""
     from kombu.exceptions import KombuError
 
-    from service.cli.job_watch import NoWorker, WatchState, watch
+    from service.cli.job_watch import DATABASE_ERRORS, NoWorker, WatchState, watch
     from service.jobs.dispatch import top_up_backfill
     db, celery_app = app.extensions["db"], app.extensions["celery"]
     state = WatchState()
@@ -188,7 +197,7 @@ def _watch_to_end(app, label: str, read_state, chunk_size: int, worker_timeout: 
     except KeyboardInterrupt:
         # Interrupted between two presence checks (a fast worker can finish many jobs in
         # that time): look again rather than report a stale "no worker".
-        seen = state.worker_seen or _workers_present(app)
+        seen = state.worker_seen or _workers_present_or(app, False)
         echo(f"\ninterrupted: {_waiting_message(app, state.pending, seen)}"
                    "; run the same command again to resume", err=True)
         sys.exit(EXIT_INTERRUPTED)
@@ -196,7 +205,10 @@ def _watch_to_end(app, label: str, read_state, chunk_size: int, worker_timeout: 
         echo(f"gave up after {exc.waited_s:.0f}s: "
                    f"{_waiting_message(app, exc.pending, False)}; run the same command "
                    "again to watch them", err=True)
-        summary.update(read_state(), no_worker=True)
+        try:
+            summary.update(read_state(), no_worker=True)
+        except DATABASE_ERRORS:
+            summary.update(no_worker=True)
         if as_json:
             echo(json.dumps(summary))
         sys.exit(EXIT_NO_WORKER)

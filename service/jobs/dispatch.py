@@ -15,6 +15,8 @@ from datetime import timedelta
 
 from celery import Celery
 from kombu.exceptions import KombuError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -29,8 +31,9 @@ from service.platform.models import Job, JobLease, SweepRun, utcnow
 TRANSLATE_TASK = "localiser.translate_job"
 REBUILD_TASK = "localiser.rebuild_translation"
 PRIORITIES = ("high", "low")
-# What sending raises when the broker is down (kombu's errors, refused connections).
-BROKER_ERRORS = (KombuError, OSError)
+# What sending raises when the broker is down (kombu's errors, refused connections, and
+# redis-py's own, which Celery's remote control lets through: a Redis restart).
+BROKER_ERRORS = (KombuError, OSError, RedisConnectionError, RedisTimeoutError)
 log = logging.getLogger(__name__)
 
 
