@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: setup demo serve test lint catalogs browser fonts audit-tools
+.PHONY: setup demo serve test lint catalogs browser fonts audit-tools faketime
 
 setup: $(VENV)/.installed catalogs fonts
 
@@ -45,6 +45,12 @@ browser:
 	{ command -v chromium && command -v wrk && test -d /usr/share/fonts/truetype/noto; } >/dev/null || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core wrk >/dev/null; }
 
+# Debian's libfaketime: the clock-skew test (tests/jobs/test_clock_skew.py) runs workers and
+# beat five minutes off with it.
+faketime:
+	test -e /usr/lib/$$(uname -m)-linux-gnu/faketime/libfaketimeMT.so.1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime >/dev/null; }
+
 demo: setup
 	$(BIN)/localise demo --port $(PORT)
 
@@ -56,5 +62,5 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: setup browser audit-tools lint
+test: setup browser audit-tools faketime lint
 	$(BIN)/pytest
