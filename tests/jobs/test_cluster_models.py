@@ -302,3 +302,21 @@ def test_retry_failed_without_models_here(tmp_path, monkeypatch):
     assert "re-queued 2 failed job(s)" in result.output
     with db.session() as session:
         assert set(session.scalars(select(Job.status))) == {"queued"}
+
+
+def test_a_web_host_needs_no_models_of_its_own(make_app, tmp_path):
+    """/readyz on a web host without models: ready while a live worker advertises its
+    models (what a worker writes at start, written here through the same function), not
+    ready when none does."""
+    from service.platform import host_registry
+    app = make_app(MODELS_DIR=str(tmp_path / "no-models"))
+    client = app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["models"] == "error: none"
+    host_registry.publish(app.extensions["db"], host_registry.WORKER, app.config,
+                          {"en-hi": "1.0"}, pid=1)
+    body = client.get("/readyz").get_json()
+    assert body["status"] == "ready", body
+    assert body["checks"]["models"] == "ok (none on this host; 1 worker(s) advertise theirs)"
+    assert body["cluster"]["model_problems"] == []
