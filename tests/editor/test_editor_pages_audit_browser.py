@@ -1,12 +1,14 @@
 """Every page of the editors' desk under axe-core, at 1440 and 800 px (issue 30: "axe-core
 finds no violation on any editor page"), and none of them scrolls sideways at 800 px.
 
-The walk: the sign-in page (empty and refused), the dashboard, an article's page, the
-post-editor in Hindi and in Urdu, the preview, the confirmation pages (unpublish, take
-down), a bulk action's results, the glossary, the new-article and "Edit original" forms,
-the analytics page, and the error pages the desk shows (403 to a language desk asking for
-the article form, 404 for an unknown article).  One served site (the sample article
-translated into Hindi and Urdu by the real job runner), one Chromium; every page is
+The walk: the sign-in page (empty and refused), the dashboard (and with a refusal), a
+language desk's dashboard, an article's page, the post-editor in Hindi and in Urdu (and with
+its rewrite box, history and shortcuts dialog open), a failed and a queued job's page, the
+preview, the confirmation pages (unpublish, take down), a bulk action's results, the
+glossary (and a refused entry, and an "apply" run's progress), the new-article and "Edit
+original" forms, the analytics page, and the error pages the desk shows (403 to a language
+desk asking for the article form, 404 for an unknown article).  One served site (the sample
+article translated into Hindi and Urdu by the real job runner), one Chromium; every page is
 audited in full and the failures are reported together, so one run names them all.
 """
 
@@ -17,7 +19,13 @@ from urllib.parse import quote
 
 import pytest
 
+from engine.packages import PackageStore
+from engine.translator import Engine
 from service import create_app
+from service.content import articles
+from service.content.articles import submit_article
+from service.content.intake import parse_article
+from service.jobs.runner import JobRunner
 from service.platform.config import celery_settings
 from service.platform.tokens import create_token
 from tests.conftest import ARTIFACTS, ROOT, TEST_SECRETS, needs_chromium, serve_translated
@@ -26,6 +34,10 @@ AXE = ROOT / "audit-tools" / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = [needs_chromium,
               pytest.mark.skipif(not AXE.is_file(),
                                  reason="axe-core is not installed (make audit-tools)")]
+QUEUED = {"slug": "still-queued", "title": "A story waiting for its translation",
+          "summary": "", "highlights": [], "body_html": "<p>Nothing ran yet.</p>",
+          "author": "Desk", "published_at": "2026-12-01T09:00:00+05:30", "source_lang": "en",
+          "tags": []}
 RUN_AXE = """() => axe.run(document, {resultTypes: ['violations']})
     .then(r => ({violations: r.violations.map(v => ({id: v.id, impact: v.impact,
         nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)})),
@@ -45,6 +57,16 @@ def site(tmp_path_factory, models_dir, sample_article):
         _, admin = create_token(session, "Audit admin", "admin")
         _, desk = create_token(session, "Hindi desk", "editor", ["hi"])
     for server in serve_translated(app, sample_article):
+        # The states a job shows on the desk besides done: a Tamil job that failed for
+        # real (a runner whose model store is empty) and a second article still queued.
+        db = app.extensions["db"]
+        with db.session() as session:
+            revision = articles.get_article(session, sample_article["slug"]).current_revision
+            failing = articles.request_jobs(session, revision, ["ta"], "high", None)[1][0].id
+            submit_article(session, parse_article(QUEUED, default_source="en",
+                                                  max_body_chars=200_000), ["hi"])
+        empty = PackageStore(tmp_path_factory.mktemp("no-models"))
+        assert JobRunner(db, empty, Engine()).run(failing).status == "failed"
         server.tokens = {"admin": admin, "hindi-desk": desk}
         yield server
 
@@ -155,6 +177,8 @@ def walk(slug: str) -> list[tuple[str, str | None, object, int]]:
         ("post-editor-hi", "admin", f"{article}/hi", 200),
         ("post-editor-ur", "admin", f"{article}/ur", 200),
         ("post-editor-ur-opened", "admin", _post_editor_opened, 200),
+        ("post-editor-failed", "admin", f"{article}/ta", 200),
+        ("post-editor-queued", "admin", "/editor/articles/still-queued/hi", 200),
         ("preview-ur", "admin", f"{article}/ur/preview", 200),
         ("confirm-unpublish", "admin", f"{article}/hi/unpublish", 200),
         ("confirm-takedown", "admin", f"{article}/remove", 200),
