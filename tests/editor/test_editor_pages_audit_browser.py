@@ -151,6 +151,10 @@ def _refused_sign_in(page, site, slug: str) -> int:
     page.fill("#token", "not-a-token")
     with page.expect_navigation() as answer:
         page.click("button[type=submit]")
+    # The refusal is announced and tied to the box it is about.
+    assert page.get_attribute("#login-error", "role") == "alert"
+    assert page.get_attribute("#token", "aria-describedby") == "login-error"
+    assert page.get_attribute("#token", "aria-invalid") == "true"
     return answer.value.status
 
 
@@ -242,3 +246,17 @@ def test_every_editor_page_passes_axe_and_fits_the_width(site, browser, sessions
     assert failures == {}, failures
     assert len(audited) == 2 * len(walk(slug))
     assert errors == []  # no script error on any desk page
+
+
+def test_the_sign_in_page_fits_a_phone(site, browser):
+    """Signing in from a phone (360 px): the token box narrows, nothing scrolls sideways."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+    try:
+        page = context.new_page()
+        page.goto(f"{site.url}/editor/login")
+        wide, window = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        box = page.locator("#token").bounding_box()
+    finally:
+        context.close()
+    assert wide <= window == 360
+    assert box["x"] + box["width"] <= 360
