@@ -248,15 +248,21 @@ def test_every_editor_page_passes_axe_and_fits_the_width(site, browser, sessions
     assert errors == []  # no script error on any desk page
 
 
-def test_the_sign_in_page_fits_a_phone(site, browser):
-    """Signing in from a phone (360 px): the token box narrows, nothing scrolls sideways."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True)
+@pytest.mark.parametrize("who,path", [(None, "/editor/login"),
+                                      ("admin", "/editor/articles/{slug}/remove")])
+def test_sign_in_and_a_confirmation_fit_a_phone(site, browser, sessions, sample_article,
+                                                who, path):
+    """From a phone (360 px) the boxes narrow (the token, a takedown's reason) and nothing
+    scrolls sideways."""
+    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
+                                  storage_state=sessions.get(who))
     try:
         page = context.new_page()
-        page.goto(f"{site.url}/editor/login")
+        page.goto(site.url + path.format(slug=sample_article["slug"]))
         wide, window = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
-        box = page.locator("#token").bounding_box()
+        box = page.locator("form input:not([type=hidden])").first.bounding_box()
     finally:
         context.close()
-    assert wide <= window == 360
+    assert window == 360
+    assert wide <= window, f"scrolls sideways: {wide} px wide"
     assert box["x"] + box["width"] <= 360
