@@ -24,6 +24,7 @@ import time
 from sqlalchemy import select
 
 from service.content.articles import get_job, job_summary
+from service.jobs import attempts as job_attempts
 from service.jobs.events import SAFETY_INTERVAL_S, JobEvents
 from service.platform.db import Database
 from service.platform.errors import ValidationError
@@ -78,7 +79,8 @@ def job_when_ended(db: Database, job_id: str, wait_s: float,
     """The job's summary once it is done or failed, or after ``wait_s`` seconds as it is
     then; at once when it has already ended, when ``wait_s`` is 0 or no slot is free.
     With ``events`` (Redis) a change to the job wakes the wait, which then reads only
-    every ``SAFETY_INTERVAL_S`` otherwise."""
+    every ``SAFETY_INTERVAL_S`` otherwise.  ``full_error`` (an editor asks) adds the
+    job's attempts, read in the same session as the summary (no extra checkout)."""
     deadline = time.monotonic() + wait_s
     woken = events.watch(job_id) if events is not None and wait_s > 0 else None
     try:
@@ -86,7 +88,7 @@ def job_when_ended(db: Database, job_id: str, wait_s: float,
             job = get_job(session, job_id)  # an unknown id is a 404 at once
             if wait_s <= 0 or job.status in FINAL_STATUSES or slots is None \
                     or not slots.acquire(blocking=False):
-                return job_summary(job, full_error)
+                return _answer(session, job, full_error)
             quick_left = NEAR_END_CHECKS
             pause = next_check_s(job.segments_done, job.segments_total, quick_left)
         try:
@@ -97,7 +99,14 @@ def job_when_ended(db: Database, job_id: str, wait_s: float,
         if woken is not None:
             events.unwatch(job_id, woken)
     with db.session() as session:
-        return job_summary(get_job(session, job_id), full_error)
+        return _answer(session, get_job(session, job_id), full_error)
+
+
+def _answer(session, job: Job, full: bool) -> dict:
+    body = job_summary(job, full)
+    if full:  # which hosts ran it is the operators' business (service.jobs.attempts)
+        body["attempt_history"] = job_attempts.history(session, [job.id])[job.id]
+    return body
 
 
 class _StatusReader:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from service.jobs import attempts as job_attempts
 from service.jobs import waits as job_waits
 from service.web.access import database, is_editor
 
@@ -21,7 +20,4 @@ def get_job(job_id: str):
     body = job_waits.job_when_ended(database(), job_id, wait_s,
                                     current_app.extensions["job_wait_slots"], full,
                                     current_app.extensions["job_events"])
-    if full:  # which hosts ran it is the operators' business (service.jobs.attempts)
-        with database().session() as session:
-            body["attempt_history"] = job_attempts.history(session, [job_id])[job_id]
     return jsonify(body)
