@@ -10,7 +10,8 @@ attempts of two hosts with different clocks still line up.
 
 A row left open has lost its worker: the same worker's next run of the job closes it as
 ``interrupted`` (a retry after the database came back), the sweeper as ``lease-expired``
-when it sends the job again (the worker died or was cut off).  Editors see the attempts
+when it sends the job again (the worker died or was cut off), and another worker's run
+that finishes the job as ``superseded``.  Editors see the attempts
 in a job's API JSON and on the desk's article page.
 """
 
@@ -28,7 +29,9 @@ from service.platform.models import Job, JobAttempt
 
 log = logging.getLogger(__name__)
 # "handed-back": the worker lacked the job's model and gave it back (service.jobs.model_routing)
-OUTCOMES = ("running", "done", "failed", "interrupted", "lease-expired", "handed-back")
+# "superseded": another worker's run finished the job while this one was open.
+OUTCOMES = ("running", "done", "failed", "interrupted", "lease-expired", "handed-back",
+            "superseded")
 
 
 def begin(session, job_ids: list[str], worker: str) -> None:
@@ -48,11 +51,16 @@ def end(session, job_ids: list[str], worker: str, outcome: str) -> None:
     """Close ``worker``'s open attempts of ``job_ids`` with ``outcome``, in the caller's
     transaction (the one that marks the jobs done or failed: no reader sees a finished job
     whose attempt still runs)."""
-    if job_ids:
+    if not job_ids:
+        return
+    now = database_now(session)
+    session.execute(update(JobAttempt).where(
+        JobAttempt.job_id.in_(job_ids), JobAttempt.worker == worker,
+        JobAttempt.ended_at.is_(None)).values(ended_at=now, outcome=outcome))
+    if outcome == "done":  # another worker's run still open (it died, or is cut off)
         session.execute(update(JobAttempt).where(
-            JobAttempt.job_id.in_(job_ids), JobAttempt.worker == worker,
-            JobAttempt.ended_at.is_(None)).values(ended_at=database_now(session),
-                                                  outcome=outcome))
+            JobAttempt.job_id.in_(job_ids), JobAttempt.ended_at.is_(None))
+            .values(ended_at=now, outcome="superseded"))
 
 
 def finish(db: Database, job_ids: list[str], worker: str, outcomes: dict[str, str]) -> None:

@@ -9,8 +9,11 @@ claiming the work carries on.  Two signals, either of which means "a worker is t
   on the embedded file-system broker (kombu's fan-out through its control folder).
 * **the jobs**: a worker with the solo pool (the default for one process) cannot answer a
   broadcast while it translates, so a job started or finished within the last
-  ``window_s`` seconds, or one still running that the sweeper does not yet consider lost
-  (started less than ``SWEEP_STALE_AFTER_S`` ago), counts as a worker at work.
+  ``window_s`` seconds, or one still running whose lease its worker keeps renewing
+  (service.jobs.leases, the database's clock), counts as a worker at work.  A running job
+  whose lease ran out is stuck, not worked on (issue 34: dead workers' jobs made the
+  watcher see a worker for 30 minutes); one with no lease at all (taken before leases
+  existed) counts until ``SWEEP_STALE_AFTER_S``.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from celery import Celery
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from service.jobs.dispatch import BROKER_ERRORS
-from service.platform.models import Job, utcnow
+from service.platform.db_clock import database_now
+from service.platform.models import Job, JobLease, utcnow
 
 START_A_WORKER = ("start one with `localise serve` (web, worker and scheduler) or "
                   "`celery -A workers worker`")
@@ -53,13 +57,16 @@ def queue_consumers(celery_app: Celery, queue: str,
 
 
 def jobs_busy(session: Session, window_s: float, stale_after_s: float) -> bool:
-    """A job started or finished in the last ``window_s`` seconds, or running and not
-    yet stale: some worker is translating."""
+    """A job started or finished in the last ``window_s`` seconds, or running under a
+    live lease (or, unleased, not yet stale): some worker is translating."""
     now = utcnow()
     recent, fresh = now - timedelta(seconds=window_s), now - timedelta(seconds=stale_after_s)
+    live = select(JobLease.job_id).where(JobLease.expires_at >= database_now(session))
+    leased = select(JobLease.job_id)
     return bool(session.scalar(select(func.count()).select_from(Job).where(or_(
         Job.started_at >= recent, Job.finished_at >= recent,
-        (Job.status == "running") & (Job.started_at >= fresh)))))
+        and_(Job.status == "running", Job.id.in_(live)),
+        and_(Job.status == "running", Job.started_at >= fresh, Job.id.not_in(leased))))))
 
 
 def presence(celery_app: Celery, session_factory, queue: str, window_s: float,

@@ -103,7 +103,7 @@ SCHEMAS: dict[str, Any] = {
                               "ended_at": NULLABLE_DATE_TIME,
                               "outcome": {"enum": ["running", "done", "failed",
                                                    "interrupted", "lease-expired",
-                                                   "handed-back"]}}}}}},
+                                                   "handed-back", "superseded"]}}}}}},
     "Submission": {
         "type": "object", "required": ["article", "revision", "created", "jobs"],
         "properties": {
@@ -252,9 +252,12 @@ SCHEMAS: dict[str, Any] = {
                        "targets": {"type": "array", "items": {"allOf": [ref("Language"), {
                            "type": "object", "required": ["via", "route", "synthetic"],
                            "properties": {
-                               "via": {"enum": ["direct", "multi-target", "pivot"]},
-                               "route": {"type": "string"},
-                               "synthetic": {"type": "boolean"}}}]}}}},
+                               # "workers": no model here; REQUIRED_MODELS or a
+                               # live worker's (route and synthetic unknown: null)
+                               "via": {"enum": ["direct", "multi-target", "pivot",
+                                                "workers"]},
+                               "route": {"type": ["string", "null"]},
+                               "synthetic": {"type": ["boolean", "null"]}}}]}}}},
     "ArticleLanguages": {
         "type": "object", "required": ["slug", "languages"],
         "properties": {"slug": {"type": "string"}, "languages": {"type": "array", "items": {

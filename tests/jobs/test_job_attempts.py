@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from datetime import timedelta
 
 from sqlalchemy import update
 
@@ -14,7 +15,8 @@ from service.content.articles import submit_article
 from service.content.intake import parse_article
 from service.jobs import attempts, dispatch
 from service.jobs.leases import LeaseKeeper
-from service.platform.models import Job
+from service.jobs.worker_presence import jobs_busy
+from service.platform.models import Job, utcnow
 from tests.conftest import auth_headers, editor_client, wait_for_jobs
 
 
@@ -77,16 +79,21 @@ def test_expired_leases_are_stuck_on_the_desk_and_not_in_flight(make_app, tmp_pa
     job_ids = _backfill_jobs(app, 4)
     assert dispatch.top_up_backfill(db, celery, 2) == 2
     taken = job_ids[:2]
-    with db.session() as session:
-        session.execute(update(Job).where(Job.id.in_(taken)).values(status="running"))
+    with db.session() as session:  # taken a minute ago
+        session.execute(update(Job).where(Job.id.in_(taken)).values(
+            status="running", started_at=utcnow() - timedelta(seconds=60)))
         attempts.begin(session, taken, "gone:7")
     keeper = LeaseKeeper(db, "gone:7", lease_s=0.4)
     keeper.hold(taken)
     assert dispatch.backfill_in_flight(db) == 2  # leased: somebody is on them
+    with db.session() as session:  # a worker at work, for the watching backfill
+        assert jobs_busy(session, window_s=10, stale_after_s=1800)
     keeper.let_go(taken)  # unfinished: the leases stay and run out
     time.sleep(0.6)
 
     assert dispatch.backfill_in_flight(db) == 0
+    with db.session() as session:  # stuck is not busy: nobody works on them
+        assert not jobs_busy(session, window_s=10, stale_after_s=1800)
     assert dispatch.top_up_backfill(db, celery, 2) == 2  # the stuck ones stall nothing
 
     desk = desk_client(app).get("/editor/").get_data(as_text=True)
@@ -102,3 +109,24 @@ def test_expired_leases_are_stuck_on_the_desk_and_not_in_flight(make_app, tmp_pa
     assert [[a["outcome"] for a in history[job_id]] for job_id in taken] == \
         [["lease-expired"], ["lease-expired"]]
     assert "stuck-jobs" not in desk_client(app).get("/editor/").get_data(as_text=True)
+
+
+def test_a_run_that_finishes_the_job_closes_a_lost_runs_attempt(make_app, tmp_path,
+                                                                redis_url):
+    """A worker died mid-job and the job finished elsewhere before its lease was swept
+    (the embedded supervisor hands a dead worker's jobs back at once): its attempt is
+    closed as superseded, not left running for ever."""
+    from engine.translator import Engine
+    from service.jobs.runner import JobRunner
+    app = make_app(f"sqlite:///{tmp_path / 'superseded.db'}", redis_url)
+    db = app.extensions["db"]
+    [job_id] = _backfill_jobs(app, 1)
+    with db.session() as session:
+        attempts.begin(session, [job_id], "died:3")
+    runner = JobRunner(db, app.extensions["packages"], Engine(), worker="here:4")
+    assert runner.run(job_id).status == "done"
+    with db.session() as session:
+        history = attempts.history(session, [job_id])[job_id]
+    assert [(a["worker"], a["outcome"]) for a in history] == \
+        [("died:3", "superseded"), ("here:4", "done")]
+    assert all(a["ended_at"] for a in history)
