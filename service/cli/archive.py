@@ -91,7 +91,7 @@ def _require_models(app, scope) -> None:
     """Refuse (exit 2, naming the fix) a language no model reaches: none installed here,
     none in REQUIRED_MODELS and none advertised by a live worker."""
     from service.jobs.backfill import current_route_key, missing_model_hint
-    from service.jobs.model_routing import covered_elsewhere
+    from service.platform.model_reach import covered_elsewhere
     source, pivot = app.config["DEFAULT_SOURCE_LANG"], app.config["PIVOT_LANG"]
     missing = [language for language in scope.languages
                if current_route_key(app.extensions["packages"], source, language, pivot) is None

@@ -96,7 +96,7 @@ def backfill_retry_failed(languages, since, until, limit, chunk_size, no_wait, w
                   if row["failed"]}
     source, pivot = app.config["DEFAULT_SOURCE_LANG"], app.config["PIVOT_LANG"]
     store = app.extensions["packages"]
-    from service.jobs.model_routing import covered_elsewhere
+    from service.platform.model_reach import covered_elsewhere
     retryable = tuple(language for language in failed  # a model here, or on the workers
                       if current_route_key(store, source, language, pivot) is not None
                       or covered_elsewhere(db, app.config, source, language))

@@ -117,6 +117,8 @@ def _languages_of(session: Session, article: Article) -> list[dict]:
             "flagged": job.flagged_segments if job else None,
             "job": job.id if job else None,
             "error": (job.error or None) if job and job.status == "failed" else None,
+            # why a queued job waits: handed back by a worker without its model (issue 34)
+            "waiting": (job.error or None) if job and job.status == "queued" else None,
         })
     return entries
 

@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from engine.packages import PackageError, PackageStore
 from engine.quality import risk_order
 from service.content import memory, segment_history, takedowns
 from service.content.article_images import store_image
 from service.content.intake import ArticleInput, refuse_unsafe_text
 from service.platform import languages
 from service.platform.errors import Forbidden, LanguageUnavailable, NotFound, ValidationError
+from service.platform.model_reach import ModelReach
 from service.platform.models import Article, Job, Revision, Translation, TranslationSegment, utcnow
 
 
@@ -30,19 +30,19 @@ class Submission:
     new_jobs: list[Job] = field(default_factory=list)
 
 
-def resolve_targets(store: PackageStore, source: str, requested: list[str] | None,
-                    defaults: list[str], pivot: str) -> list[str]:
-    """Target languages for a submission; every one must be reachable by installed models."""
+def resolve_targets(reach: ModelReach, source: str, requested: list[str] | None,
+                    defaults: list[str]) -> list[str]:
+    """Target languages for a submission; every one must be reachable by a model of the
+    deployment: on this host, in ``REQUIRED_MODELS`` or on a live worker (a web host
+    holds none of its own: service.platform.model_reach)."""
+    reachable = reach.targets(source)
     if requested is None:
-        reachable = store.reachable_targets(source, pivot)
         return [code for code in defaults if code in reachable] if defaults else reachable
     for code in requested:
-        try:
-            store.route(source, code, pivot)
-        except PackageError as exc:
-            raise LanguageUnavailable(str(exc), field="languages") from exc
+        if code not in reachable:
+            raise LanguageUnavailable(reach.unreachable_message(source, code),
+                                      field="languages")
     return requested
-
 
 def submit_article(session: Session, data: ArticleInput, targets: list[str],
                    priority: str = "high", webhook_url: str | None = None,

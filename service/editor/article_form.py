@@ -28,7 +28,7 @@ from flask import (
 )
 
 from service.content import article_images, articles, intake
-from service.editor.blueprint import database, editor, send_jobs, signed_in
+from service.editor.blueprint import database, editor, model_reach, send_jobs, signed_in
 from service.platform import languages, tokens
 from service.platform.errors import Conflict, Forbidden, NotFound, ServiceError
 from service.platform.numbers import ascii_int
@@ -110,10 +110,9 @@ def payload_of(values: dict, source_lang: str) -> dict:
 
 def _blank() -> dict:
     values = dict.fromkeys(TEXT_FIELDS, "")
-    store, config = current_app.extensions["packages"], current_app.config
+    config = current_app.config
     values["languages"] = articles.resolve_targets(
-        store, config["DEFAULT_SOURCE_LANG"], None, config["DEFAULT_TARGET_LANGS"],
-        config["PIVOT_LANG"])
+        model_reach(), config["DEFAULT_SOURCE_LANG"], None, config["DEFAULT_TARGET_LANGS"])
     return values
 
 
@@ -151,8 +150,7 @@ def _visual(body_html: str) -> str:
 def _render(values: dict, *, original: str | None = None, source_lang: str,
             error: ServiceError | None = None, status: int = 200):
     """The form with ``values`` as typed; ``original`` the slug when editing one."""
-    store = current_app.extensions["packages"]
-    reachable = store.reachable_targets(source_lang, current_app.config["PIVOT_LANG"])
+    reachable = model_reach().targets(source_lang)
     choices = [(code, languages.english_name(code), languages.native_name(code))
                for code in dict.fromkeys(reachable + [c for c in values["languages"]
                                                       if languages.is_known(c)])]
@@ -176,9 +174,8 @@ def _submit(values: dict, source_lang: str, existing: str | None):
                                     max_body_chars=config["MAX_BODY_HTML_CHARS"],
                                     max_html_depth=config["MAX_HTML_DEPTH"])
         requested = intake.parse_languages(payload["languages"], data.source_lang)
-        targets = articles.resolve_targets(current_app.extensions["packages"],
-                                           data.source_lang, requested,
-                                           config["DEFAULT_TARGET_LANGS"], config["PIVOT_LANG"])
+        targets = articles.resolve_targets(model_reach(), data.source_lang, requested,
+                                           config["DEFAULT_TARGET_LANGS"])
         g.editor.check_languages(targets)
 
         def submit(db_session):

@@ -23,12 +23,19 @@ from service.editor import sessions as editor_sessions
 from service.jobs import dispatch, rebuild_requests
 from service.platform import languages, tokens
 from service.platform.errors import Forbidden
+from service.platform.model_reach import ModelReach
 
 editor = Blueprint("editor", __name__, url_prefix="/editor")
 
 
 def database():
     return current_app.extensions["db"]
+
+
+def model_reach() -> ModelReach:
+    """The languages the deployment reaches, wherever its models are (service.platform.
+    model_reach): what the desk offers, accepts and calls "no model"."""
+    return ModelReach(current_app.extensions["packages"], database(), current_app.config)
 
 
 def _csrf_token() -> str:

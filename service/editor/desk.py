@@ -21,6 +21,7 @@ from service.editor import access_summary, stuck_jobs
 from service.editor.blueprint import (
     database,
     editor,
+    model_reach,
     require_admin,
     send_jobs,
     signed_in,
@@ -40,7 +41,7 @@ def dashboard():
     except ValidationError as exc:
         flash(exc.message, "error")
         query = article_list.ListQuery(limit=25)
-    store, pivot = current_app.extensions["packages"], current_app.config["PIVOT_LANG"]
+    reach = model_reach()  # this host's models, REQUIRED_MODELS and live workers'
     with database().session() as db_session:
         found, cursor = article_list.list_articles(db_session, query)
         stuck = stuck_jobs.summary(db_session)
@@ -50,11 +51,11 @@ def dashboard():
                 reviewed_by_language[row.language] = \
                     reviewed_by_language.get(row.language, 0) + 1
     default_source = current_app.config["DEFAULT_SOURCE_LANG"]
-    reachable = {default_source: store.reachable_targets(default_source, pivot)}
+    reachable = {default_source: reach.targets(default_source)}
     for entry in found:
         source = entry["source_lang"]
         if source not in reachable:
-            reachable[source] = store.reachable_targets(source, pivot)
+            reachable[source] = reach.targets(source)
         present = {lang["language"] for lang in entry["languages"]}
         entry["requestable"] = [{"code": code, "name": languages.english_name(code),
                                  "native_name": languages.native_name(code)}
@@ -110,11 +111,11 @@ def back_to_desk() -> str:
 def request_language(slug: str):
     """Ask for one more language of the article's current revision (idempotent)."""
     code = request.form.get("language", "")
+    reach = model_reach()
     try:
         def create(db_session) -> list[tuple[str, str]]:
-            created = language_actions.request_language(
-                db_session, current_app.extensions["packages"],
-                current_app.config["PIVOT_LANG"], g.editor, slug, code)
+            created = language_actions.request_language(db_session, reach, g.editor, slug,
+                                                        code)
             return [(job.id, job.priority) for job in created]
         created = database().run_retrying(create)
     except ServiceError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, render_template, request
 
-from service.editor.blueprint import database, editor, send_jobs, signed_in
+from service.editor.blueprint import database, editor, model_reach, send_jobs, signed_in
 from service.editor.desk import back_to_desk
 from service.jobs import language_actions
 from service.jobs.language_actions import Row, RowOutcome
@@ -25,8 +25,7 @@ TITLES = {"publish": "Publish", "unpublish": "Unpublish", "request": "Request",
 def run_action(action: str, rows: list[Row | str]) -> list[RowOutcome]:
     """Apply ``action`` to ``rows``; then send the jobs made and refresh the pages' cache."""
     outcomes = language_actions.apply_to_rows(
-        database(), action, rows, g.editor, current_app.extensions["packages"],
-        current_app.config["PIVOT_LANG"])
+        database(), action, rows, g.editor, model_reach())
     jobs = [job for outcome in outcomes for job in outcome.jobs]
     queue_down = bool(jobs) and not send_jobs(jobs)
     for slug in {o.row.slug for o in outcomes if o.outcome == "done" and o.row}:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from service.content import edit_report, intake
-from service.editor.blueprint import database, editor, signed_in
+from service.editor.blueprint import database, editor, model_reach, signed_in
 from service.editor.edit_charts import report_charts
 from service.platform import languages
 from service.platform.config import publish_policy
@@ -33,8 +33,7 @@ def edit_report_page():
     except ServiceError as exc:  # a bad filter: say so, show nothing
         problem, lang = exc.message, None
         report = {"languages": [], "since": None, "language": None, "rule": {}}
-    store = current_app.extensions["packages"]
-    codes = set(store.reachable_targets(config["DEFAULT_SOURCE_LANG"], config["PIVOT_LANG"]))
+    codes = set(model_reach().targets(config["DEFAULT_SOURCE_LANG"]))
     codes |= {entry["language"] for entry in report["languages"]}
     return render_template(
         "editor_edit_report.html", report=report, lang=lang, since=since_text,

@@ -20,6 +20,7 @@ from service.content import glossary, intake
 from service.editor.blueprint import (
     database,
     editor,
+    model_reach,
     require_admin,
     signed_in,
 )
@@ -32,9 +33,7 @@ from service.platform.security_headers import no_framing
 
 
 def _language_codes() -> list[str]:
-    store = current_app.extensions["packages"]
-    return list(store.reachable_targets(current_app.config["DEFAULT_SOURCE_LANG"],
-                                        current_app.config["PIVOT_LANG"]))
+    return model_reach().targets(current_app.config["DEFAULT_SOURCE_LANG"])
 
 
 def _choices(codes: list[str]) -> list[dict[str, str]]:

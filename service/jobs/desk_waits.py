@@ -51,7 +51,8 @@ def desk_states(session: Session, slugs: list[str]) -> dict[str, list[dict]]:
 def version_of(states: dict[str, list[dict]]) -> str:
     """A short hash of what the desk shows of the states (not the read's time)."""
     shown = sorted((slug, [(e["language"], e["state"], e["progress"]["done"],
-                            e["progress"]["total"], e["flagged"]) for e in entries])
+                            e["progress"]["total"], e["flagged"], e.get("waiting"))
+                           for e in entries])
                    for slug, entries in states.items())
     return hashlib.sha256(json.dumps(shown).encode()).hexdigest()[:16]
 

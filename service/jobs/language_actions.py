@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from engine.packages import PackageStore
 from service.content import articles, intake
 from service.jobs import retranslation
 from service.platform import languages
 from service.platform.db import Database
 from service.platform.errors import NotFound, ServiceError, ValidationError
+from service.platform.model_reach import ModelReach
 from service.platform.models import Article, Job, Translation, TranslationSegment
 from service.platform.tokens import Principal
 
@@ -77,14 +77,14 @@ def parse_rows(values: list[str]) -> list[Row | str]:
     return rows
 
 
-def request_language(session: Session, store: PackageStore, pivot: str,
-                     principal: Principal, slug: str, lang: str) -> list[Job]:
+def request_language(session: Session, reach: ModelReach, principal: Principal, slug: str,
+                     lang: str) -> list[Job]:
     """A job for one more language of the article's current revision (idempotent: [] when
     it is already requested).  Refused outside the token's desk or with no model."""
     intake.language_code(lang, "language")
     principal.check_languages([lang])
     article = articles.get_article(session, slug)
-    targets = articles.resolve_targets(store, article.source_lang, [lang], [], pivot)
+    targets = articles.resolve_targets(reach, article.source_lang, [lang], [])
     _, created = articles.request_jobs(session, article.current_revision, targets, "high", None)
     return created
 
@@ -143,13 +143,13 @@ _DONE = {"publish": ("published", "already published"),
 
 
 def _run_one(session: Session, action: str, row: Row, principal: Principal,
-             store: PackageStore, pivot: str) -> tuple[bool, list[tuple[str, str]]]:
+             reach: ModelReach) -> tuple[bool, list[tuple[str, str]]]:
     """(whether the row changed, the jobs to send) for one row."""
     if action in ("publish", "unpublish"):
         return set_publication(session, principal, row.slug, row.language,
                                action == "publish"), []
     if action == "request":
-        jobs = request_language(session, store, pivot, principal, row.slug, row.language)
+        jobs = request_language(session, reach, principal, row.slug, row.language)
     else:
         jobs = retry_language(session, principal, row.slug, row.language)
         if not jobs:
@@ -158,7 +158,7 @@ def _run_one(session: Session, action: str, row: Row, principal: Principal,
 
 
 def apply_to_rows(db: Database, action: str, rows: list[Row | str], principal: Principal,
-                  store: PackageStore, pivot: str) -> list[RowOutcome]:
+                  reach: ModelReach) -> list[RowOutcome]:
     """Run ``action`` on every row, each in its own transaction; an outcome per row."""
     if action not in ACTIONS:
         raise ValidationError(f"'action' must be one of {', '.join(ACTIONS)}", field="action")
@@ -170,8 +170,7 @@ def apply_to_rows(db: Database, action: str, rows: list[Row | str], principal: P
             continue
         try:
             changed, jobs = db.run_retrying(
-                lambda session, row=row: _run_one(session, action, row, principal, store,
-                                                  pivot))
+                lambda session, row=row: _run_one(session, action, row, principal, reach))
         except ServiceError as exc:
             outcomes.append(RowOutcome(row, row.key, "refused", exc.message))
             continue

@@ -23,7 +23,7 @@ from engine.packages import PackageStore
 from service.jobs.dispatch import BROKER_ERRORS, TRANSLATE_TASK
 from service.jobs.work_items import JobOutcome
 from service.platform.db import Database
-from service.platform.host_registry import WORKER, live, process_name
+from service.platform.host_registry import process_name
 from service.platform.models import Article, Job, Revision, utcnow
 
 HANDED_BACK = "handed-back"
@@ -85,14 +85,3 @@ def send_handed_back(db: Database, celery_app: Celery, job_ids: list[str]) -> in
             session.commit()
     return sent
 
-
-def covered_elsewhere(db: Database, config: dict, source: str, target: str) -> bool:
-    """Whether the deployment translates ``source``->``target`` without this host's
-    models: ``REQUIRED_MODELS`` names the pair (every worker installs it from
-    ``MODELS_SOURCE``), or a live worker advertises it (service.platform.host_registry).
-    Planning a backfill needs no model here (issue 34)."""
-    pair = f"{source}-{target}"
-    if any(item.pair == pair for item in config["REQUIRED_MODELS"]):
-        return True
-    return any(row.role == WORKER and pair in (row.models or {})
-               for row in live(db, 3 * config["HOST_HEARTBEAT_S"]))

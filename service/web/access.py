@@ -12,6 +12,7 @@ from flask import current_app, g, request
 
 from service.platform import tokens
 from service.platform.errors import Forbidden, Unauthorized
+from service.platform.model_reach import ModelReach
 
 
 def database():
@@ -20,6 +21,12 @@ def database():
 
 def package_store():
     return current_app.extensions["packages"]
+
+
+def model_reach() -> ModelReach:
+    """The languages the deployment reaches: this host's models, ``REQUIRED_MODELS`` and
+    live workers' (a web host may hold none: service.platform.model_reach)."""
+    return ModelReach(package_store(), database(), current_app.config)
 
 
 def current_principal() -> tokens.Principal | None:

@@ -18,6 +18,7 @@ from service.web.access import (
     database,
     is_editor,
     may_change,
+    model_reach,
     package_store,
     require,
 )
@@ -88,8 +89,8 @@ def post_article():
     if requested is None and principal.languages is not None:
         requested = list(principal.languages)  # a desk asks for its own languages
     priority, webhook = _priority(payload.get("priority")), _webhook(payload.get("webhook_url"))
-    targets = articles.resolve_targets(package_store(), data.source_lang, requested,
-                                       config["DEFAULT_TARGET_LANGS"], config["PIVOT_LANG"])
+    targets = articles.resolve_targets(model_reach(), data.source_lang, requested,
+                                       config["DEFAULT_TARGET_LANGS"])
     may_change(targets)
     def submit(session) -> tuple[bool, list[tuple[str, str]], dict]:
         submission = articles.submit_article(session, data, targets, priority, webhook,
@@ -127,6 +128,8 @@ def request_translations(slug: str):
     retranslate = payload.get("retranslate", False)
     if not isinstance(retranslate, bool):
         raise ValidationError("'retranslate' must be true or false", field="retranslate")
+    reach = model_reach()  # the other hosts' pairs are read once, even if retried
+
     def request_jobs(session) -> tuple[list[tuple[str, str]], dict]:
         article = articles.get_article(session, slug)
         requested = intake.parse_languages(payload.get("languages"), article.source_lang)
@@ -134,8 +137,7 @@ def request_translations(slug: str):
             raise ValidationError("'languages' must list at least one language",
                                   field="languages")
         may_change(requested)
-        targets = articles.resolve_targets(package_store(), article.source_lang, requested, [],
-                                           current_app.config["PIVOT_LANG"])
+        targets = articles.resolve_targets(reach, article.source_lang, requested, [])
         existing, created = articles.request_jobs(session, article.current_revision, targets,
                                                   priority, webhook)
         again = retranslation.rerun_finished(existing, priority, webhook) if retranslate \

@@ -269,8 +269,8 @@ def document() -> dict:
             "/models": {"get": _op("Installed models", {"200": reply(ref("Models"))},
                                    secured=True)},
             "/languages": {"get": _op(
-                "Languages the installed models reach", {"200": reply(ref("Languages")),
-                                                         "400": bad},
+                "Languages the models reach (here or on the workers)",
+                {"200": reply(ref("Languages")), "400": bad},
                 params=[{"name": "source", "in": "query", "schema": {"type": "string"}}])},
             "/health": {"get": _op("Liveness", {"200": reply(ref("Health"))})},
             "/ready": {"get": _op("Readiness: database, broker and models; the cluster's "
