@@ -110,3 +110,28 @@ def test_a_web_host_without_models_takes_what_the_workers_translate(
         assert set(re.findall(r'<option value="(\w+)"', menu)) == {"en", "hi", "bn"}
     finally:
         worker.stop()
+
+
+def test_a_pivot_route_may_take_its_legs_from_different_hosts(make_app, tmp_path,
+                                                               package_files):
+    """Hindi originals into Tamil through English: hi->en is on this host, en->ta only on
+    a live worker (its row written by the function a worker's heartbeat calls); once that
+    worker is silent, Tamil is refused again."""
+    from service.platform import host_registry
+    from service.platform.model_reach import covered_elsewhere
+    local = tmp_path / "local-models"
+    PackageStore(local).install(package_files["hi", "en"])
+    app = make_app(MODELS_DIR=str(local), HOST_HEARTBEAT_S=0.5)
+    client, db = app.test_client(), app.extensions["db"]
+
+    def codes() -> list[tuple[str, str]]:
+        body = client.get("/api/v1/languages?source=hi").get_json()
+        return [(t["code"], t["via"]) for t in body["targets"]]
+
+    assert codes() == [("en", "direct")]
+    host_registry.publish(db, host_registry.WORKER, app.config, {"en-ta": "1.0"}, pid=1)
+    assert codes() == [("en", "direct"), ("ta", "workers")]
+    assert covered_elsewhere(db, app.config, "en", "ta")
+    assert not covered_elsewhere(db, app.config, "hi", "ta")  # hi->en is only here
+    time.sleep(1.6)  # three heartbeats without one: the worker is gone
+    assert codes() == [("en", "direct")]
