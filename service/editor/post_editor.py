@@ -20,6 +20,7 @@ from service.content import (
     segment_history,
     sentence_rewrite,
 )
+from service.editor import access_summary
 from service.editor.blueprint import (
     database,
     editor,
@@ -38,6 +39,8 @@ from service.platform.security_headers import no_framing
 @no_framing
 @signed_in
 def article_page(slug: str):
+    """Every language of one article at a glance (state, publication, counts, notices and
+    a read-only source | translation list); editing happens in the post-editor."""
     with database().session() as db_session:
         article = articles.get_article(db_session, slug)
         revision = article.current_revision
@@ -46,14 +49,29 @@ def article_page(slug: str):
         view = view if view in articles.SEGMENT_VIEWS else "all"
         jobs = articles.jobs_of(db_session, revision)
         tries = job_attempts.history(db_session, [job.id for job in jobs])  # who ran them
-        languages = [{"job": articles.job_summary(job), "attempts": tries[job.id],
-                      "translation": translations.get(job.target_lang),
-                      "segments": articles.segments_for_review(
-                          translations[job.target_lang].segments, view)
-                      if job.target_lang in translations else []}
-                     for job in jobs]
+        threshold = current_app.config["REVIEW_CONFIDENCE_THRESHOLD"]
+        languages_shown = [_language_overview(job, tries[job.id],
+                                              translations.get(job.target_lang), view,
+                                              threshold) for job in jobs]
         return render_template("editor_article.html", article=article, revision=revision,
-                               languages=languages, segment_view=view)
+                               languages=languages_shown, segment_view=view,
+                               flag_labels=FLAG_LABELS, why_not=access_summary.why_not,
+                               font_languages=[job.target_lang for job in jobs])
+
+
+def _language_overview(job, attempts: list, translation, view: str, threshold: float) -> dict:
+    """One language's block of the article page: its job, who ran it, its translation's
+    segments in the chosen view with their confidence levels, and the reviewed/edited
+    counts over the whole translation (not just the view)."""
+    segments = articles.segments_for_review(translation.segments, view) if translation else []
+    states = [segment.state for segment in translation.segments] if translation else []
+    return {"job": articles.job_summary(job), "attempts": attempts,
+            "language": languages.describe(job.target_lang), "translation": translation,
+            "segments": segments,
+            "levels": {s.position: confidence_level(s.confidence, threshold)
+                       for s in segments},
+            "counts": {"total": len(states), "reviewed": states.count("reviewed"),
+                       "edited": states.count("edited")}}
 
 
 def _translation(db_session, slug: str, lang: str):
@@ -65,7 +83,6 @@ def _translation(db_session, slug: str, lang: str):
 @signed_in
 def save_segment(slug: str, lang: str, position: int):
     state = "reviewed" if request.form.get("action") == "review" else "edited"
-    one_language = request.form.get("return") == "language"
     try:
         g.editor.check_languages([lang])
         with database().session() as db_session:
@@ -76,15 +93,14 @@ def save_segment(slug: str, lang: str, position: int):
                                                                        g.editor.token_id))
             rebuild = record_rebuild(db_session, translation.revision_id, lang)
     except ServiceError as exc:
-        flash(exc.message, "error")
-        if one_language:  # stay on the segment: the message is shown beside it
-            return redirect(url_for("editor.translation_page", slug=slug, lang=lang,
-                                    at=position) + f"#seg-{position}")
+        flash(exc.message, "error")  # stay on the segment: the message is shown beside it
+        return redirect(url_for("editor.translation_page", slug=slug, lang=lang,
+                                at=position) + f"#seg-{position}")
     else:
         flash(f"Segment {position} saved ({state})." + send_rebuild(*rebuild), "ok")
-    if one_language:
-        return redirect(_segment_return(slug, lang, position))
-    return redirect(url_for("editor.article_page", slug=slug) + f"#{lang}-{position}")
+    # Saving lives in the post-editor alone (the article page has no forms): a form
+    # posted without return=language lands there too, on the segment saved.
+    return redirect(_segment_return(slug, lang, position))
 
 
 @editor.post("/articles/<slug>/<lang>/<action>")

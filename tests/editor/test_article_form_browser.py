@@ -118,7 +118,7 @@ def test_write_an_article_on_the_desk_and_see_it_translated(make_app, browser):
         assert runner.run(job_id).status == "done"
         page.reload()
         assert "job done" in page.locator("section#hi h2").inner_text()
-        sources = page.locator("section#hi tr.segment td:nth-child(2)").all_inner_texts()
+        sources = page.locator("section#hi li.segment .source-text").all_inner_texts()
         assert {"The monsoon arrived in Kerala on Thursday.", "Forecast"} <= set(sources)
         page.screenshot(path=str(ARTIFACTS / "editor-new-article-translated.png"))
 

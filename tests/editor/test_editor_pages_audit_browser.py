@@ -266,3 +266,26 @@ def test_sign_in_and_a_confirmation_fit_a_phone(site, browser, sessions, sample_
     assert window == 360
     assert wide <= window, f"scrolls sideways: {wide} px wide"
     assert box["x"] + box["width"] <= 360
+
+
+def test_an_article_page_fits_a_phone(site, browser, sessions, sample_article):
+    """The article page (every language, its read-only segment list) from a 412 px phone:
+    nothing scrolls sideways, the two columns stack, the post-editor's link is in view."""
+    context = browser.new_context(viewport={"width": 412, "height": 915}, is_mobile=True,
+                                  storage_state=sessions["admin"])
+    try:
+        page = context.new_page()
+        page.goto(f"{site.url}/editor/articles/{sample_article['slug']}")
+        page.evaluate("document.fonts.ready")
+        wide, window = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        row = page.locator("#ur-0")
+        source, target = (row.locator(part).bounding_box()
+                          for part in (".source-text", ".target-text"))
+        link = page.locator("#ur a.open-post-editor").bounding_box()
+        page.screenshot(path=str(ARTIFACTS / "editor-article-412.png"))
+    finally:
+        context.close()
+    assert window == 412
+    assert wide <= window, f"scrolls sideways: {wide} px wide"
+    assert target["y"] >= source["y"] + source["height"]  # stacked, not squeezed
+    assert link["x"] >= 0 and link["x"] + link["width"] <= 412

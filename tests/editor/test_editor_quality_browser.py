@@ -1,5 +1,7 @@
-"""The editor page in real Chromium: each segment's confidence and flags, flagged-only view
-sorted riskiest first.  Translated by the real job runner and engine (synthetic package)."""
+"""The article page in real Chromium: each segment's confidence and flags (the post-editor's
+chips, read-only), flagged-only view sorted riskiest first, each segment and the "Open the
+post-editor" link carrying the view.  Translated by the real job runner and engine
+(synthetic package)."""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ pytestmark = needs_chromium
 
 def rows(view) -> list[dict]:
     found = []
-    for row in view.locator("#hi tr.segment").all():
-        confidence = row.locator("td.confidence").inner_text()
+    for row in view.locator("#hi li.segment").all():
+        confidence = row.locator(".confidence").get_attribute("data-confidence")
         found.append({"position": int(row.get_attribute("data-position")),
                       "confidence": float(confidence),
+                      "level": row.locator(".confidence").get_attribute("data-level"),
+                      "link": row.locator("a.segment-number").get_attribute("href"),
                       "flags": [li.get_attribute("data-flag")
                                 for li in row.locator("li[data-flag]").all()],
                       "flagged_class": "flagged" in (row.get_attribute("class") or "")})
@@ -48,14 +52,20 @@ def test_editor_sees_confidence_and_flags_and_filters_to_flagged(make_app, page,
         everything = rows(page)
         assert [r["position"] for r in everything] == list(range(len(everything)))
         assert all(0 < r["confidence"] <= 1 for r in everything)
+        # the post-editor's levels: below the review threshold (0.3 here) is "low"
+        assert all((r["level"] == "low") == (r["confidence"] < 0.3) for r in everything)
+        assert all(r["link"] == f"/editor/articles/{slug}/hi#seg-{r['position']}"
+                   for r in everything)
+        assert page.locator("#hi textarea, #hi form button[value=save]").count() == 0
         flagged = [r for r in everything if r["flags"]]
         assert len(flagged) == job["flagged"]
         assert all(r["flagged_class"] == bool(r["flags"]) for r in everything)
         assert "markup" in {flag for r in flagged for flag in r["flags"]}
         assert page.locator("#hi .flagged-count").inner_text() == f"{job['flagged']} flagged"
         assert "kept as a draft (PUBLISH_POLICY=gated)" in page.locator("#hi .held").inner_text()
-        reason = page.locator("#hi li[data-flag=markup]").first.inner_text()
-        assert reason.startswith("markup: An inline tag")
+        chip = page.locator("#hi li[data-flag=markup]").first
+        assert chip.inner_text() == "link or emphasis moved"  # the post-editor's label
+        assert chip.get_attribute("title").startswith("An inline tag")
 
         with page.expect_navigation():
             page.click("nav.segment-view a[data-view=flagged]")
@@ -63,6 +73,13 @@ def test_editor_sees_confidence_and_flags_and_filters_to_flagged(make_app, page,
         assert sorted(r["position"] for r in only) == sorted(r["position"] for r in flagged)
         risks = [(-len(r["flags"]), r["confidence"]) for r in only]
         assert risks == sorted(risks)
+        assert all(r["link"] == f"/editor/articles/{slug}/hi?segments=flagged#seg-"
+                   f"{r['position']}" for r in only)  # its place in the same view
+        with page.expect_navigation():
+            page.click("#hi a.open-post-editor")
+        assert page.url == f"{server.url}/editor/articles/{slug}/hi?segments=flagged"
+        assert page.locator("#post-editor li.segment").count() == len(only)
+        page.go_back()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "editor-flagged-segments.png"), full_page=False)
 

@@ -149,17 +149,28 @@ def test_editor_page_edit_and_publish(make_app, page, sample_article):
         with page.expect_navigation():
             page.click("button[type=submit]")
         assert page.url == f"{server.url}/editor/articles/{slug}"
+        # The article page shows the segment read-only, source | current text ...
         row = page.locator("#hi-0")
-        assert row.locator("td").nth(1).inner_text() == sample_article["title"]
-        assert row.locator("td.state").inner_text() == "machine"
+        assert row.locator(".source-text").inner_text() == sample_article["title"]
+        assert row.locator(".state").inner_text() == "machine"
+        assert row.locator("textarea").count() == 0
         assert page.locator("#hi .publication").inner_text() == "draft"
-        row.locator("textarea").fill("संपादक का शीर्षक")
+        # ... and its number opens it in the post-editor, where it is edited.
         with page.expect_navigation():
-            row.locator("button[value=save]").click()
-        row = page.locator("#hi-0")
-        assert row.locator("td.state").inner_text() == "edited"
-        assert row.locator("textarea").input_value() == "संपादक का शीर्षक"
+            row.locator("a.segment-number").click()
+        assert page.url == f"{server.url}/editor/articles/{slug}/hi#seg-0"
+        page.locator("#seg-0 textarea").fill("संपादक का शीर्षक")
+        with page.expect_navigation():
+            page.locator("#seg-0 button[value=save]").click()
+        assert page.locator("#seg-0 .state").inner_text() == "edited"
+        assert page.locator("#seg-0 textarea").input_value() == "संपादक का शीर्षक"
         page.screenshot(path=str(ARTIFACTS / "editor-page.png"), full_page=False)
+        # Back on the article page: the edit shows, and the language is published there.
+        with page.expect_navigation():
+            page.get_by_role("link", name="all languages").click()
+        row = page.locator("#hi-0")
+        assert row.locator(".state").inner_text() == "edited"
+        assert row.locator(".target-text").inner_text() == "संपादक का शीर्षक"
         with page.expect_navigation():
             page.click("#hi .publish-toggle")
         assert page.locator("#hi .publication").inner_text() == "published"
