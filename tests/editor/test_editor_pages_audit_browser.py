@@ -1,5 +1,6 @@
 """Every page of the editors' desk under axe-core, at 1440 and 800 px (issue 30: "axe-core
-finds no violation on any editor page"), and none of them scrolls sideways at 800 px.
+finds no violation on any editor page"), and none of them scrolls sideways at 800 px (nor,
+on a phone, the sign-in page, a confirmation and an article's page).
 
 The walk: the sign-in page (empty and refused), the dashboard (and with a refusal), a
 language desk's dashboard, an article's page, the post-editor in Hindi and in Urdu (and with

@@ -314,7 +314,8 @@ def test_hints_show_glossary_terms_and_earlier_human_translations(make_app, samp
 
 def test_a_desk_on_the_editor_pages_changes_only_its_languages(make_app, sample_article):
     """Over real HTTP with a signed-in session: the Hindi desk's forms for Urdu are refused
-    (the segment stays as it was), its own language is saved; admin pages are 403."""
+    (the segment stays as it was), its own language is saved; admin pages are 403; the
+    article page offers publication only for Hindi."""
     from service.platform.tokens import create_token
     from tests.conftest import LiveServer
     from tests.editor.test_sessions_headers import csrf_of, sign_in
@@ -335,6 +336,15 @@ def test_a_desk_on_the_editor_pages_changes_only_its_languages(make_app, sample_
         # row by row: tests/editor/test_desk_bulk_actions.py); its own rows do not
         assert "changing needs an editor of ur" in desk.text
         assert "changing needs an editor of hi" not in desk.text
+        # The article page reads every language; its publication control only for the
+        # desk's own, with the reason where the other's would be.  No text box there.
+        overview = browser.get(f"{server.url}/editor/articles/{slug}").text
+        blocks = {lang: overview.split(f'<section id="{lang}"')[1].split("</section>")[0]
+                  for lang in ("hi", "ur")}
+        assert "publishing needs an editor of ur (Urdu)" in blocks["ur"]
+        assert "publish-toggle" not in blocks["ur"] and "publish-toggle" in blocks["hi"]
+        assert "publishing needs" not in blocks["hi"] and "<textarea" not in overview
+        assert f'href="/editor/articles/{slug}/ur#seg-0"' in blocks["ur"]
         urdu = browser.get(f"{server.url}/editor/articles/{slug}/ur")
         assert "read, not change" in urdu.text and "readonly" in urdu.text
         csrf = csrf_of(urdu)
