@@ -62,5 +62,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
+# Two processes (pytest-xdist), a test file each at a time (--dist loadfile keeps a module's
+# shared fixtures in one process); each has its own Redis database (tests/conftest.py).
 test: setup browser audit-tools faketime lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile

@@ -35,7 +35,10 @@ SHARED = ROOT.parent / "shared"
 SAMPLE_ARTICLE_PATH = SHARED / "samples" / "article-xiaomi-dixon.json"
 REAL_MODELS = SHARED / "models"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
-REDIS_TEST_DB = int(os.environ.get("LOCALISER_TEST_REDIS_DB", "13"))
+# Under pytest-xdist (`make test` runs two processes) each process gets its own database
+# number, counted up from this one (gw0: 13, gw1: 14): flushing one disturbs no other.
+REDIS_TEST_DB = (int(os.environ.get("LOCALISER_TEST_REDIS_DB", "13"))
+                 + int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0))
 SYNTHETIC_PAIRS = (("en", "hi"), ("en", "ur"), ("en", "ta"), ("hi", "en"))
 
 
