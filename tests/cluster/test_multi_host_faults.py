@@ -2,7 +2,7 @@
 namespaces on a bridge), a backfill of 150 articles into Hindi and Urdu (300 jobs), and,
 mid-backfill, the faults a deployment meets: a worker SIGKILLed while it holds leases,
 another's network cut for 10 s (its process lives on), Redis restarted (no persistence:
-every message in it is lost) and PostgreSQL restarted (~6 s down).  Then every job is
+every message in it is lost) and PostgreSQL restarted (10 s down).  Then every job is
 done, none failed, exactly one translation exists per (article, language), and the last
 fault was recovered from within 120 s, with no manual step.
 
@@ -108,7 +108,7 @@ def inflict_faults(cluster: Deployment, total: int, restart_redis: bool) -> floa
         time.sleep(2)
     cluster.postgres.stop()
     phases.mark("PostgreSQL stopped")
-    time.sleep(6)
+    time.sleep(10)  # the "10 s PostgreSQL restart"
     cluster.postgres.start()
     counts = cluster.job_counts()
     phases.mark(f"PostgreSQL back; {counts}")
