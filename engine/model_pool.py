@@ -39,6 +39,8 @@ from engine.packages import InstalledPackage, PackageError
 log = logging.getLogger(__name__)
 MIB = 2**20
 WAIT_FOR_IDLE_S = 10.0  # how long a load waits for a model nobody wants before taking one
+# After an unload for room, how long each batch's end returns freed memory (see _make_room).
+BINDING_S = 60.0
 
 
 class ModelTooLarge(PackageError):
@@ -105,6 +107,7 @@ class ModelPool:
                  concurrent_batches: int | None = None) -> None:
         self._changed = threading.Condition()
         self._models: dict[tuple, PooledModel] = {}
+        self._binding_until = 0.0  # until when every batch's end trims (see _make_room)
         self.configure(budget_bytes, pinned_languages, on_event, concurrent_batches)
         self.loads = 0
         self.unloads = 0
@@ -132,6 +135,12 @@ class ModelPool:
 
     def _is_pinned(self, package: InstalledPackage) -> bool:
         return bool(self.pinned_languages & {package.from_code, *package.to_codes})
+
+    @property
+    def binding(self) -> bool:
+        """Whether the budget bound lately: a model was unloaded for room within BINDING_S,
+        so every batch's end returns its freed memory (:meth:`_make_room`)."""
+        return time.monotonic() < self._binding_until
 
     @property
     def resident_bytes(self) -> int:
@@ -196,6 +205,10 @@ class ModelPool:
                 model.in_use -= 1
                 model.last_used = time.monotonic()
                 self._changed.notify_all()
+            if self.binding:
+                # The budget binds: this batch's freed buffers go back to the system now,
+                # not when the worker next idles (see _make_room).
+                process_memory.return_free_memory()
 
     @contextmanager
     def wanted(self, model: PooledModel) -> Iterator[None]:
@@ -264,7 +277,18 @@ class ModelPool:
         languages under a budget of four otherwise unloaded a model between two batches of
         the same job, again and again (68 loads for 60 jobs); waiting for a model whose
         work is done loads each about once per turn.  After WAIT_FOR_IDLE_S a waiter takes
-        the least recently used anyway, so a busy language cannot starve the others."""
+        the least recently used anyway, so a busy language cannot starve the others.
+
+        An unload means the budget binds: for BINDING_S from then on, the end of every
+        batch returns the memory it freed to the system (:meth:`using`).  The worker
+        otherwise keeps freed memory in its one arena for the next batch and trims it only
+        when idle (engine.process_memory); rotating models through that arena left the
+        holes of unloaded weights, and the buffers of later batches, placed from hole to
+        hole, made them resident again: 150-250 MiB over what was allocated at the peak.
+        Returning them at each batch's end lowered the bench's peak from 736-755 to
+        694-718 MiB (bench/memory_footprint.py, docs/operations.md); what a batch touches
+        within itself stays.  A worker whose models all fit never unloads, so it keeps the
+        faster reuse."""
         if self.budget_bytes is None:
             return None
         while self._resident() + model.size_bytes > self.budget_bytes:
@@ -281,6 +305,7 @@ class ModelPool:
             victim.translator = None
             victim.state = "unloaded"
             self.unloads += 1
+            self._binding_until = time.monotonic() + BINDING_S
             events.append(ModelEvent("unload", victim.package.key, victim.size_bytes, 0.0,
                                      self._resident(), self.budget_bytes))
         return None
