@@ -20,23 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     (which ``import service.platform.config`` implies) must not load the application, so
     the processes that never serve a request or run a task (the supervisor of ``localise
     serve``, the file-broker helpers) stay small (issue 33)."""
-    app = _core_app(test_config)
-    _add_web(app)
-    return app
-
-
-def create_worker_app(test_config: dict[str, Any] | None = None) -> Flask:
-    """The app a Celery worker runs its tasks in (``workers.celery``): configuration,
-    database, model store, page cache, job events and Celery, but no views, no i18n, rate
-    limits, compression or error pages.  A task never serves a request, and those wings'
-    libraries (flask_babel, flask_limiter, flask_compress, prometheus_client, feedgen...)
-    held ~10 MiB of every worker for nothing (issue 33, bench/memory_footprint.py)."""
-    return _core_app(test_config)
-
-
-def _core_app(test_config: dict[str, Any] | None) -> Flask:
-    """What both a web process and a worker need; the rest is :func:`_add_web`."""
-    from flask import Flask
+    from flask import Flask, g
 
     from engine.packages import PackageStore
     from service.jobs.events import JobEvents, publish_job_changes
@@ -69,12 +53,6 @@ def _core_app(test_config: dict[str, Any] | None) -> Flask:
 
     from workers import celery_init_app
     celery_init_app(app)
-    return app
-
-
-def _add_web(app: Flask) -> None:
-    """The views and everything around serving a request."""
-    from flask import g
 
     from service.platform.i18n import init_i18n
     init_i18n(app)
@@ -118,3 +96,4 @@ def _add_web(app: Flask) -> None:
     app.register_blueprint(monitoring)
     app.register_blueprint(editor)
     app.register_blueprint(site)
+    return app

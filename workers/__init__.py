@@ -3,8 +3,7 @@
 (:mod:`workers.beat`).
 
 ``celery -A workers worker`` finds the application in :mod:`workers.celery`, which builds
-the Flask app without its views (``service.create_worker_app``); ``celery -A workers.beat
-beat`` runs the scheduler without it.  This
+the whole Flask app; ``celery -A workers.beat beat`` runs the scheduler without it.  This
 package imports nothing itself, so beat pays only for Celery and the configuration
 (issue 33).  The translation library it drives is :mod:`engine`.  It may import the wings
 of :mod:`service`; none of them imports it (contract ``wings-import-no-workers``).

@@ -1,7 +1,6 @@
-"""Entry point for ``celery -A workers worker``: the Celery app of the worker's Flask app
-(``service.create_worker_app``: everything a task needs, no views)."""
+"""Entry point for ``celery -A workers worker``: the Celery app of a fully built Flask app."""
 
-from service import create_worker_app
+from service import create_app
 
-flask_app = create_worker_app()
+flask_app = create_app()
 app = flask_app.extensions["celery"]
