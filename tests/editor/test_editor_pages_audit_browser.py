@@ -290,3 +290,22 @@ def test_an_article_page_fits_a_phone(site, browser, sessions, sample_article):
     assert wide <= window, f"scrolls sideways: {wide} px wide"
     assert target["y"] >= source["y"] + source["height"]  # stacked, not squeezed
     assert link["x"] >= 0 and link["x"] + link["width"] <= 412
+
+
+def test_the_analytics_page_fits_a_phone(site, browser, sessions):
+    """The analytics page's charts (server-side SVG, 680 px drawn) scale to a 412 px phone
+    instead of making the page scroll sideways."""
+    context = browser.new_context(viewport={"width": 412, "height": 915}, is_mobile=True,
+                                  storage_state=sessions["admin"])
+    try:
+        page = context.new_page()
+        page.goto(f"{site.url}/editor/reports/edits")
+        page.evaluate("document.fonts.ready")
+        charts = page.locator("figure.chart svg").count()
+        wide, window = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+        page.screenshot(path=str(ARTIFACTS / "editor-analytics-412.png"), full_page=True)
+    finally:
+        context.close()
+    assert charts > 0  # the page drew its charts (the site's translations are published)
+    assert window == 412
+    assert wide <= window, f"scrolls sideways: {wide} px wide"
