@@ -250,8 +250,9 @@ class ModelPool:
             process_memory.return_free_memory()
         started = time.monotonic()
         try:
-            model.translator = ctranslate2.Translator(
-                str(model.package.path / "model"), device="cpu", **model.options)
+            with process_memory.weights_mapped_apart():
+                model.translator = ctranslate2.Translator(
+                    str(model.package.path / "model"), device="cpu", **model.options)
         except BaseException:
             with self._changed:
                 model.state = "unloaded"
