@@ -72,14 +72,16 @@ class DecodeQueue:
     """Batches of one model's pending sentences, decoded by up to ``decoders`` threads."""
 
     def __init__(self, decode: Decode, decoders: int, max_batch_size: int,
-                 max_batch_tokens: int | None = None) -> None:
+                 max_batch_tokens: int | Callable[[], int | None] | None = None) -> None:
         self._decode = decode           # one CTranslate2 call for one batch
         self._decoders = max(1, decoders)
         self._max_batch = max(1, max_batch_size)
         # Padded source tokens per batch (sentences x the longest): what a batch's decoding
-        # memory grows with (beam states, attention caches); None: no cap.
-        self._max_tokens = max_batch_tokens if max_batch_tokens and max_batch_tokens > 0 \
-            else None
+        # memory grows with (beam states, attention caches, the scores over the vocabulary);
+        # None: no cap.  A callable is asked at each batch (a worker's cap shrinks while
+        # its model budget binds: engine.translator.decode_queue).
+        self._token_cap = max_batch_tokens if callable(max_batch_tokens) \
+            else (lambda: max_batch_tokens)
         self._lock = threading.Lock()
         self._waiting: dict[_Key, _Item] = {}
         self._decoding: dict[_Key, _Item] = {}
@@ -157,10 +159,12 @@ class DecodeQueue:
         decoded alone).
         """
         share = math.ceil(sum(len(item.tokens) for item in turn) / self._decoders)
+        cap = self._token_cap()
+        max_tokens = cap if cap and cap > 0 else None
 
         def fits(first: int, last: int) -> bool:
             size, longest = last - first, max(1, len(turn[first].tokens))
-            if self._max_tokens is not None and size * longest > self._max_tokens:
+            if max_tokens is not None and size * longest > max_tokens:
                 return False
             if self._decoders == 1:
                 return size <= self._max_batch

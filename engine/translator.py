@@ -96,9 +96,17 @@ def decode_queue(package: InstalledPackage, settings: EngineSettings,
                         length_penalty=settings.length_penalty, replace_unknowns=True,
                         return_scores=True)
 
+            def token_cap() -> int:
+                # While the budget binds, half the cap: a batch's buffers (~55 MiB at 512
+                # tokens for transformer-base, mostly the scores over the vocabulary of
+                # every sentence's beams) decode beside CT2_INTER_THREADS others and four
+                # models in a process that was told memory is short.
+                cap = settings.max_batch_tokens
+                return cap // 2 if cap and pool.binding else cap
+
             queue = model.queues[settings] = DecodeQueue(
                 decode, decoders=settings.inter_threads, max_batch_size=settings.max_batch_size,
-                max_batch_tokens=settings.max_batch_tokens)
+                max_batch_tokens=token_cap)
         return queue
 
 

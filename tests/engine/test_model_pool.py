@@ -12,7 +12,7 @@ from engine.model_builder import build_package
 from engine.model_pool import ModelEvent, ModelPool, ModelTooLarge
 from engine.model_size import loaded_bytes
 from engine.packages import PackageStore
-from engine.translator import Engine, EngineSettings
+from engine.translator import Engine, EngineSettings, decode_queue
 from service.platform.memory_budget import parse_budget
 
 SETTINGS = EngineSettings(compute_type="int8", beam_size=2)
@@ -198,3 +198,33 @@ def test_a_model_callers_still_wait_on_is_not_the_one_unloaded(store):
         assert not got_ur.wait(0.5) and hi.loaded
     other.join(timeout=30)
     assert got_ur.is_set() and ur.loaded and not hi.loaded
+
+
+def test_while_the_budget_binds_a_batch_holds_half_the_tokens(store):
+    """A process whose budget binds is short of memory: its batches, whose buffers grow with
+    their padded tokens, hold at most half of CT2_MAX_BATCH_TOKENS until it no longer binds."""
+    hi = store.route("en", "hi")[0].package
+    pool = ModelPool(_room_for_two(store))
+    source = pool.get(hi, "int8", 1, 0).source_tokenizer
+
+    def sentences(word: str) -> list[list[str]]:
+        return [source.encode(f"The {word} rose in Pune ({n}).", out_type=str)
+                for n in range(12)]
+
+    def batches_for(word: str) -> tuple[int, int]:
+        tokens = sentences(word)
+        before = queue.batches
+        futures = queue.submit(tokens, [None] * len(tokens))
+        assert all(f.result(timeout=60).hypotheses[0] for f in futures)
+        return queue.batches - before, max(map(len, tokens))
+
+    longest = max(len(t) for word in ("prices", "onions") for t in sentences(word))
+    settings = EngineSettings(compute_type="int8", beam_size=2, inter_threads=1,
+                              max_batch_tokens=4 * longest)
+    queue = decode_queue(hi, settings, pool)
+    assert not pool.binding
+    assert batches_for("prices")[0] == 3  # 12 sentences, 4 to a batch
+    for target in ("ur", "ta"):  # a third model in a budget for two: one is unloaded
+        Engine(SETTINGS, pool).translate(SENTENCES, store.route("en", target))
+    assert pool.binding
+    assert batches_for("onions")[0] == 6  # 2 to a batch
