@@ -26,8 +26,8 @@ from service.cli.terminal import echo
 
 
 @backfill.command("status", help="Coverage per language: translated, pending, failed "
-                                 "(every language with jobs or an installed model, unless "
-                                 "--languages is given).")
+                                 "(every language with jobs or a model anywhere in the "
+                                 "deployment, unless --languages is given).")
 @_group_scope_options
 @click.option("--json", "as_json", is_flag=True)
 def backfill_status(languages, since, until, limit, as_json) -> None:
@@ -36,11 +36,13 @@ def backfill_status(languages, since, until, limit, as_json) -> None:
     db = app.extensions["db"]
     if languages:
         scope = _scope(languages, since, until, limit)
-    else:  # every language with jobs, and every language an installed model reaches
-        source, pivot = app.config["DEFAULT_SOURCE_LANG"], app.config["PIVOT_LANG"]
+    else:  # every language with jobs, and every language a model reaches: this host's,
+        # REQUIRED_MODELS or a live worker's (a web host of the Procfile has none of its own)
+        from service.platform.model_reach import reachable_targets
         with db.session() as session:
             found = set(languages_with_jobs(session))
-        found |= set(app.extensions["packages"].reachable_targets(source, pivot))
+        found |= set(reachable_targets(app.extensions["packages"], db, app.config,
+                                       app.config["DEFAULT_SOURCE_LANG"]))
         scope = Scope(tuple(sorted(found)), _date_option(since), _date_option(until), limit)
     with db.session() as session:
         report = coverage(session, scope) if scope.languages else {}

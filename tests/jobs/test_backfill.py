@@ -323,3 +323,16 @@ def test_retry_failed_checks_the_cause_and_shows_progress(tmp_path, models_dir, 
     plain = run(["backfill", "status"], env).stdout
     assert "hi: 4/4 translated, 0 pending, 0 failed" in plain
     assert "bn: 0/4 translated, 0 pending, 4 failed" in plain
+
+
+def test_status_lists_the_languages_the_deployment_reaches_from_a_host_without_models(
+        tmp_path):
+    """A host of the Procfile's layout has no models of its own: `backfill status` still
+    lists what REQUIRED_MODELS (and live workers) reach, with nothing requested yet."""
+    env = service_env(data_dir=tmp_path / "instance", models_dir=tmp_path / "no-models",
+                      database_url=f"sqlite:///{tmp_path / 'status.db'}",
+                      REQUIRED_MODELS="en-ml,en-pa")
+    assert run(["import", str(small_archive(tmp_path))], env).returncode == 0
+    status = json.loads(run(["backfill", "status", "--json"], env).stdout)
+    assert sorted(status) == ["ml", "pa"]
+    assert status["ml"]["not_requested"] == 4 and status["ml"]["translated"] == 0
