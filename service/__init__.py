@@ -15,11 +15,16 @@ if TYPE_CHECKING:
     from flask import Flask
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, *,
+               database_wait_s: float | None = None) -> Flask:
     """The app, every wing registered.  Imported here, not at the top: ``import service``
     (which ``import service.platform.config`` implies) must not load the application, so
     the processes that never serve a request or run a task (the supervisor of ``localise
-    serve``, the file-broker helpers) stay small (issue 33)."""
+    serve``, the file-broker helpers) stay small (issue 33).
+
+    ``database_wait_s``: how long to wait for an unreachable database at start
+    (``DATABASE_STARTUP_WAIT_S`` when None: web and worker processes; the CLI passes 0,
+    an operator at a terminal wants the error now)."""
     from flask import Flask, g
 
     from engine.packages import PackageStore
@@ -40,7 +45,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
 
     database = Database(app.config["DATABASE_URL"])
-    database.create_all()
+    database.create_all(app.config["DATABASE_STARTUP_WAIT_S"] if database_wait_s is None
+                        else database_wait_s)
     app.extensions["db"] = database
     app.extensions["packages"] = PackageStore(app.config["MODELS_DIR"],
                                               app.config["MAX_PACKAGE_BYTES"])

@@ -33,11 +33,16 @@ def _app(must_exist: bool = False):
     if not where.path.exists():
         echo(f"localise: creating a new data folder {where.path} (chosen by "
              f"{where.found_by}; it did not exist)", err=True)
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     from service import create_app
     try:
-        return create_app()
+        return create_app(database_wait_s=0)
     except ValueError as exc:  # a setting that does not parse or does not fit: one line
         raise click.ClickException(f"configuration: {exc}") from exc
+    except (OperationalError, InterfaceError) as exc:  # one line, not a traceback
+        detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+        raise click.ClickException(f"the database is unreachable: {detail}") from exc
 
 
 def _store():

@@ -235,6 +235,8 @@ def load_config() -> dict[str, Any]:
         # A worker renews the leases of the jobs it translates every third of this; a job
         # whose lease ran out is sent again by the next sweep (service.jobs.leases).
         "JOB_LEASE_S": _env_float("JOB_LEASE_S", 30.0),
+        # How long a web or worker process waits for an unreachable database at start.
+        "DATABASE_STARTUP_WAIT_S": _env_float("DATABASE_STARTUP_WAIT_S", 120.0),
         "BACKFILL_CHUNK": _env_int("BACKFILL_CHUNK", 100),
         "BACKFILL_BATCH": _env_int("BACKFILL_BATCH", 8),
         # A worker taking an editor job also takes the waiting editor jobs of the same model

@@ -8,6 +8,7 @@ process and the worker process write to the same file.
 from __future__ import annotations
 
 import fcntl
+import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,13 +17,14 @@ from typing import TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from service.platform.models import Base
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 # Any constant shared by every localiser process; "loca" in ASCII.
 SCHEMA_LOCK_KEY = 0x6C6F6361
 # SQLSTATEs of a lost race on PostgreSQL: deadlock detected, serialization failure.
@@ -75,8 +77,36 @@ class Database:
 
         return engine
 
-    def create_all(self) -> None:
+    def create_all(self, wait_s: float = 0.0) -> None:
         """Create missing tables; safe when web, worker and beat start at the same moment.
+
+        ``wait_s``: how long to keep trying while the database is unreachable (a machine
+        whose processes start before PostgreSQL, a database restarting), with a log line
+        per try, before the error goes up.  A worker or web process that exited instead
+        made a Procfile runner stop every process beside it.
+        """
+        deadline = time.monotonic() + max(0.0, wait_s)
+        delay = 1.0
+        while True:
+            try:
+                self._create_all()
+                return
+            except (OperationalError, InterfaceError) as exc:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines()
+                          or [""])[0]
+                pause = min(delay, left)
+                log.warning("database unreachable at start (%s); trying again in %.0f s, "
+                            "for %.0f s more (DATABASE_STARTUP_WAIT_S)", detail[:300], pause,
+                            left)
+                time.sleep(pause)
+                delay = min(delay * 2, 10.0)
+                self.engine.dispose()  # no pooled connection from before survives
+
+    def _create_all(self) -> None:
+        """The check-and-create itself.
 
         On PostgreSQL the check-and-create runs in one transaction holding an advisory
         lock, so a second process waits, then finds the tables there; without it, two

@@ -4,13 +4,14 @@ restarted under a running job.  Real processes, real servers, no simulation."""
 from __future__ import annotations
 
 import signal
+import threading
 import time
 
 import pytest
 from sqlalchemy import func, select
 
 from service.platform.models import Job, Translation, TranslationSegment
-from tests.conftest import editor_client, wait_for_jobs
+from tests.conftest import WorkerProcess, editor_client, service_env, wait_for_jobs
 
 CITIES = ["Noida", "Chennai", "Pune", "Kolkata", "Mumbai", "Hyderabad", "Bengaluru", "Surat"]
 
@@ -136,6 +137,36 @@ def test_postgresql_restart_during_a_job_is_retried(make_app, redis_url, start_w
         one_translation_intact(app, job_id)
         with app.extensions["db"].session() as session:
             assert session.scalar(select(func.count()).select_from(Translation)) == 1
+        worker.stop()
+    finally:
+        server.remove()
+
+
+@pytest.mark.timeout(300)
+def test_a_worker_started_before_postgresql_waits_for_it(make_app, redis_url, models_dir,
+                                                         tmp_path, sample_article):
+    """A machine whose processes start before the database (or while it restarts): the
+    worker keeps trying, with a line per try, instead of exiting (a Procfile runner stops
+    every process when one exits)."""
+    from tests.jobs.own_postgres import OwnPostgres
+    server = OwnPostgres(tmp_path)  # initialised, not running
+    try:
+        starter = threading.Timer(4.0, server.start)
+        starter.start()
+        env = service_env(data_dir=tmp_path / "instance", models_dir=models_dir,
+                          database_url=server.url, redis_url=redis_url)
+        worker = WorkerProcess(env, tmp_path / "worker.log")  # ready once it answers
+        starter.join()
+        assert server.servers, "the test's PostgreSQL did not start"
+        assert "database unreachable at start" in worker.log()
+        assert "DATABASE_STARTUP_WAIT_S" in worker.log()
+        app = make_app(server.url, redis_url)
+        client = editor_client(app)
+        job_id = client.post("/api/v1/articles", json={**sample_article, "slug": "late-db",
+                                                       "languages": ["hi"]}
+                             ).get_json()["jobs"][0]["id"]
+        job = wait_for_jobs(client, [job_id], timeout_s=120, worker=worker)[0]
+        assert job["status"] == "done", worker.log()[-3000:]
         worker.stop()
     finally:
         server.remove()
