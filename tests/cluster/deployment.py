@@ -81,6 +81,12 @@ class Deployment:
         return self.query("SELECT count(*) FROM job_leases WHERE worker LIKE %s",
                           f"{host}:%")[0][0]
 
+    def stranded_by(self, host: str) -> int:
+        """Jobs ``host``'s worker holds the lease of and has not finished."""
+        return self.query("SELECT count(*) FROM job_leases l JOIN jobs j ON j.id = l.job_id "
+                          "WHERE l.worker LIKE %s AND j.status NOT IN ('done', 'failed')",
+                          f"{host}:%")[0][0]
+
     def job_states(self) -> str:
         """Unfinished jobs by (status, sent to the broker, claimed, leased), and what the
         broker holds: where a stuck job is stuck."""

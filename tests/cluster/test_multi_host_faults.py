@@ -87,13 +87,33 @@ def start_cluster_and_backfill(cluster: Deployment) -> int:
     return total
 
 
+def kill_mid_job(cluster: Deployment, host: str, timeout_s: float = 30) -> int:
+    """SIGKILL ``host``'s worker while it holds the lease of a job it has not finished;
+    how many such jobs it strands.  Frozen first (SIGSTOP): a job here takes ~0.1 s, and
+    one the worker finished between a check and the kill stranded nothing, so the sweep
+    had no lease to find (seen once in CI)."""
+    worker = cluster.processes[f"worker-{host}"]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if cluster.leased_by(host):
+            worker.process.send_signal(signal.SIGSTOP)
+            stranded = cluster.stranded_by(host)
+            if stranded:
+                worker.stop(signal.SIGKILL)
+                return stranded
+            worker.process.send_signal(signal.SIGCONT)
+        time.sleep(0.05)
+    raise AssertionError(f"{host} never held the lease of an unfinished job\n"
+                         f"{cluster.report()}")
+
+
 def inflict_faults(cluster: Deployment, total: int, restart_redis: bool) -> float:
     """The faults, one after another, mid-backfill; returns when the last one ended."""
     phases = cluster.phases
     wait_until(lambda: cluster.job_counts().get("done", 0) >= total // 10, "translating", 60)
-    holding = wait_until(lambda: cluster.leased_by("w1"), "w1 holding leases", 30)
-    cluster.processes["worker-w1"].stop(signal.SIGKILL)  # mid-batch: it holds leases
-    phases.mark(f"w1 SIGKILLed holding {holding} lease(s); {cluster.job_counts()}")
+    holding = kill_mid_job(cluster, "w1")
+    phases.mark(f"w1 SIGKILLed holding {holding} unfinished job(s)' lease(s); "
+                f"{cluster.job_counts()}")
     cluster.hosts.cut("w2")
     phases.mark("w2's network cut")
     time.sleep(3)
