@@ -25,8 +25,9 @@ from engine.packages import PackageError, PackageStore
 from engine.translator import route_key
 from service.content import articles
 from service.content.intake import ArticleInput, parse_article
+from service.platform.db_clock import database_now
 from service.platform.errors import ServiceError
-from service.platform.models import Article, Job, Revision, Translation, utcnow
+from service.platform.models import Article, Job, Revision, Translation
 
 CREATE_BATCH = 500
 PENDING = ("queued", "running")
@@ -256,12 +257,13 @@ def cancel_unsent(session: Session) -> int:
     """
     jobs = session.scalars(select(Job).where(Job.priority == "low", Job.status == "queued",
                                              Job.enqueued_at.is_(None))).all()
+    now = database_now(session) if jobs else None  # the clock runners stamp jobs with
     for job in jobs:
         translation = session.scalar(select(Translation).where(
             Translation.revision_id == job.revision_id,
             Translation.target_lang == job.target_lang))
         if job.reason is not None and translation is not None:
-            job.status, job.finished_at, job.route = "done", utcnow(), translation.route
+            job.status, job.finished_at, job.route = "done", now, translation.route
         else:
             session.delete(job)
     return len(jobs)

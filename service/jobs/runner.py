@@ -33,6 +33,7 @@ from service.jobs.correction_guard import (
 from service.jobs.segment_rows import update_segments
 from service.jobs.work_items import Group, JobOutcome, PassState, Work
 from service.platform.db import Database
+from service.platform.db_clock import database_now
 from service.platform.models import Job, Revision, Translation, TranslationSegment, utcnow
 from service.platform.sanitize import sanitize_html
 
@@ -103,7 +104,9 @@ class JobRunner:
                 if job.status == "done":
                     outcomes[job_id] = JobOutcome("done")
                     continue
-                job.status, job.started_at, job.error = "running", utcnow(), ""
+                # The database's clock, as leases and attempts: a worker minutes off would
+                # skew durations and the last-resort sweep of unleased running jobs.
+                job.status, job.started_at, job.error = "running", database_now(session), ""
                 job.segments_total = job.segments_done = job.memory_hits = 0
                 job.decoded_tokens = 0
                 job.attempts += 1
@@ -278,7 +281,7 @@ class JobRunner:
                                    before, after)
         if work.job_id is not None:
             job = session.get(Job, work.job_id)
-            job.status, job.finished_at = "done", utcnow()
+            job.status, job.finished_at = "done", database_now(session)
             job.segments_done = job.segments_total
             job.flagged_segments, job.held_reason = flagged, held
             attempts.end(session, [work.job_id], self._worker(), "done")
@@ -419,5 +422,5 @@ class JobRunner:
             job = session.get(Job, job_id)
             if job is None or job.status == "done":
                 return
-            job.status, job.error, job.finished_at = "failed", message, utcnow()
+            job.status, job.error, job.finished_at = "failed", message, database_now(session)
             attempts.end(session, [job_id], self._worker(), "failed")

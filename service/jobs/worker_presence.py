@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from service.jobs.dispatch import BROKER_ERRORS
 from service.platform.db_clock import database_now
-from service.platform.models import Job, JobLease, utcnow
+from service.platform.models import Job, JobLease
 
 START_A_WORKER = ("start one with `localise serve` (web, worker and scheduler) or "
                   "`celery -A workers worker`")
@@ -59,9 +59,9 @@ def queue_consumers(celery_app: Celery, queue: str,
 def jobs_busy(session: Session, window_s: float, stale_after_s: float) -> bool:
     """A job started or finished in the last ``window_s`` seconds, or running under a
     live lease (or, unleased, not yet stale): some worker is translating."""
-    now = utcnow()
+    now = database_now(session)  # the clock jobs' times and leases are stamped with
     recent, fresh = now - timedelta(seconds=window_s), now - timedelta(seconds=stale_after_s)
-    live = select(JobLease.job_id).where(JobLease.expires_at >= database_now(session))
+    live = select(JobLease.job_id).where(JobLease.expires_at >= now)
     leased = select(JobLease.job_id)
     return bool(session.scalar(select(func.count()).select_from(Job).where(or_(
         Job.started_at >= recent, Job.finished_at >= recent,

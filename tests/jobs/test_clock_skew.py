@@ -152,6 +152,12 @@ def _check(app, workers: dict, lib: Path) -> None:
         assert [a["outcome"] for a in tries[job_id]] == ["done"], (tries[job_id], logs[-3000:])
         started = datetime.fromisoformat(tries[job_id][0]["started_at"])
         assert abs((now - started).total_seconds()) < 120  # the database's clock, not +-5 min
+    with db.session() as session:  # the jobs' own times too: durations and the last sweep
+        stamps = list(session.execute(select(Job.started_at, Job.finished_at).where(
+            Job.id.in_(job_ids))))
+    for started, finished in stamps:
+        assert abs((now - started).total_seconds()) < 120, stamps
+        assert 0 <= (finished - started).total_seconds() < 120, stamps
     # The sweeper ran (by the database's clock) and nothing discarded its messages.
     assert abs((now - swept_at).total_seconds()) < 30
     assert re.search(r"Task localiser\.sweep\[[^\]]+\] succeeded", logs), logs[-3000:]
