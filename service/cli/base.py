@@ -41,8 +41,9 @@ def _app(must_exist: bool = False):
     except ValueError as exc:  # a setting that does not parse or does not fit: one line
         raise click.ClickException(f"configuration: {exc}") from exc
     except (OperationalError, InterfaceError) as exc:  # one line, not a traceback
-        detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
-        raise click.ClickException(f"the database is unreachable: {detail}") from exc
+        from service.platform.db import database_error_detail
+        raise click.ClickException(
+            f"the database is unreachable: {database_error_detail(exc)}") from exc
 
 
 def _store():

@@ -34,6 +34,12 @@ POSTGRES_KEEPALIVE = {"connect_timeout": 10, "keepalives": 1, "keepalives_idle":
                       "keepalives_interval": 5, "keepalives_count": 3}
 
 
+def database_error_detail(exc: Exception) -> str:
+    """The first line of the driver's message (SQLAlchemy wraps it with SQL and a link):
+    what a log line or a one-line CLI error says."""
+    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+
+
 class RaceLost(Exception):
     """A unit of work kept losing to concurrent ones; the client should retry."""
 
@@ -95,12 +101,10 @@ class Database:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise
-                detail = (str(getattr(exc, "orig", None) or exc).strip().splitlines()
-                          or [""])[0]
                 pause = min(delay, left)
                 log.warning("database unreachable at start (%s); trying again in %.0f s, "
-                            "for %.0f s more (DATABASE_STARTUP_WAIT_S)", detail[:300], pause,
-                            left)
+                            "for %.0f s more (DATABASE_STARTUP_WAIT_S)",
+                            database_error_detail(exc)[:300], pause, left)
                 time.sleep(pause)
                 delay = min(delay * 2, 10.0)
                 self.engine.dispose()  # no pooled connection from before survives

@@ -12,7 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from engine.packages import PackageError
-from service.platform.db import RaceLost
+from service.platform.db import RaceLost, database_error_detail
 
 RETRY_AFTER_RACE_S = 1
 RETRY_AFTER_DATABASE_S = 30
@@ -144,8 +144,7 @@ def register_error_handlers(app: Flask) -> None:
         """The database is unreachable (restarting, cut off): 503 with Retry-After and one
         log line, not a 500 with a traceback; pages already in the page cache are served
         before the database is asked, so readers of those see no outage at all."""
-        detail = (str(getattr(error, "orig", None) or error).strip().splitlines() or [""])[0]
-        app.logger.warning("database unavailable: %s", detail[:300])
+        app.logger.warning("database unavailable: %s", database_error_detail(error)[:300])
         g.retry_after = RETRY_AFTER_DATABASE_S
         if _wants_json():
             return error_response(503, "database_unavailable",

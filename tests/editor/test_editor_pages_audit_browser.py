@@ -15,6 +15,8 @@ audited in full and the failures are reported together, so one run names them al
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -249,21 +251,31 @@ def test_every_editor_page_passes_axe_and_fits_the_width(site, browser, sessions
     assert errors == []  # no script error on any desk page
 
 
+@contextmanager
+def _on_a_phone(browser, session_state, width: int, height: int, url: str) -> Iterator:
+    """A page at ``url`` in a phone's viewport (signed in with ``session_state``, or not),
+    its fonts loaded; the browser context is closed after the block."""
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  is_mobile=True, storage_state=session_state)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.evaluate("document.fonts.ready")
+        yield page
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("who,path", [(None, "/editor/login"),
                                       ("admin", "/editor/articles/{slug}/remove")])
 def test_sign_in_and_a_confirmation_fit_a_phone(site, browser, sessions, sample_article,
                                                 who, path):
     """From a phone (360 px) the boxes narrow (the token, a takedown's reason) and nothing
     scrolls sideways."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True,
-                                  storage_state=sessions.get(who))
-    try:
-        page = context.new_page()
-        page.goto(site.url + path.format(slug=sample_article["slug"]))
+    with _on_a_phone(browser, sessions.get(who), 360, 740,
+                     site.url + path.format(slug=sample_article["slug"])) as page:
         wide, window = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
         box = page.locator("form input:not([type=hidden])").first.bounding_box()
-    finally:
-        context.close()
     assert window == 360
     assert wide <= window, f"scrolls sideways: {wide} px wide"
     assert box["x"] + box["width"] <= 360
@@ -272,20 +284,14 @@ def test_sign_in_and_a_confirmation_fit_a_phone(site, browser, sessions, sample_
 def test_an_article_page_fits_a_phone(site, browser, sessions, sample_article):
     """The article page (every language, its read-only segment list) from a 412 px phone:
     nothing scrolls sideways, the two columns stack, the post-editor's link is in view."""
-    context = browser.new_context(viewport={"width": 412, "height": 915}, is_mobile=True,
-                                  storage_state=sessions["admin"])
-    try:
-        page = context.new_page()
-        page.goto(f"{site.url}/editor/articles/{sample_article['slug']}")
-        page.evaluate("document.fonts.ready")
+    with _on_a_phone(browser, sessions["admin"], 412, 915,
+                     f"{site.url}/editor/articles/{sample_article['slug']}") as page:
         wide, window = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
         row = page.locator("#ur-0")
         source, target = (row.locator(part).bounding_box()
                           for part in (".source-text", ".target-text"))
         link = page.locator("#ur a.open-post-editor").bounding_box()
         page.screenshot(path=str(ARTIFACTS / "editor-article-412.png"))
-    finally:
-        context.close()
     assert window == 412
     assert wide <= window, f"scrolls sideways: {wide} px wide"
     assert target["y"] >= source["y"] + source["height"]  # stacked, not squeezed
@@ -295,17 +301,11 @@ def test_an_article_page_fits_a_phone(site, browser, sessions, sample_article):
 def test_the_analytics_page_fits_a_phone(site, browser, sessions):
     """The analytics page's charts (server-side SVG, 680 px drawn) scale to a 412 px phone
     instead of making the page scroll sideways."""
-    context = browser.new_context(viewport={"width": 412, "height": 915}, is_mobile=True,
-                                  storage_state=sessions["admin"])
-    try:
-        page = context.new_page()
-        page.goto(f"{site.url}/editor/reports/edits")
-        page.evaluate("document.fonts.ready")
+    with _on_a_phone(browser, sessions["admin"], 412, 915,
+                     f"{site.url}/editor/reports/edits") as page:
         charts = page.locator("figure.chart svg").count()
         wide, window = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
         page.screenshot(path=str(ARTIFACTS / "editor-analytics-412.png"), full_page=True)
-    finally:
-        context.close()
     assert charts > 0  # the page drew its charts (the site's translations are published)
     assert window == 412
     assert wide <= window, f"scrolls sideways: {wide} px wide"
