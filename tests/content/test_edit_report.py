@@ -33,6 +33,7 @@ from tests.conftest import (
     LiveServer,
     auth_headers,
     needs_chromium,
+    reset_postgres,
 )
 from tests.openapi_check import CheckingClient
 
@@ -77,17 +78,23 @@ def _edit(client, slug: str, edits: dict[int, str | None]) -> None:
         time.sleep(PAUSE_S)
 
 
-@pytest.fixture(scope="module")
-def edited(tmp_path_factory, package_files, hindi_v11):
-    """The fixture's app and what the test must expect, hand-computed."""
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def edited(request, tmp_path_factory, package_files, hindi_v11):
+    """The fixture's app and what the test must expect, hand-computed; once on SQLite and
+    once on PostgreSQL (the period filter compares the database's timestamps)."""
     root = tmp_path_factory.mktemp("edit-report")
     models, data_dir = root / "models", root / "instance"
+    if request.param == "sqlite":
+        database_url = f"sqlite:///{data_dir / 'localiser.db'}"
+    else:
+        database_url = request.getfixturevalue("postgres_url")
+        reset_postgres(database_url)
     store = PackageStore(models)
     store.install(package_files[("en", "hi")])  # version 1.0
     store.install(package_files[("en", "ur")])
     app = create_app({
         "TESTING": True, "DATA_DIR": str(data_dir),
-        "DATABASE_URL": f"sqlite:///{data_dir / 'localiser.db'}", "MODELS_DIR": str(models),
+        "DATABASE_URL": database_url, "MODELS_DIR": str(models),
         "REDIS_URL": "", "CELERY": celery_settings("", data_dir / "broker"),
         "RATE_LIMITS_ENABLED": False, "PUBLISH_POLICY": "review", **TEST_SECRETS})
     app.test_client_class = CheckingClient  # every API answer checked against OpenAPI
@@ -115,6 +122,7 @@ def edited(tmp_path_factory, package_files, hindi_v11):
         return [(row["machine"], edits.get(row["position"]) or row["machine"])
                 for row in machine if row["machine"]]
     yield {"app": app, "client": client, "between": between, "data_dir": data_dir,
+           "database_url": database_url,
            "token": headers["Authorization"].removeprefix("Bearer "),
            "models": models, "v10": pairs(machine_first, FIRST_EDITS),
            "v11": pairs(machine_second, SECOND_EDITS)}
@@ -180,7 +188,8 @@ def test_since_and_lang_choose_the_period_and_the_language(edited):
 
 def test_the_cli_prints_the_same_numbers(edited):
     env = {"LOCALISER_DATA_DIR": str(edited["data_dir"]), "MODELS_DIR": str(edited["models"]),
-           "DATABASE_URL": None, "REDIS_URL": None, "PUBLISH_POLICY": "review",
+           "DATABASE_URL": edited["database_url"], "REDIS_URL": None,
+           "PUBLISH_POLICY": "review",
            "PUBLISH_POLICY_HI": "gated", **TEST_SECRETS}
     from service.cli import cli
     runner = CliRunner()
