@@ -123,6 +123,25 @@ def _status_kib(pid: int, field: str) -> int:
     return 0
 
 
+def cpu_and_backend() -> str:
+    """The CPU, and whether CTranslate2 multiplies through Intel MKL on it: by default only
+    on an Intel CPU (``CT2_USE_MKL`` overrides)."""
+    name, vendor = "unknown CPU", ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = (part.strip() for part in line.partition(":"))
+            if key == "model name" and name == "unknown CPU":
+                name = value
+            elif key == "vendor_id" and not vendor:
+                vendor = value
+    except OSError:
+        pass
+    forced = os.environ.get("CT2_USE_MKL")
+    mkl = forced not in ("0", "false") if forced is not None else vendor == "GenuineIntel"
+    return f"{name}, CTranslate2 {'with' if mkl else 'without'} MKL" + \
+        (f" (CT2_USE_MKL={forced})" if forced is not None else "")
+
+
 def _worker_pid(service: Service) -> int:
     return int((service.log_dir / "run" / "worker.pid").read_text())
 
@@ -273,6 +292,8 @@ def main() -> None:
     print(f"settings (all runs): beam {args.beam}, {args.compute_type}, inter_threads "
           f"{args.inter_threads}, intra_threads {args.intra_threads}, max batch "
           f"{args.max_batch}; worker pool threads x 8; synthetic transformer-base packages")
+    print(f"cpu: {cpu_and_backend()} (the figures differ between the two: "
+          f"docs/operations.md, \"Memory\")")
     verdicts: list[str] = []
     with tempfile.TemporaryDirectory(prefix="memory-footprint-") as tmp:
         parts = args.part.split(",")
