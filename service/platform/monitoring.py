@@ -25,7 +25,7 @@ from sqlalchemy import func, select, text
 
 from engine.model_sync import held_pairs
 from engine.packages import PackageError
-from service.platform import host_registry
+from service.platform import host_registry, sweeper_watch
 from service.platform.db_clock import database_now
 from service.platform.errors import Unauthorized
 from service.platform.models import Job, JobLease, WorkerModel, utcnow
@@ -36,7 +36,8 @@ CACHE_COUNTER = "localiser:page:stats"
 
 def readiness() -> tuple[bool, dict, dict | None]:
     """Can this instance serve and get work done: database, broker, models; and the
-    cluster report (service.platform.host_registry), None without a database."""
+    cluster report (service.platform.host_registry), None without a database.  The
+    cluster and the sweeper (service.platform.sweeper_watch) only ever warn."""
     checks: dict[str, str] = {}
     try:
         with current_app.extensions["db"].session() as session:
@@ -64,7 +65,24 @@ def readiness() -> tuple[bool, dict, dict | None]:
                                 f"advertise theirs)")
     except (OSError, PackageError) as exc:
         checks["models"] = f"error: {exc}"
+    if checks["database"] == "ok":
+        checks["sweeper"] = _sweeper()
     return all(not value.startswith("error") for value in checks.values()), checks, cluster
+
+
+_STARTED = time.monotonic()  # this process's start, near enough (the module is imported then)
+
+
+def _sweeper() -> str:
+    """Whether sweeps arrive (service.platform.sweeper_watch): a warning, never an error."""
+    config = current_app.config
+    try:
+        with current_app.extensions["db"].session() as session:
+            age = sweeper_watch.last_sweep_age_s(session)
+    except Exception as exc:  # report, don't raise: this is the health endpoint
+        return f"warning: cannot read the last sweep: {type(exc).__name__}"
+    return sweeper_watch.sweeper_check(age, time.monotonic() - _STARTED,
+                                       config["SWEEP_INTERVAL_S"], config["TRANSLATION_QUEUE"])
 
 
 def _cluster(checks: dict[str, str]) -> dict | None:
@@ -121,6 +139,18 @@ class _Collector:
             yield from self._queues()
             yield from self._cache()
             yield from self._models()
+            yield from self._sweeper()
+
+    def _sweeper(self):
+        """Seconds since the last sweep (none before the first): a value that keeps growing
+        past a few SWEEP_INTERVAL_S means no sweep arrives (service.platform.sweeper_watch)."""
+        age = GaugeMetricFamily("localiser_sweep_age_seconds",
+                                "Seconds since the sweeper last ran (the database's clock)")
+        with self.app.extensions["db"].session() as session:
+            seconds = sweeper_watch.last_sweep_age_s(session)
+        if seconds is not None:
+            age.add_metric([], seconds)
+        yield age
 
     def _jobs(self):
         db = self.app.extensions["db"]

@@ -274,7 +274,7 @@ def document() -> dict:
                 params=[{"name": "source", "in": "query", "schema": {"type": "string"}}])},
             "/health": {"get": _op("Liveness", {"200": reply(ref("Health"))})},
             "/ready": {"get": _op("Readiness: database, broker and models; the cluster's "
-                                  "processes and mismatches (warnings)",
+                                  "processes and mismatches, and the sweeper (warnings)",
                                   {"200": reply(ref("Ready")),
                                    "503": reply(ref("Ready"), "Not ready")})},
             "/openapi.json": {"get": _op("This document", {"200": reply({"type": "object"})})},

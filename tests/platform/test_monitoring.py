@@ -79,3 +79,53 @@ def test_metrics_token_and_probe_aliases(make_app, redis_url):
     assert readyz.get_json() == ready.get_json()
     broken = make_app(redis_url="redis://127.0.0.1:1/0").test_client().get("/readyz")
     assert broken.status_code == 503
+
+
+def test_readiness_and_metrics_say_when_no_sweep_arrives(make_app, database_url, redis_url):
+    """Beat publishes no settings (it holds no database connection): a beat that is down or
+    sends its sweeps elsewhere shows as sweeps that stop arriving, a warning (still ready),
+    on both databases (the age is the database's clock against its own stamp)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from service.jobs.dispatch import sweep_due
+    from service.platform.db_clock import database_now
+    from service.platform.models import SweepRun
+
+    app = make_app(database_url=database_url, redis_url=redis_url, SWEEP_INTERVAL_S=30)
+    client, db = app.test_client(), app.extensions["db"]
+    fresh = client.get("/readyz").get_json()["checks"]["sweeper"]
+    assert fresh == "ok (no sweep has run yet)"  # this process started moments ago
+    assert not re.search(r"^localiser_sweep_age_seconds ",  # no sample, only its HELP
+                         client.get("/metrics").get_data(as_text=True), re.MULTILINE)
+
+    assert sweep_due(db, 30)  # the stamp a worker's sweep makes
+    checks = client.get("/readyz").get_json()["checks"]
+    assert re.fullmatch(r"ok \(the last sweep ran \d+ s ago\)", checks["sweeper"]), checks
+    assert metric(client.get("/metrics").get_data(as_text=True),
+                  "localiser_sweep_age_seconds") < 60
+
+    with db.session() as session:  # an hour without a sweep
+        session.execute(update(SweepRun).values(
+            ran_at=database_now(session) - timedelta(hours=1)))
+    answer = client.get("/readyz")
+    assert answer.status_code == 200  # a warning, not "not ready"
+    check = answer.get_json()["checks"]["sweeper"]
+    assert re.match(r"warning: the last sweep ran 36\d\d s ago \(SWEEP_INTERVAL_S 30\): is "
+                    r"beat running, with this broker \(REDIS_URL\) and TRANSLATION_QUEUE "
+                    r"'translations'", check), check
+    assert 3600 <= metric(client.get("/metrics").get_data(as_text=True),
+                          "localiser_sweep_age_seconds") < 3700
+
+
+def test_a_process_up_for_minutes_without_any_sweep_warns():
+    from service.platform.sweeper_watch import sweeper_check
+
+    assert sweeper_check(None, 30, 30, "translations") == "ok (no sweep has run yet)"
+    late = sweeper_check(None, 600, 30, "translations")
+    assert late.startswith("warning: no sweep has run in 600 s since this process started")
+    assert sweeper_check(100, 600, 30, "q") == "ok (the last sweep ran 100 s ago)"
+    assert sweeper_check(130, 600, 30, "q").startswith("warning: the last sweep ran 130 s")
+    # a long interval: late after four of them, not after two minutes
+    assert sweeper_check(1000, 9000, 600, "q").startswith("ok")
