@@ -70,7 +70,11 @@ def readiness() -> tuple[bool, dict, dict | None]:
     return all(not value.startswith("error") for value in checks.values()), checks, cluster
 
 
-_STARTED = time.monotonic()  # this process's start, near enough (the module is imported then)
+@monitoring.record_once
+def _note_start(state) -> None:
+    """When the app was built (its process's start, near enough): a sweeper that never ran
+    is news only once the app has been up for a few intervals."""
+    state.app.extensions["monitoring_started"] = time.monotonic()
 
 
 def _sweeper() -> str:
@@ -81,8 +85,9 @@ def _sweeper() -> str:
             age = sweeper_watch.last_sweep_age_s(session)
     except Exception as exc:  # report, don't raise: this is the health endpoint
         return f"warning: cannot read the last sweep: {type(exc).__name__}"
-    return sweeper_watch.sweeper_check(age, time.monotonic() - _STARTED,
-                                       config["SWEEP_INTERVAL_S"], config["TRANSLATION_QUEUE"])
+    up = time.monotonic() - current_app.extensions["monitoring_started"]
+    return sweeper_watch.sweeper_check(age, up, config["SWEEP_INTERVAL_S"],
+                                       config["TRANSLATION_QUEUE"])
 
 
 def _cluster(checks: dict[str, str]) -> dict | None:

@@ -45,7 +45,7 @@ def sweeper_check(age_s: float | None, uptime_s: float, interval_s: float,
     if age_s is None:
         if uptime_s < late:
             return "ok (no sweep has run yet)"
-        return f"warning: no sweep has run in {uptime_s:.0f} s since this process started: {look}"
+        return f"warning: no sweep has run in the {uptime_s:.0f} s since this app started: {look}"
     if age_s > late:
         return (f"warning: the last sweep ran {age_s:.0f} s ago (SWEEP_INTERVAL_S "
                 f"{interval_s:.0f}): {look}")

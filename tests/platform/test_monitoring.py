@@ -96,7 +96,7 @@ def test_readiness_and_metrics_say_when_no_sweep_arrives(make_app, database_url,
     app = make_app(database_url=database_url, redis_url=redis_url, SWEEP_INTERVAL_S=30)
     client, db = app.test_client(), app.extensions["db"]
     fresh = client.get("/readyz").get_json()["checks"]["sweeper"]
-    assert fresh == "ok (no sweep has run yet)"  # this process started moments ago
+    assert fresh == "ok (no sweep has run yet)"  # this app was built moments ago
     assert not re.search(r"^localiser_sweep_age_seconds ",  # no sample, only its HELP
                          client.get("/metrics").get_data(as_text=True), re.MULTILINE)
 
@@ -124,7 +124,7 @@ def test_a_process_up_for_minutes_without_any_sweep_warns():
 
     assert sweeper_check(None, 30, 30, "translations") == "ok (no sweep has run yet)"
     late = sweeper_check(None, 600, 30, "translations")
-    assert late.startswith("warning: no sweep has run in 600 s since this process started")
+    assert late.startswith("warning: no sweep has run in the 600 s since this app started")
     assert sweeper_check(100, 600, 30, "q") == "ok (the last sweep ran 100 s ago)"
     assert sweeper_check(130, 600, 30, "q").startswith("warning: the last sweep ran 130 s")
     # a long interval: late after four of them, not after two minutes
