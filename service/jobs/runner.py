@@ -282,6 +282,9 @@ class JobRunner:
         if work.job_id is not None:
             job = session.get(Job, work.job_id)
             job.status, job.finished_at = "done", database_now(session)
+            # The batch's peak so far, in the same commit as "done" (a client polling for
+            # "done" read no peak at all); the batch's end raises it to the whole batch's.
+            job.peak_rss_bytes = process_memory.peak_bytes()
             job.segments_done = job.segments_total
             job.flagged_segments, job.held_reason = flagged, held
             attempts.end(session, [work.job_id], self._worker(), "done")
